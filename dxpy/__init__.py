@@ -1,0 +1,18 @@
+"""dxpy: an asyncio-native Python runtime on a platform-native reactor.
+
+Public API (everything else is internal)::
+
+    import dxpy
+    dxpy.run(main())                 # like asyncio.run, on the dxpy loop
+    dxpy.install()                   # dxpy becomes asyncio's policy
+    asyncio.set_event_loop_policy(dxpy.Policy())
+    loop = dxpy.new_event_loop()     # reactor="uring" | "epoll" | None
+"""
+
+from .loop import Loop
+from .policy import Policy, install, new_event_loop, run
+from .reactor import ReactorError
+
+__version__ = "0.1.0"
+
+__all__ = ["Loop", "Policy", "ReactorError", "__version__", "install", "new_event_loop", "run"]

@@ -1,0 +1,299 @@
+"""``Loop``: a complete asyncio event loop whose I/O goes through a reactor.
+
+The shape is asyncio's own: ``BaseEventLoop`` (stdlib) owns scheduling,
+timers, tasks, name resolution and the high-level APIs; this class supplies
+what a concrete loop must (compare ``proactor_events.py``, which does the
+same on Windows IOCP):
+
+* ``_run_once`` asks ``self._selector.select(timeout)`` for events; here that
+  is the reactor's ``wait``, which submits every queued operation and reaps
+  completions in one system call.
+* ``_process_events`` dispatches each completion ``(token, result, flags)``
+  straight to the callback registered for its token.  I/O callbacks run
+  directly (as in uvloop), not through the ready queue: one dict lookup and
+  one call per completion.
+* Transports, sockets, servers, datagrams, pipes and subprocesses live in
+  their own modules; this file holds the op registry, wakeups, signals and
+  readiness callbacks (``add_reader``/``add_writer`` as poll operations).
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import signal
+import socket
+import threading
+import weakref
+from asyncio import base_events, coroutines, events
+from typing import Any, Callable
+
+from .reactor import F_MORE, POLLIN, POLLOUT, Completion, Reactor, create_reactor
+from .servers import ServerMixin
+from .sock_ops import SockOpsMixin
+from .transport_factories import TransportFactoryMixin
+
+OpCallback = Callable[[int, int], None]
+
+
+class _CompletionSource:
+    """What ``BaseEventLoop._run_once`` calls ``_selector``: the reactor's wait."""
+
+    __slots__ = ("select",)
+
+    def __init__(self, reactor: Reactor) -> None:
+        self.select = reactor.wait
+
+
+class Loop(SockOpsMixin, ServerMixin, TransportFactoryMixin, base_events.BaseEventLoop):
+    """An asyncio event loop on an io_uring (or epoll) reactor."""
+
+    def __init__(self, reactor: Reactor | str | None = None) -> None:
+        super().__init__()
+        self._reactor: Reactor = (reactor if isinstance(reactor, Reactor)
+                                  else create_reactor(reactor))
+        self._selector = _CompletionSource(self._reactor)
+        self._callbacks: dict[int, OpCallback] = {}
+        self._tokens = itertools.count(1).__next__
+        self._transports: dict[int, Any] = {}
+        self._readers: dict[int, tuple[int, events.Handle]] = {}
+        self._writers: dict[int, tuple[int, events.Handle]] = {}
+        self._signal_handlers: dict[int, events.Handle] = {}
+        self._leftovers = weakref.WeakKeyDictionary()
+        self._accepting: dict[int, int] = {}  # listening fd -> accept token
+        self._ssock, self._csock = socket.socketpair()
+        self._ssock.setblocking(False)
+        self._csock.setblocking(False)
+        self._wakeup_buffer = bytearray(4096)
+        self._arm_wakeup()
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__} reactor={self._reactor.backend} "
+                f"running={self.is_running()} closed={self.is_closed()} debug={self.get_debug()}>")
+
+    @property
+    def reactor(self) -> Reactor:
+        """The reactor this loop drives (read-only)."""
+        return self._reactor
+
+    # ---- the operation registry ------------------------------------------
+    def _start_op(self, callback: OpCallback) -> int:
+        """Reserve a token whose completions go to ``callback(result, flags)``."""
+        token = self._tokens()
+        self._callbacks[token] = callback
+        return token
+
+    def _cancel_op(self, token: int) -> None:
+        """Ask the reactor to cancel ``token``; its callback still sees the end."""
+        if token in self._callbacks and not self._closed:
+            self._reactor.cancel(token)
+
+    def _process_events(self, completions: list[Completion]) -> None:
+        callbacks = self._callbacks
+        for token, result, flags in completions:
+            callback = callbacks.get(token) if flags & F_MORE else callbacks.pop(token, None)
+            if callback is None:
+                continue
+            try:
+                callback(result, flags)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                self.call_exception_handler({
+                    "message": f"Exception in I/O completion callback {callback!r}",
+                    "exception": exc,
+                })
+
+    # ---- wakeups and signals ---------------------------------------------
+    def _arm_wakeup(self) -> None:
+        token = self._start_op(self._on_wakeup)
+        self._reactor.recv(token, self._ssock.fileno(), self._wakeup_buffer)
+
+    def _on_wakeup(self, result: int, flags: int) -> None:
+        if result > 0:
+            for signum in self._wakeup_buffer[:result]:
+                if signum:
+                    self._handle_signal(signum)
+        if not self._closed and result != -errno.EBADF:
+            self._arm_wakeup()
+
+    def _write_to_self(self) -> None:
+        csock = self._csock
+        if csock is None:
+            return
+        try:
+            csock.send(b"\0")
+        except OSError:
+            if self._debug:
+                base_events.logger.debug("Fail to write a null byte into the self-pipe socket",
+                                         exc_info=True)
+
+    def add_signal_handler(self, sig: int, callback: Callable[..., Any], *args: Any) -> None:
+        """Run ``callback(*args)`` on the loop when signal ``sig`` arrives."""
+        if coroutines.iscoroutine(callback) or coroutines.iscoroutinefunction(callback):
+            raise TypeError("coroutines cannot be used with add_signal_handler()")
+        self._check_signal(sig)
+        self._check_closed()
+        try:
+            # Python writes the signal number into this fd; _on_wakeup reads it.
+            signal.set_wakeup_fd(self._csock.fileno())
+        except (ValueError, OSError) as exc:
+            raise RuntimeError(str(exc)) from None
+        self._signal_handlers[sig] = events.Handle(callback, args, self, None)
+        try:
+            signal.signal(sig, _ignore_signal)
+            signal.siginterrupt(sig, False)
+        except OSError as exc:
+            del self._signal_handlers[sig]
+            self._reset_wakeup_fd()
+            if exc.errno == errno.EINVAL:
+                raise RuntimeError(f"sig {sig} cannot be caught") from None
+            raise
+
+    def remove_signal_handler(self, sig: int) -> bool:
+        """Restore the default disposition of ``sig``; False if none was set."""
+        self._check_signal(sig)
+        if self._signal_handlers.pop(sig, None) is None:
+            return False
+        handler = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
+        try:
+            signal.signal(sig, handler)
+        except OSError as exc:
+            if exc.errno == errno.EINVAL:
+                raise RuntimeError(f"sig {sig} cannot be caught") from None
+            raise
+        self._reset_wakeup_fd()
+        return True
+
+    def _reset_wakeup_fd(self) -> None:
+        if not self._signal_handlers:
+            try:
+                signal.set_wakeup_fd(-1)
+            except (ValueError, OSError) as exc:
+                base_events.logger.info("set_wakeup_fd(-1) failed: %s", exc)
+
+    def _handle_signal(self, sig: int) -> None:
+        handle = self._signal_handlers.get(sig)
+        if handle is None:
+            return
+        if handle._cancelled:
+            self.remove_signal_handler(sig)
+        else:
+            self._add_callback_signalsafe(handle)
+
+    @staticmethod
+    def _check_signal(sig: int) -> None:
+        if not isinstance(sig, int):
+            raise TypeError(f"sig must be an int, not {sig!r}")
+        if sig not in signal.valid_signals():
+            raise ValueError(f"invalid signal number {sig}")
+
+    # ---- readiness callbacks (poll operations) ----------------------------
+    def add_reader(self, fd: Any, callback: Callable[..., Any], *args: Any) -> None:
+        """Call ``callback(*args)`` whenever ``fd`` is readable (level-triggered)."""
+        self._add_watch(self._readers, POLLIN, fd, callback, args)
+
+    def add_writer(self, fd: Any, callback: Callable[..., Any], *args: Any) -> None:
+        """Call ``callback(*args)`` whenever ``fd`` is writable (level-triggered)."""
+        self._add_watch(self._writers, POLLOUT, fd, callback, args)
+
+    def remove_reader(self, fd: Any) -> bool:
+        return self._remove_watch(self._readers, fd)
+
+    def remove_writer(self, fd: Any) -> bool:
+        return self._remove_watch(self._writers, fd)
+
+    # asyncio's own helpers (sslproto, stdlib transports) call these names.
+    _add_reader = add_reader
+    _add_writer = add_writer
+    _remove_reader = remove_reader
+    _remove_writer = remove_writer
+
+    def _add_watch(self, table: dict, mask: int, fd: Any, callback: Callable[..., Any],
+                   args: tuple) -> None:
+        self._check_closed()
+        fileno = _fileno(fd)
+        self._ensure_fd_no_transport(fileno)
+        old = table.pop(fileno, None)
+        if old is not None:
+            old[1].cancel()
+            self._cancel_op(old[0])
+        handle = events.Handle(callback, args, self, None)
+        table[fileno] = (self._arm_watch(table, mask, fileno, handle), handle)
+
+    def _arm_watch(self, table: dict, mask: int, fileno: int, handle: events.Handle) -> int:
+        # One-shot polls re-armed after each event give asyncio's
+        # level-triggered semantics: the poll re-checks readiness when the
+        # callback has run.
+        def on_ready(result: int, flags: int) -> None:
+            entry = table.get(fileno)
+            if entry is None or entry[1] is not handle:
+                return
+            if result < 0 and result != -errno.ECANCELED:
+                table.pop(fileno, None)
+                return
+            if result >= 0:
+                self._add_callback(handle)
+            table[fileno] = (self._arm_watch(table, mask, fileno, handle), handle)
+
+        token = self._start_op(on_ready)
+        self._reactor.poll_add(token, fileno, mask)
+        return token
+
+    def _remove_watch(self, table: dict, fd: Any) -> bool:
+        fileno = _fileno(fd)
+        self._ensure_fd_no_transport(fileno)
+        entry = table.pop(fileno, None)
+        if entry is None:
+            return False
+        entry[1].cancel()
+        self._cancel_op(entry[0])
+        return True
+
+    def _ensure_fd_no_transport(self, fileno: int) -> None:
+        transport = self._transports.get(fileno)
+        if transport is not None and not transport.is_closing():
+            raise RuntimeError(f"File descriptor {fileno!r} is used by transport {transport!r}")
+
+    # ---- closing -----------------------------------------------------------
+    def close(self) -> None:
+        """Close the loop, its wakeup socket, signal handlers and reactor."""
+        if self.is_running():
+            raise RuntimeError("Cannot close a running event loop")
+        if self.is_closed():
+            return
+        if threading.current_thread() is threading.main_thread():
+            for sig in list(self._signal_handlers):
+                self.remove_signal_handler(sig)
+        elif self._signal_handlers:
+            base_events.logger.warning(
+                "Closing the loop %r on a non-main thread: cannot remove signal handlers", self)
+            self._signal_handlers.clear()
+        super().close()
+        self._reactor.close()
+        self._callbacks.clear()
+        self._readers.clear()
+        self._writers.clear()
+        self._ssock.close()
+        self._csock.close()
+        self._csock = None  # type: ignore[assignment]
+
+
+def _ignore_signal(signum: int, frame: Any) -> None:
+    """Python-level handler: the real work happens via the wakeup fd."""
+
+
+def _fileno(fd: Any) -> int:
+    if isinstance(fd, int):
+        fileno = fd
+    else:
+        try:
+            fileno = int(fd.fileno())
+        except (AttributeError, TypeError, ValueError):
+            raise ValueError(f"Invalid file object: {fd!r}") from None
+    if fileno < 0:
+        raise ValueError(f"Invalid file descriptor: {fileno}")
+    return fileno
+
+
+__all__ = ["Loop"]

@@ -1,0 +1,221 @@
+"""The ``loop.sock_*`` coroutines as reactor operations.
+
+Each call submits one operation and awaits its completion through a future.
+Cancelling the awaiting task cancels the operation; if a receive completes
+with data in the same instant (the kernel won the race), the bytes are kept
+per socket and returned by the next ``sock_recv*`` on it: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import weakref
+from asyncio import base_events, exceptions, futures
+from typing import Any, Callable
+
+from .reactor import POLLOUT, error_for, sockaddr
+
+_INET = (socket.AF_INET, socket.AF_INET6)
+
+
+class SockOpsMixin:
+    """``sock_recv``, ``sock_sendall``, ``sock_connect``, ... for ``Loop``."""
+
+    #: Bytes a cancelled receive got anyway, per socket (see module doc).
+    _leftovers: weakref.WeakKeyDictionary[socket.socket, bytearray]
+
+    # ---- plumbing -------------------------------------------------------
+    def _op_future(self, prep: Callable[[int], None],
+                   orphan: Callable[[int], None] | None = None) -> futures.Future:
+        """Submit ``prep(token)``; the future gets the raw result (may be < 0)."""
+        fut = self.create_future()
+
+        def on_done(result: int, flags: int) -> None:
+            if not fut.done():
+                fut.set_result(result)
+            elif orphan is not None and result > 0:
+                orphan(result)
+
+        token = self._start_op(on_done)
+        prep(token)
+        fut.add_done_callback(lambda f: f.cancelled() and self._cancel_op(token))
+        return fut
+
+    async def _op(self, what: str, prep: Callable[[int], None],
+                  orphan: Callable[[int], None] | None = None) -> int:
+        result = await self._op_future(prep, orphan)
+        if result < 0:
+            raise error_for(result, what)
+        return result
+
+    def _check_sock(self, sock: socket.socket) -> None:
+        base_events._check_ssl_socket(sock)
+        if self._debug and sock.gettimeout() != 0:
+            raise ValueError("the socket must be non-blocking")
+
+    def _keep_leftover(self, sock: socket.socket, buf: Any) -> Callable[[int], None]:
+        def keep(nbytes: int) -> None:
+            self._leftovers.setdefault(sock, bytearray()).extend(memoryview(buf)[:nbytes])
+        return keep
+
+    def _take_leftover(self, sock: socket.socket, limit: int) -> bytes | None:
+        pending = self._leftovers.get(sock)
+        if pending is None:
+            return None
+        data = bytes(pending[:limit])
+        del pending[:limit]
+        if not pending:
+            del self._leftovers[sock]
+        return data
+
+    # ---- receiving ------------------------------------------------------
+    async def sock_recv(self, sock: socket.socket, n: int) -> bytes:
+        """Receive up to ``n`` bytes from the non-blocking socket ``sock``."""
+        buf = bytearray(n)
+        nbytes = await self.sock_recv_into(sock, buf)
+        return bytes(memoryview(buf)[:nbytes])
+
+    async def sock_recv_into(self, sock: socket.socket, buf: Any) -> int:
+        """Receive into ``buf``; return the number of bytes received."""
+        self._check_sock(sock)
+        fd = sock.fileno()
+        view = memoryview(buf).cast("B")
+        leftover = self._take_leftover(sock, len(view))
+        if leftover is not None:
+            view[:len(leftover)] = leftover
+            return len(leftover)
+        if not len(view):
+            return 0
+        return await self._op(f"recv on {sock!r}",
+                              lambda token: self._reactor.recv(token, fd, view),
+                              self._keep_leftover(sock, view))
+
+    async def sock_recvfrom(self, sock: socket.socket, bufsize: int) -> tuple[bytes, Any]:
+        """Receive one datagram: ``(data, address)``."""
+        buf = bytearray(bufsize)
+        nbytes, address = await self.sock_recvfrom_into(sock, buf)
+        return bytes(memoryview(buf)[:nbytes]), address
+
+    async def sock_recvfrom_into(self, sock: socket.socket, buf: Any,
+                                 nbytes: int = 0) -> tuple[int, Any]:
+        """Receive one datagram into ``buf``: ``(nbytes, address)``."""
+        self._check_sock(sock)
+        view = memoryview(buf).cast("B")
+        if nbytes:
+            view = view[:nbytes]
+        fd = sock.fileno()
+        holder: list = []
+        result = await self._op(
+            f"recvfrom on {sock!r}",
+            lambda token: holder.append(self._reactor.recvmsg(token, fd, view)))
+        raw = holder[0].address
+        return result, (sockaddr.unpack(raw) if raw else _peer_or_none(sock))
+
+    # ---- sending --------------------------------------------------------
+    async def sock_sendall(self, sock: socket.socket, data: Any) -> None:
+        """Send all of ``data``, however many operations it takes."""
+        self._check_sock(sock)
+        fd = sock.fileno()
+        view = memoryview(data).cast("B")
+        while len(view):
+            chunk = view
+            sent = await self._op(f"send on {sock!r}",
+                                  lambda token: self._reactor.send(token, fd, chunk))
+            view = view[sent:]
+
+    async def sock_sendto(self, sock: socket.socket, data: Any, address: Any) -> int:
+        """Send one datagram to ``address``; return the bytes sent."""
+        self._check_sock(sock)
+        if sock.family in _INET:
+            address = await self._resolve_for(sock, address)
+        packed = sockaddr.pack(sock.family, address)
+        fd = sock.fileno()
+        return await self._op(f"sendto {address!r} on {sock!r}",
+                              lambda token: self._reactor.sendmsg(token, fd, data, packed))
+
+    # ---- connecting and accepting --------------------------------------
+    async def sock_connect(self, sock: socket.socket, address: Any) -> None:
+        """Connect the non-blocking ``sock`` to ``address``."""
+        self._check_sock(sock)
+        if sock.family in _INET:
+            address = await self._resolve_for(sock, address)
+        packed = sockaddr.pack(sock.family, address)
+        fd = sock.fileno()
+        result = await self._op_future(lambda token: self._reactor.connect(token, fd, packed))
+        if result < 0:
+            code = -result
+            raise OSError(code, f"Connect call failed {address}: {os.strerror(code)}")
+
+    async def _resolve_for(self, sock: socket.socket, address: Any) -> Any:
+        resolved = await self._ensure_resolved(address, family=sock.family, type=sock.type,
+                                               proto=sock.proto, loop=self)
+        return resolved[0][4]
+
+    async def sock_accept(self, sock: socket.socket) -> tuple[socket.socket, Any]:
+        """Accept one connection: ``(conn, address)``, ``conn`` non-blocking."""
+        self._check_sock(sock)
+        fd = sock.fileno()
+        newfd = await self._op(f"accept on {sock!r}",
+                               lambda token: self._reactor.accept(token, fd),
+                               _close_orphan_fd)
+        conn = socket.socket(sock.family, sock.type, sock.proto, fileno=newfd)
+        conn.setblocking(False)
+        return conn, _peer_or_none(conn)
+
+    # ---- sendfile -------------------------------------------------------
+    async def _sock_sendfile_native(self, sock: socket.socket, file: Any,
+                                    offset: int, count: int | None) -> int:
+        """``os.sendfile`` from a regular file, waiting on POLLOUT when full."""
+        try:
+            fileno = file.fileno()
+            size = os.fstat(fileno).st_size
+        except (AttributeError, OSError, ValueError) as exc:
+            raise exceptions.SendfileNotAvailableError("not a regular file") from exc
+        end = size if count is None else min(size, offset + count)
+        position = offset
+        try:
+            while position < end:
+                try:
+                    sent = os.sendfile(sock.fileno(), fileno, position, end - position)
+                except BlockingIOError:
+                    await self._op(f"poll on {sock!r}", lambda token: self._reactor.poll_add(
+                        token, sock.fileno(), POLLOUT))
+                    continue
+                if sent == 0:
+                    break
+                position += sent
+        except OSError as exc:
+            if position == offset and exc.errno in (errno.ENOTSOCK, errno.EINVAL):
+                raise exceptions.SendfileNotAvailableError(str(exc)) from exc
+            raise
+        finally:
+            if position > offset:
+                file.seek(position)
+        return position - offset
+
+    async def _sendfile_native(self, transport: Any, file: Any, offset: int,
+                               count: int | None) -> int:
+        """``loop.sendfile`` on our socket transport: flush, then sendfile."""
+        resume = transport.is_reading()
+        transport.pause_reading()
+        await transport._wait_flushed()
+        try:
+            return await self.sock_sendfile(transport.get_extra_info("socket")._sock,
+                                            file, offset, count, fallback=False)
+        finally:
+            if resume:
+                transport.resume_reading()
+
+
+def _peer_or_none(sock: socket.socket) -> Any:
+    try:
+        return sock.getpeername()
+    except OSError:
+        return None
+
+
+def _close_orphan_fd(fd: int) -> None:
+    """An accept that completed after its caller gave up: do not leak the fd."""
+    os.close(fd)

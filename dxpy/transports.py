@@ -1,0 +1,520 @@
+"""Stream transports (TCP/Unix sockets and pipes) driven by reactor completions.
+
+One class owns the byte-stream machinery: a read operation kept armed while
+reading is not paused, and a write queue with at most one write operation in
+flight.  Sockets and pipes differ only in which reactor operations they use
+and in what they report through ``get_extra_info``.
+
+Guarantees (tested):
+* ``pause_reading()`` stops ``data_received`` calls at once; data that races
+  the pause is kept and delivered on ``resume_reading()``: nothing is lost.
+* ``write()`` never blocks and keeps order; flow control follows asyncio's
+  high/low water marks; ``connection_lost`` is called exactly once, after the
+  fd has been released by every in-flight operation's completion.
+"""
+
+from __future__ import annotations
+
+import collections
+import errno
+import os
+import socket
+from asyncio import base_events, constants, futures, protocols, transports, trsock
+from typing import TYPE_CHECKING, Any
+
+from .reactor import F_MORE, error_for
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .loop import Loop
+
+#: Bytes read per operation for pipes and buffered protocols.
+READ_SIZE = 256 * 1024
+#: Payloads at least this large go out with zero-copy send (sockets only).
+ZEROCOPY_THRESHOLD = 1 << 20
+
+_QUIET_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
+
+
+class StreamTransport(transports._FlowControlMixin, transports.Transport):
+    """A bidirectional byte stream over one fd; see module docstring."""
+
+    _start_tls_compatible = True
+    #: Subclasses say whether the fd is a socket (recv/send ops) or a pipe.
+    _is_socket = True
+
+    def __init__(self, loop: "Loop", fileobj: Any, protocol: protocols.BaseProtocol,
+                 waiter: futures.Future | None = None, extra: dict | None = None,
+                 server: base_events.Server | None = None) -> None:
+        super().__init__(extra, loop)
+        self._loop: Loop = loop
+        self._file = fileobj
+        self._fd: int = fileobj.fileno()
+        self._server = server
+        self._protocol: protocols.BaseProtocol = protocol
+        self._protocol_connected = False
+        self._buffered = isinstance(protocol, protocols.BufferedProtocol)
+        self._closing = False
+        self._paused = False
+        self._eof_sent = False
+        self._conn_lost = 0
+        self._lost_called = False
+        self._read_token = 0
+        self._read_buffer: bytearray | None = None
+        self._held: collections.deque[bytes] = collections.deque()
+        self._held_eof = False
+        self._write_queue: collections.deque[bytes | memoryview] = collections.deque()
+        self._write_token = 0
+        self._writing: bytes | memoryview = b""  # the payload of the write in flight
+        self._buffer_size = 0
+        self._flush_waiter: futures.Future | None = None
+        if server is not None:
+            server._attach()
+        loop._transports[self._fd] = self
+        loop.call_soon(self._connection_made)
+        if waiter is not None:
+            loop.call_soon(futures._set_result_unless_cancelled, waiter, None)
+
+    def __repr__(self) -> str:
+        state = "closing" if self._closing else "open"
+        return f"<{type(self).__name__} fd={self._fd} {state} buffer={self._buffer_size}>"
+
+    # ---- lifecycle --------------------------------------------------------
+    def _connection_made(self) -> None:
+        if self._conn_lost:
+            return
+        self._protocol_connected = True
+        self._protocol.connection_made(self)
+        if not self._closing and not self._paused:
+            self._arm_read()
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def get_protocol(self) -> protocols.BaseProtocol:
+        return self._protocol
+
+    def set_protocol(self, protocol: protocols.BaseProtocol) -> None:
+        self._protocol = protocol
+        self._buffered = isinstance(protocol, protocols.BufferedProtocol)
+        self._protocol_connected = True
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self._stop_reading()
+        if not self._write_queue and not self._write_token:
+            self._conn_lost += 1
+            self._loop.call_soon(self._call_connection_lost, None)
+
+    def abort(self) -> None:
+        self._force_close(None)
+
+    def _fatal_error(self, exc: BaseException, message: str) -> None:
+        if isinstance(exc, OSError) and (isinstance(exc, _QUIET_ERRORS)
+                                         or exc.errno == errno.EBADF):
+            if self._loop.get_debug():
+                self._loop.call_exception_handler(
+                    {"message": message, "exception": exc, "transport": self,
+                     "protocol": self._protocol})
+        else:
+            self._loop.call_exception_handler(
+                {"message": message, "exception": exc, "transport": self,
+                 "protocol": self._protocol})
+        self._force_close(exc)
+
+    def _force_close(self, exc: BaseException | None) -> None:
+        if self._conn_lost:
+            return
+        self._write_queue.clear()
+        self._buffer_size = 0
+        self._wake_flush_waiter(exc or ConnectionError("transport closed"))
+        if self._write_token:
+            self._loop._cancel_op(self._write_token)
+            self._write_token = 0
+        self._stop_reading()
+        self._closing = True
+        self._conn_lost += 1
+        self._loop.call_soon(self._call_connection_lost, exc)
+
+    def _call_connection_lost(self, exc: BaseException | None) -> None:
+        if self._lost_called:
+            return
+        self._lost_called = True
+        try:
+            if self._protocol_connected:
+                self._protocol.connection_lost(exc)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        """Close the fd: in-flight ops were cancelled and hold their own ref."""
+        if self._loop._transports.get(self._fd) is self:
+            del self._loop._transports[self._fd]
+        self._file.close()
+        self._file = _Closed()
+        self._protocol = None  # type: ignore[assignment]
+        server, self._server = self._server, None
+        if server is not None:
+            server._detach()
+
+    def __del__(self, _warn: Any = None) -> None:
+        if not self._lost_called and self._file is not None and not isinstance(self._file, _Closed):
+            import warnings
+
+            warnings.warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
+            self._file.close()
+
+    # ---- reading ----------------------------------------------------------
+    def is_reading(self) -> bool:
+        return not self._paused and not self._closing
+
+    def pause_reading(self) -> None:
+        if self._closing or self._paused:
+            return
+        self._paused = True
+        self._stop_reading()
+
+    def resume_reading(self) -> None:
+        if self._closing or not self._paused:
+            return
+        self._paused = False
+        self._loop.call_soon(self._deliver_held)
+
+    def _deliver_held(self) -> None:
+        while self._held and not self._paused and not self._closing:
+            self._deliver(self._held.popleft())
+        if self._held_eof and not self._held and not self._paused and not self._closing:
+            self._held_eof = False
+            self._on_eof()
+        elif not self._paused and not self._closing and not self._read_token:
+            self._arm_read()
+
+    def _stop_reading(self) -> None:
+        if self._read_token:
+            self._loop._cancel_op(self._read_token)
+            # Completions still on their way are held, not dropped (see module doc).
+
+    def _arm_read(self) -> None:
+        loop = self._loop
+        if self._buffered:
+            try:
+                buf = self._protocol.get_buffer(-1)  # type: ignore[attr-defined]
+                if not len(buf):
+                    raise RuntimeError("get_buffer() returned an empty buffer")
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                self._fatal_error(exc, "Fatal error: protocol.get_buffer() call failed.")
+                return
+            self._read_buffer = buf
+            self._read_token = loop._start_op(self._on_read_into)
+            self._prep_read_into(self._read_token, buf)
+        elif self._is_socket:
+            self._read_token = loop._start_op(self._on_chunk)
+            loop._reactor.recv_multishot(self._read_token, self._fd)
+        else:
+            buf = self._read_buffer = bytearray(READ_SIZE)
+            self._read_token = loop._start_op(self._on_read_copy)
+            loop._reactor.read(self._read_token, self._fd, buf)
+
+    def _prep_read_into(self, token: int, buf: Any) -> None:
+        if self._is_socket:
+            self._loop._reactor.recv(token, self._fd, buf)
+        else:
+            self._loop._reactor.read(token, self._fd, buf)
+
+    def _on_chunk(self, result: int, flags: int) -> None:
+        """Completion of the multishot receive (sockets, plain protocols)."""
+        if not flags & F_MORE:
+            self._read_token = 0
+        if result > 0:
+            data = self._loop._reactor.take(result, flags)
+            self._received(data)
+            if not self._read_token and not self._paused and not self._closing:
+                self._arm_read()  # the kernel ended the multishot (no buffers)
+        else:
+            self._read_token = 0
+            self._read_ended(result)
+
+    def _on_read_copy(self, result: int, flags: int) -> None:
+        """Completion of a one-shot read into the transport's own buffer."""
+        self._read_token = 0
+        if result > 0:
+            data = bytes(memoryview(self._read_buffer)[:result])  # type: ignore[arg-type]
+            self._received(data)
+            if not self._paused and not self._closing:
+                self._arm_read()
+        else:
+            self._read_ended(result)
+
+    def _on_read_into(self, result: int, flags: int) -> None:
+        """Completion of a read into a BufferedProtocol's buffer."""
+        self._read_token = 0
+        self._read_buffer = None
+        if result > 0:
+            if self._closing:
+                return
+            try:
+                self._protocol.buffer_updated(result)  # type: ignore[attr-defined]
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                self._fatal_error(exc, "Fatal error: protocol.buffer_updated() call failed.")
+                return
+            if not self._paused and not self._closing:
+                self._arm_read()
+        else:
+            self._read_ended(result)
+
+    def _received(self, data: bytes) -> None:
+        if self._paused or self._held:
+            self._held.append(data)
+        elif not self._closing:
+            self._deliver(data)
+
+    def _deliver(self, data: bytes) -> None:
+        try:
+            if self._buffered:
+                protocols._feed_data_to_buffered_proto(self._protocol, data)
+            else:
+                self._protocol.data_received(data)  # type: ignore[attr-defined]
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
+
+    def _read_ended(self, result: int) -> None:
+        if result == 0:
+            if self._paused or self._held:
+                self._held_eof = True
+            elif not self._closing:
+                self._on_eof()
+        elif result == -errno.ECANCELED:
+            if not self._paused and not self._closing:
+                self._arm_read()
+        elif result == -errno.ENOBUFS:
+            if not self._paused and not self._closing:
+                self._arm_read()
+        elif not self._closing:
+            self._fatal_error(error_for(result, f"read from fd {self._fd}"),
+                              "Fatal read error on socket transport")
+
+    def _on_eof(self) -> None:
+        if self._loop.get_debug():
+            self._loop._logger_debug("%r received EOF", self)
+        if self._buffered and not hasattr(self._protocol, "eof_received"):
+            self.close()
+            return
+        try:
+            keep_open = self._protocol.eof_received()  # type: ignore[attr-defined]
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._fatal_error(exc, "Fatal error: protocol.eof_received() call failed.")
+            return
+        if not keep_open:
+            self.close()
+
+    # ---- writing ----------------------------------------------------------
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data argument must be a bytes-like object, "
+                            f"not {type(data).__name__!r}")
+        if self._eof_sent:
+            raise RuntimeError("Cannot call write() after write_eof()")
+        if not data:
+            return
+        if self._conn_lost:
+            if self._conn_lost >= constants.LOG_THRESHOLD_FOR_CONNLOST_WRITES:
+                base_events.logger.warning("socket.send() raised exception.")
+            self._conn_lost += 1
+            return
+        if type(data) is not bytes:
+            data = bytes(data)  # the caller may reuse its buffer
+        self._buffer_size += len(data)
+        if self._write_token:
+            self._write_queue.append(data)
+        else:
+            self._send(data)
+        self._maybe_pause_protocol()
+
+    def writelines(self, list_of_data: Any) -> None:
+        self.write(b"".join(list_of_data))
+
+    def _send(self, data: bytes | memoryview) -> None:
+        reactor = self._loop._reactor
+        self._writing = data
+        token = self._write_token = self._loop._start_op(self._on_written)
+        if not self._is_socket:
+            reactor.write(token, self._fd, data)
+        elif len(data) >= ZEROCOPY_THRESHOLD:
+            reactor.send_zc(token, self._fd, data)
+        else:
+            reactor.send(token, self._fd, data)
+
+    def _on_written(self, result: int, flags: int) -> None:
+        self._write_token = 0
+        data, self._writing = self._writing, b""
+        if result < 0:
+            if result != -errno.ECANCELED and not self._conn_lost:
+                self._fatal_error(error_for(result, f"write to fd {self._fd}"),
+                                  "Fatal write error on socket transport")
+            return
+        self._buffer_size -= result
+        if result < len(data):
+            self._send(memoryview(data)[result:])
+            return
+        if self._write_queue:
+            queue = self._write_queue
+            chunk = queue.popleft() if len(queue) == 1 else b"".join(queue)
+            queue.clear()
+            self._send(chunk)
+        self._maybe_resume_protocol()
+        if not self._write_token:
+            self._flushed()
+
+    async def _wait_flushed(self) -> None:
+        """Wait until every queued byte has been handed to the kernel."""
+        if self._write_token:
+            self._flush_waiter = self._loop.create_future()
+            await self._flush_waiter
+
+    def _wake_flush_waiter(self, exc: BaseException | None = None) -> None:
+        waiter, self._flush_waiter = self._flush_waiter, None
+        if waiter is not None and not waiter.done():
+            if exc is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(exc)
+
+    def _flushed(self) -> None:
+        """The write queue just became empty: finish a pending close or EOF."""
+        self._wake_flush_waiter()
+        if self._closing and not self._conn_lost:
+            self._conn_lost += 1
+            self._loop.call_soon(self._call_connection_lost, None)
+        elif self._eof_sent:
+            self._shutdown_write()
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        if self._closing or self._eof_sent:
+            return
+        self._eof_sent = True
+        if not self._write_token:
+            self._shutdown_write()
+
+    def _shutdown_write(self) -> None:
+        """Half-close: a pipe has no half, so its write end simply closes."""
+        self.close()
+
+    def get_write_buffer_size(self) -> int:
+        return self._buffer_size
+
+
+class SocketTransport(StreamTransport):
+    """TCP or Unix stream socket."""
+
+    _sendfile_compatible = constants._SendfileMode.TRY_NATIVE
+
+    def __init__(self, loop: "Loop", sock: socket.socket, protocol: protocols.BaseProtocol,
+                 waiter: futures.Future | None = None, extra: dict | None = None,
+                 server: base_events.Server | None = None) -> None:
+        extra = dict(extra or {})
+        extra["socket"] = trsock.TransportSocket(sock)
+        _set_extra_names(extra, sock)
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
+            base_events._set_nodelay(sock)
+        super().__init__(loop, sock, protocol, waiter, extra, server)
+
+    def _shutdown_write(self) -> None:
+        try:
+            self._file.shutdown(socket.SHUT_WR)
+        except OSError as exc:
+            self._fatal_error(exc, "Fatal error on shutdown")
+
+
+class ReadPipeTransport(StreamTransport):
+    """The read end of a pipe, FIFO or character device."""
+
+    _is_socket = False
+
+    def __init__(self, loop: "Loop", pipe: Any, protocol: protocols.BaseProtocol,
+                 waiter: futures.Future | None = None, extra: dict | None = None) -> None:
+        _check_pipe(pipe)
+        extra = dict(extra or {})
+        extra["pipe"] = pipe
+        super().__init__(loop, pipe, protocol, waiter, extra)
+
+    def write(self, data: Any) -> None:
+        raise RuntimeError("a read pipe transport cannot write")
+
+    def can_write_eof(self) -> bool:
+        return False
+
+
+class WritePipeTransport(StreamTransport):
+    """The write end of a pipe; a poll on the fd notices the reader closing."""
+
+    _is_socket = False
+
+    def __init__(self, loop: "Loop", pipe: Any, protocol: protocols.BaseProtocol,
+                 waiter: futures.Future | None = None, extra: dict | None = None) -> None:
+        _check_pipe(pipe)
+        extra = dict(extra or {})
+        extra["pipe"] = pipe
+        super().__init__(loop, pipe, protocol, waiter, extra)
+
+    def _arm_read(self) -> None:
+        # Nothing to read: watch for the peer's close instead (POLLERR/POLLHUP).
+        self._read_token = self._loop._start_op(self._on_peer_closed)
+        self._loop._reactor.poll_add(self._read_token, self._fd, 0)
+
+    def _on_peer_closed(self, result: int, flags: int) -> None:
+        self._read_token = 0
+        if result >= 0 and not self._closing:
+            if self._write_token or self._write_queue:
+                self._fatal_error(BrokenPipeError(errno.EPIPE, "pipe closed by peer"),
+                                  "Fatal error on pipe transport")
+            else:
+                self.close()
+
+    def is_reading(self) -> bool:
+        return False
+
+    def pause_reading(self) -> None:
+        return None
+
+    def resume_reading(self) -> None:
+        return None
+
+
+class _Closed:
+    """Stand-in for a released fd object: closing it again is harmless."""
+
+    def fileno(self) -> int:
+        return -1
+
+    def close(self) -> None:
+        return None
+
+
+def _set_extra_names(extra: dict, sock: socket.socket) -> None:
+    for key, getter in (("sockname", sock.getsockname), ("peername", sock.getpeername)):
+        if key not in extra:
+            try:
+                extra[key] = getter()
+            except OSError:
+                extra[key] = None
+
+
+def _check_pipe(pipe: Any) -> None:
+    import stat
+
+    mode = os.fstat(pipe.fileno()).st_mode
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)):
+        raise ValueError("Pipe transport is only for pipes, sockets and character devices")
+    os.set_blocking(pipe.fileno(), False)
