@@ -1,9 +1,10 @@
 """The ``loop.sock_*`` coroutines as reactor operations.
 
-Each call submits one operation and awaits its completion through a future.
-Cancelling the awaiting task cancels the operation; if a receive completes
-with data in the same instant (the kernel won the race), the bytes are kept
-per socket and returned by the next ``sock_recv*`` on it: nothing is lost.
+Each call submits one operation and awaits its completion through an
+``OpFuture``.  Cancelling the awaiting task cancels the operation at once.
+If a receive completes with data anyway (the kernel won the race), the bytes
+go to the oldest ``sock_recv*`` still waiting on that socket, or are kept
+for the next one: nothing is lost, and order is preserved.
 """
 
 from __future__ import annotations
@@ -20,17 +21,35 @@ from .reactor import POLLOUT, error_for, sockaddr
 _INET = (socket.AF_INET, socket.AF_INET6)
 
 
+class OpFuture(futures.Future):
+    """A future for one reactor operation; cancelling it cancels the op now.
+
+    (A done-callback would only run an iteration later, leaving a window in
+    which a cancelled receive still consumes data.)
+    """
+
+    _op_token = 0
+
+    def cancel(self, msg: Any = None) -> bool:
+        if not super().cancel(msg):
+            return False
+        self._loop._cancel_op(self._op_token)
+        return True
+
+
 class SockOpsMixin:
     """``sock_recv``, ``sock_sendall``, ``sock_connect``, ... for ``Loop``."""
 
     #: Bytes a cancelled receive got anyway, per socket (see module doc).
     _leftovers: weakref.WeakKeyDictionary[socket.socket, bytearray]
+    #: Receives in flight per socket, oldest first: (future, target buffer).
+    _receivers: weakref.WeakKeyDictionary[socket.socket, list[tuple[OpFuture, memoryview]]]
 
     # ---- plumbing -------------------------------------------------------
     def _op_future(self, prep: Callable[[int], None],
                    orphan: Callable[[int], None] | None = None) -> futures.Future:
         """Submit ``prep(token)``; the future gets the raw result (may be < 0)."""
-        fut = self.create_future()
+        fut = OpFuture(loop=self)
 
         def on_done(result: int, flags: int) -> None:
             if not fut.done():
@@ -38,9 +57,11 @@ class SockOpsMixin:
             elif orphan is not None and result > 0:
                 orphan(result)
 
-        token = self._start_op(on_done)
-        prep(token)
-        fut.add_done_callback(lambda f: f.cancelled() and self._cancel_op(token))
+        fut._op_token = self._start_op(on_done)
+        prep(fut._op_token)
+        # asyncio starts a sock_* syscall when the call is made, and callers
+        # rely on it (e.g. connect, then a blocking accept on the other end).
+        self._reactor.submit()
         return fut
 
     async def _op(self, what: str, prep: Callable[[int], None],
@@ -57,8 +78,22 @@ class SockOpsMixin:
 
     def _keep_leftover(self, sock: socket.socket, buf: Any) -> Callable[[int], None]:
         def keep(nbytes: int) -> None:
-            self._leftovers.setdefault(sock, bytearray()).extend(memoryview(buf)[:nbytes])
+            self._hand_over(sock, bytes(memoryview(buf)[:nbytes]))
         return keep
+
+    def _hand_over(self, sock: socket.socket, data: bytes) -> None:
+        """Give orphaned bytes to the oldest waiting receiver, else keep them."""
+        for fut, view in self._receivers.get(sock, ()):
+            if fut.done():
+                continue
+            count = min(len(view), len(data))
+            view[:count] = data[:count]
+            fut.set_result(count)
+            self._cancel_op(fut._op_token)  # its own data, if any, is handed over too
+            data = data[count:]
+            if not data:
+                return
+        self._leftovers.setdefault(sock, bytearray()).extend(data)
 
     def _take_leftover(self, sock: socket.socket, limit: int) -> bytes | None:
         pending = self._leftovers.get(sock)
@@ -88,9 +123,17 @@ class SockOpsMixin:
             return len(leftover)
         if not len(view):
             return 0
-        return await self._op(f"recv on {sock!r}",
-                              lambda token: self._reactor.recv(token, fd, view),
+        fut = self._op_future(lambda token: self._reactor.recv(token, fd, view),
                               self._keep_leftover(sock, view))
+        waiting = self._receivers.setdefault(sock, [])
+        waiting.append((fut, view))
+        try:
+            result = await fut
+        finally:
+            waiting.remove((fut, view))
+        if result < 0:
+            raise error_for(result, f"recv on {sock!r}")
+        return result
 
     async def sock_recvfrom(self, sock: socket.socket, bufsize: int) -> tuple[bytes, Any]:
         """Receive one datagram: ``(data, address)``."""

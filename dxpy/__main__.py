@@ -1,0 +1,3 @@
+from dxpy.cli import main
+import sys
+sys.exit(main())

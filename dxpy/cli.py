@@ -1,0 +1,151 @@
+"""The ``dxpy`` command: ``run`` a script on the dxpy loop, ``info``, ``--version``.
+
+``dxpy run script.py args...`` behaves as ``python script.py args...`` does
+(``sys.argv``, ``__main__``, ``sys.path[0]``, exit status, traceback), with
+``dxpy.Policy()`` installed as asyncio's event loop policy first, so every
+``asyncio.run()``/``new_event_loop()`` in the program gets a dxpy loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import runpy
+import signal
+import sys
+import traceback
+from types import TracebackType
+from typing import Sequence
+
+from . import __version__
+from .policy import Policy
+from .reactor import ReactorError, create_reactor, uring_status
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dxpy", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"dxpy {__version__}")
+    commands = parser.add_subparsers(dest="command")
+    run = commands.add_parser("run", help="run a Python script (or -m module) on the dxpy loop")
+    run.add_argument("--reactor", choices=("uring", "epoll"),
+                     help="force a reactor backend (default: best available, or $DXPY_REACTOR)")
+    run.add_argument("-m", dest="module", help="run a library module as a script")
+    run.add_argument("target", nargs="?", help="the script to run")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
+    commands.add_parser("info", help="show the active reactor backend and why")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dxpy`` console script."""
+    parser = _parser()
+    options = parser.parse_args(argv)
+    if options.command == "run":
+        return _run(options, parser)
+    if options.command == "info":
+        print(info())
+        return 0
+    parser.print_help()
+    return 0
+
+
+# ---- dxpy info ------------------------------------------------------------
+def info() -> str:
+    """A human-readable report of the runtime's configuration."""
+    ok, why = uring_status()
+    forced = os.environ.get("DXPY_REACTOR")
+    try:
+        reactor = create_reactor()
+        active = reactor.backend
+        features = getattr(reactor, "features", lambda: {})()
+        reactor.close()
+    except ReactorError as exc:
+        active, features = f"none ({exc})", {}
+    reason = (f"forced by DXPY_REACTOR={forced}" if forced
+              else "io_uring available" if ok else f"io_uring unavailable: {why}")
+    lines = [
+        f"dxpy {__version__}",
+        f"python: {platform.python_implementation()} {platform.python_version()}",
+        f"platform: {platform.system()} {platform.release()} ({platform.machine()})",
+        f"reactor: {active} ({reason})",
+        f"io_uring: {'yes' if ok else 'no'} ({why})",
+        "execution engine: CPython bytecode (the dxpy VM and JIT are not built yet)",
+    ]
+    if features:
+        supported = ", ".join(name for name, on in sorted(features.items()) if on)
+        lines.append(f"io_uring features: {supported}")
+    return "\n".join(lines)
+
+
+# ---- dxpy run -------------------------------------------------------------
+def _run(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if options.module is None and options.target is None:
+        parser.error("run: give a script path or -m module")
+    if options.module is not None and options.target is not None:
+        options.args.insert(0, options.target)
+    try:
+        asyncio.set_event_loop_policy(Policy(options.reactor))
+        create_reactor(options.reactor).close()  # fail now, clearly, if forced and absent
+    except ReactorError as exc:
+        print(f"dxpy: {exc}", file=sys.stderr)
+        return 2
+    if options.module is not None:
+        sys.argv = [options.module, *options.args]
+        return _execute(lambda: runpy.run_module(options.module, run_name="__main__",
+                                                 alter_sys=True), None)
+    script = options.target
+    if not os.path.exists(script):
+        print(f"dxpy: can't open file {os.path.abspath(script)!r}: "
+              f"[Errno 2] No such file or directory", file=sys.stderr)
+        return 2
+    sys.argv = [script, *options.args]
+    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    return _execute(lambda: runpy.run_path(script, run_name="__main__"), script)
+
+
+def _execute(body: "callable", script: str | None) -> int:
+    """Run ``body`` as the main program; report errors as CPython would."""
+    try:
+        body()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt as exc:
+        _print_user_traceback(exc, script)
+        _die_of_sigint()
+    except BaseException as exc:  # noqa: BLE001 - this is the top level
+        _print_user_traceback(exc, script)
+        return 1
+    return 0
+
+
+def _print_user_traceback(exc: BaseException, script: str | None) -> None:
+    """Print the traceback without dxpy's and runpy's own frames."""
+    exc.__traceback__ = _user_frames(exc.__traceback__, script)
+    traceback.print_exception(exc)
+    sys.stderr.flush()
+
+
+def _user_frames(tb: TracebackType | None, script: str | None) -> TracebackType | None:
+    internal = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(runpy.__file__))
+    first = tb
+    while first is not None:
+        filename = first.tb_frame.f_code.co_filename
+        if script is not None and os.path.abspath(filename) == os.path.abspath(script):
+            return first
+        if script is None and not filename.startswith(internal) and "<frozen" not in filename:
+            return first
+        first = first.tb_next
+    return tb
+
+
+def _die_of_sigint() -> None:
+    """Exit as CPython does on an uncaught KeyboardInterrupt: killed by SIGINT."""
+    sys.stdout.flush()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

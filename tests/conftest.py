@@ -1,0 +1,54 @@
+"""Shared fixtures: every loop test runs on BOTH reactor backends.
+
+``backend`` is parametrised over "uring" and "epoll"; the uring case is
+skipped (with the reason in the report) only where io_uring cannot run.  The
+header of every pytest run says which backends this machine exercised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+from typing import Iterator
+
+import pytest
+
+import dxpy
+from dxpy.reactor import uring_status
+
+URING_OK, URING_WHY = uring_status()
+BACKENDS = ["uring", "epoll"]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    state = "io_uring: available" if URING_OK else f"io_uring: UNAVAILABLE ({URING_WHY})"
+    return f"dxpy reactor backends under test: {', '.join(BACKENDS)}; {state}"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The reactor backend name; skips uring where the kernel refuses it."""
+    if request.param == "uring" and not URING_OK:
+        pytest.skip(f"io_uring unavailable here: {URING_WHY}")
+    return request.param
+
+
+@pytest.fixture
+def loop(backend: str) -> Iterator[dxpy.Loop]:
+    """A fresh dxpy loop, set as current, closed (and checked) afterwards."""
+    loop = dxpy.new_event_loop(backend)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        if not loop.is_closed():
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+        asyncio.set_event_loop(None)
+        gc.collect()
+
+
+def open_fds() -> int:
+    """How many file descriptors this process holds right now."""
+    return len(os.listdir("/proc/self/fd"))
