@@ -244,17 +244,22 @@ class EpollReactor(Reactor):
         return len(queued)
 
     def _try(self, op: _Op) -> bool:
-        """Attempt ``op``; True if it is finished (its completion is queued)."""
-        while True:
-            result = op.attempt()
-            if result is None:
-                return False
-            more = op.multishot and result > 0
-            self._done.append((op.token, result, (F_MORE if more else 0) | op.flags))
-            op.flags = 0
-            if not more:
-                self._ops.pop(op.token, None)
-                return True
+        """Attempt ``op``; True if it is finished (its completion is queued).
+
+        A multishot op makes one attempt per readiness event and stays queued:
+        epoll is level-triggered, so it reports the fd again if more is
+        waiting, and we save the read that would only return EAGAIN.
+        """
+        result = op.attempt()
+        if result is None:
+            return False
+        more = op.multishot and result > 0
+        self._done.append((op.token, result, (F_MORE if more else 0) | op.flags))
+        op.flags = 0
+        if more:
+            return False
+        self._ops.pop(op.token, None)
+        return True
 
     def _enqueue(self, op: _Op) -> None:
         if op.fd < 0:  # fd-less work (close/open) never waits
