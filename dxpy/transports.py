@@ -437,8 +437,8 @@ class SocketTransport(StreamTransport):
             self._fatal_error(exc, "Fatal error on shutdown")
 
 
-class ReadPipeTransport(StreamTransport):
-    """The read end of a pipe, FIFO or character device."""
+class _PipeTransport(StreamTransport):
+    """A pipe end: read/write operations instead of recv/send."""
 
     _is_socket = False
 
@@ -448,6 +448,10 @@ class ReadPipeTransport(StreamTransport):
         extra = dict(extra or {})
         extra["pipe"] = pipe
         super().__init__(loop, pipe, protocol, waiter, extra)
+
+
+class ReadPipeTransport(_PipeTransport):
+    """The read end of a pipe, FIFO or character device."""
 
     def write(self, data: Any) -> None:
         raise RuntimeError("a read pipe transport cannot write")
@@ -456,17 +460,8 @@ class ReadPipeTransport(StreamTransport):
         return False
 
 
-class WritePipeTransport(StreamTransport):
+class WritePipeTransport(_PipeTransport):
     """The write end of a pipe; a poll on the fd notices the reader closing."""
-
-    _is_socket = False
-
-    def __init__(self, loop: "Loop", pipe: Any, protocol: protocols.BaseProtocol,
-                 waiter: futures.Future | None = None, extra: dict | None = None) -> None:
-        _check_pipe(pipe)
-        extra = dict(extra or {})
-        extra["pipe"] = pipe
-        super().__init__(loop, pipe, protocol, waiter, extra)
 
     def _arm_read(self) -> None:
         # Nothing to read: watch for the peer's close instead (POLLERR/POLLHUP).
