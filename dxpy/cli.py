@@ -74,8 +74,8 @@ def info() -> str:
         "execution engine: CPython bytecode (the dxpy VM and JIT are not built yet)",
     ]
     if features:
-        supported = ", ".join(name for name, on in sorted(features.items()) if on)
-        lines.append(f"io_uring features: {supported}")
+        lines.append("io_uring features: " + ", ".join(
+            f"{name}={value}" for name, value in features.items() if name != "kernel"))
     return "\n".join(lines)
 
 

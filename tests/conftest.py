@@ -26,11 +26,13 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"dxpy reactor backends under test: {', '.join(BACKENDS)}; {state}"
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=[
+    pytest.param("uring", marks=pytest.mark.skipif(
+        not URING_OK, reason=f"io_uring unavailable here: {URING_WHY}")),
+    "epoll",
+])
 def backend(request: pytest.FixtureRequest) -> str:
-    """The reactor backend name; skips uring where the kernel refuses it."""
-    if request.param == "uring" and not URING_OK:
-        pytest.skip(f"io_uring unavailable here: {URING_WHY}")
+    """The reactor backend name; uring is skipped where the kernel refuses it."""
     return request.param
 
 

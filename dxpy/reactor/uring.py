@@ -1,0 +1,310 @@
+"""``IoUringReactor``: the completion interface on io_uring (liburing via cffi).
+
+Each operation becomes one SQE prepared by a C helper (``uring_helpers.c``)
+and tagged with the caller's token as ``user_data``.  ``wait`` submits every
+queued SQE and waits for completions in a single ``io_uring_enter``; the C
+side copies all ready CQEs into a flat array that is unpacked into
+``(token, result, flags)`` tuples with one ``struct.iter_unpack`` call.
+
+Kernel features used, each with a fallback or a clear error:
+
+* multishot recv selecting from a provided-buffer ring (``recv_multishot``);
+  the buffer id rides in ``flags >> 16`` and ``take`` copies the bytes out
+  and gives the buffer straight back to the ring;
+* multishot accept and multishot poll;
+* SEND_ZC for large payloads; its second (notification) CQE is folded into
+  one completion so callers see exactly one result per send;
+* registered files (``register_fd``): ops on a registered fd use its slot;
+* SQPOLL when asked for (``DXPY_SQPOLL=1``) and permitted, else plain mode.
+  It is off by default: on a machine with few cores the kernel polling
+  thread competes with the program for CPU.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import platform
+import struct
+from typing import Any
+
+from .base import F_MORE, Completion, Message, Reactor, ReactorError
+
+try:
+    from ._uring import ffi, lib
+except ImportError as _exc:  # extension not built: create_reactor falls back
+    ffi = lib = None
+    _IMPORT_ERROR: str = str(_exc)
+else:
+    _IMPORT_ERROR = ""
+
+_CQE = struct.Struct("QiI")
+_NOTIF = 8  # IORING_CQE_F_NOTIF
+_BUFFER_GROUP = 0
+_FIXED_SLOTS = 4096
+_FD_CAP = 65536
+_MAX_RW = 0x7FFFF000  # the kernel's cap on one read/write
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+class IoUringReactor(Reactor):
+    """Completion reactor on one io_uring instance (not thread-safe: one loop)."""
+
+    backend = "uring"
+
+    def __init__(self, entries: int = 1024, sqpoll: bool | None = None,
+                 recv_buffers: int = 256, recv_buffer_size: int = 64 * 1024) -> None:
+        if lib is None:
+            raise ReactorError(f"io_uring extension not built: {_IMPORT_ERROR}")
+        if sqpoll is None:
+            sqpoll = _env_flag("DXPY_SQPOLL")
+        cq_entries = entries * 4
+        err = ffi.new("int *")
+        ring = lib.dx_open(entries, cq_entries, int(sqpoll), err)
+        if ring == ffi.NULL:
+            raise ReactorError(-err[0], f"io_uring_setup failed: {os.strerror(-err[0])}")
+        self._ring = ring
+        self._out = ffi.new("dx_cqe[]", cq_entries)
+        self._out_view = memoryview(ffi.buffer(self._out))
+        self._cq_entries = cq_entries
+        # token -> objects the kernel may still touch (None: nothing to keep)
+        self._live: dict[int, Any] = {}
+        self._zc: dict[int, list[int]] = {}  # send_zc token -> [fd, result awaiting NOTIF]
+        self._messages: dict[int, tuple[Message, Any]] = {}
+        self._closed = False
+        self._setup_buffers(recv_buffers, recv_buffer_size)
+        self._fixed_files = lib.dx_setup_files(ring, _FIXED_SLOTS, _FD_CAP) == 0
+        self._send_zc_ok = bool(lib.dx_opcode_supported(ring, lib.IORING_OP_SEND_ZC))
+
+    def _setup_buffers(self, count: int, size: int) -> None:
+        ret = lib.dx_setup_buffers(self._ring, count, size, _BUFFER_GROUP)
+        if ret < 0:
+            lib.dx_close(self._ring)
+            raise ReactorError(-ret, "io_uring provided-buffer ring unavailable "
+                                     f"(kernel >= 5.19 needed): {os.strerror(-ret)}")
+        self._buffers = [lib.dx_buffer(self._ring, bid) for bid in range(count)]
+
+    # ---- information -------------------------------------------------------
+    def features(self) -> dict[str, Any]:
+        """What this ring runs with (shown by ``dxpy info``)."""
+        flags = lib.dx_setup_flags(self._ring)
+        return {
+            "kernel": platform.release(),
+            "sqpoll": bool(flags & lib.IORING_SETUP_SQPOLL),
+            "coop_taskrun": bool(flags & lib.IORING_SETUP_COOP_TASKRUN),
+            "fast_poll": bool(lib.dx_features(self._ring) & lib.IORING_FEAT_FAST_POLL),
+            "provided_buffers": len(self._buffers),
+            "registered_files": self._fixed_files,
+            "send_zc": self._send_zc_ok,
+        }
+
+    # ---- registered files --------------------------------------------------
+    def register_fd(self, fd: int) -> bool:
+        """Register ``fd`` so its ops skip the kernel's fd lookup.
+
+        Must be paired with ``unregister_fd`` before the fd is closed other
+        than through ``close_fd`` (a registered slot keeps the file open).
+        Returns False when the table is full or unsupported (ops still work).
+        """
+        return self._fixed_files and lib.dx_register_fd(self._ring, fd) >= 0
+
+    def unregister_fd(self, fd: int) -> None:
+        """Drop ``fd``'s registered slot (no-op if it has none)."""
+        if self._fixed_files and not self._closed:
+            lib.dx_unregister_fd(self._ring, fd)
+
+    # ---- queuing -------------------------------------------------------------
+    def _queued(self, token: int, ret: int, keep: Any = None) -> None:
+        if ret < 0:
+            raise ReactorError(-ret, f"io_uring: cannot queue operation: {os.strerror(-ret)}")
+        self._live[token] = keep
+
+    def recv(self, token: int, fd: int, buf: Any, flags: int = 0) -> None:
+        c = ffi.from_buffer(buf, require_writable=True)
+        self._queued(token, lib.dx_recv(self._ring, token, fd, c, len(c), flags), c)
+
+    def recv_multishot(self, token: int, fd: int) -> None:
+        self._queued(token, lib.dx_recv_multishot(self._ring, token, fd))
+
+    def take(self, result: int, flags: int) -> bytes:
+        bid = flags >> 16
+        data = ffi.unpack(self._buffers[bid], result)
+        lib.dx_recycle(self._ring, bid)
+        return data
+
+    def send(self, token: int, fd: int, data: Any, flags: int = 0) -> None:
+        c = ffi.from_buffer(data)
+        self._queued(token, lib.dx_send(self._ring, token, fd, c, len(c), flags), c)
+
+    def send_zc(self, token: int, fd: int, data: Any) -> None:
+        if not self._send_zc_ok:
+            self.send(token, fd, data)
+            return
+        c = ffi.from_buffer(data)
+        self._queued(token, lib.dx_send_zc(self._ring, token, fd, c, len(c)), c)
+        self._zc[token] = [fd, 0]
+
+    def read(self, token: int, fd: int, buf: Any, offset: int = -1) -> None:
+        c = ffi.from_buffer(buf, require_writable=True)
+        size = min(len(c), _MAX_RW)
+        self._queued(token, lib.dx_read(self._ring, token, fd, c, size, offset), c)
+
+    def write(self, token: int, fd: int, data: Any, offset: int = -1) -> None:
+        c = ffi.from_buffer(data)
+        size = min(len(c), _MAX_RW)
+        self._queued(token, lib.dx_write(self._ring, token, fd, c, size, offset), c)
+
+    def recvmsg(self, token: int, fd: int, buf: Any, flags: int = 0) -> Message:
+        c = ffi.from_buffer(buf, require_writable=True)
+        msg = ffi.new("dx_msg *")
+        lib.dx_msg_init(msg, c, len(c), ffi.NULL, 0)
+        self._queued(token, lib.dx_recvmsg(self._ring, token, fd, msg, flags), (c, msg))
+        message = Message()
+        self._messages[token] = (message, msg)
+        return message
+
+    def sendmsg(self, token: int, fd: int, data: Any, address: bytes = b"") -> None:
+        c = ffi.from_buffer(data)
+        msg = ffi.new("dx_msg *")
+        lib.dx_msg_init(msg, c, len(c), address, len(address))
+        self._queued(token, lib.dx_sendmsg(self._ring, token, fd, msg, 0), (c, msg))
+
+    def accept(self, token: int, fd: int, multishot: bool = False) -> None:
+        self._queued(token, lib.dx_accept(self._ring, token, fd, int(multishot)))
+
+    def connect(self, token: int, fd: int, address: bytes) -> None:
+        self._queued(token, lib.dx_connect(self._ring, token, fd, address, len(address)),
+                     address)
+
+    def poll_add(self, token: int, fd: int, mask: int, multishot: bool = False) -> None:
+        self._queued(token, lib.dx_poll_add(self._ring, token, fd, mask, int(multishot)))
+
+    def timeout(self, token: int, seconds: float) -> None:
+        ts = ffi.new("struct __kernel_timespec *")
+        nanos = max(0, int(seconds * 1e9))
+        ts.tv_sec, ts.tv_nsec = divmod(nanos, 1_000_000_000)
+        self._queued(token, lib.dx_timeout(self._ring, token, ts), ts)
+
+    def close_fd(self, token: int, fd: int) -> None:
+        self._queued(token, lib.dx_close_fd(self._ring, token, fd))
+
+    def openat(self, token: int, path: bytes, flags: int, mode: int = 0o666,
+               dirfd: int = -100) -> None:
+        c_path = ffi.new("char[]", bytes(path))
+        self._queued(token, lib.dx_openat(self._ring, token, dirfd, c_path, flags, mode), c_path)
+
+    def cancel(self, token: int) -> None:
+        if token in self._live and not self._closed:
+            ret = lib.dx_cancel(self._ring, token)
+            if ret < 0:
+                raise ReactorError(-ret, f"io_uring: cannot queue cancel: {os.strerror(-ret)}")
+
+    # ---- driving ---------------------------------------------------------------
+    def submit(self) -> int:
+        ret = lib.dx_submit(self._ring)
+        if ret < 0 and ret not in (-errno.EBUSY, -errno.EAGAIN, -errno.EINTR):
+            raise ReactorError(-ret, f"io_uring_submit failed: {os.strerror(-ret)}")
+        return max(ret, 0)
+
+    def poll(self) -> list[Completion]:
+        return self._reap(0, 0)
+
+    def wait(self, timeout: float | None) -> list[Completion]:
+        if timeout is None or timeout < 0:
+            return self._reap(1, -1)
+        return self._reap(1, int(timeout * 1e9))
+
+    def _reap(self, wait: int, timeout_ns: int) -> list[Completion]:
+        if self._closed:
+            raise ReactorError(errno.EBADF, "io_uring reactor is closed")
+        n = lib.dx_reap(self._ring, self._out, self._cq_entries, wait, timeout_ns)
+        if n <= 0:
+            if n < 0:
+                raise ReactorError(-n, f"io_uring_enter failed: {os.strerror(-n)}")
+            return []
+        done = list(_CQE.iter_unpack(self._out_view[:n * 16]))
+        if self._zc or self._messages:
+            done = self._finish_special(done)
+        live = self._live
+        for token, _, flags in done:
+            if not flags & F_MORE:
+                live.pop(token, None)
+        return done
+
+    def _resend_plain(self, token: int) -> None:
+        """Re-issue a refused zero-copy send as a plain send, same token."""
+        c = self._live[token]
+        fd = self._zc.pop(token)[0]
+        self._queued(token, lib.dx_send(self._ring, token, fd, c, len(c), 0), c)
+
+    def _finish_special(self, done: list[Completion]) -> list[Completion]:
+        """Fold SEND_ZC's two CQEs into one; fill recvmsg sender addresses."""
+        out = []
+        zc, messages = self._zc, self._messages
+        for token, result, flags in done:
+            if token in zc:
+                if flags & F_MORE:  # the send result; the buffer is still in use
+                    zc[token][1] = result
+                    continue
+                if flags & _NOTIF:  # the kernel is done with the buffer
+                    result, flags = zc[token][1], 0
+                if result == -errno.EOPNOTSUPP:  # not TCP/UDP: send it plainly
+                    self._resend_plain(token)
+                    continue
+                zc.pop(token)
+            elif token in messages:
+                message, msg = messages.pop(token)
+                if result >= 0:
+                    message.address = ffi.unpack(lib.dx_msg_name(msg), lib.dx_msg_namelen(msg))
+            out.append((token, result, flags))
+        return out
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._drain_in_flight()
+        self._closed = True
+        lib.dx_close(self._ring)
+        self._live.clear()
+        self._zc.clear()
+        self._messages.clear()
+        self._buffers = []
+
+    def _drain_in_flight(self, patience: float = 1.0) -> None:
+        """Cancel everything in flight and reap it, so no buffer we free is
+        still the target of a kernel write."""
+        if not self._live:
+            return
+        if lib.dx_cancel_all(self._ring) < 0:
+            _ABANDONED.append(self._live)
+            return
+        for _ in range(int(patience / 0.01)):
+            self._reap(1, 10_000_000)
+            if not self._live:
+                return
+        _ABANDONED.append(self._live)  # never free what the kernel may still use
+
+    @property
+    def pending(self) -> int:
+        return len(self._live)
+
+
+#: Buffers of operations that did not finish before their reactor closed;
+#: kept alive for the life of the process rather than risk a kernel write
+#: into freed memory.
+_ABANDONED: list[dict[int, Any]] = []
+
+
+def available() -> tuple[bool, str]:
+    """Whether an io_uring reactor can start here, and why (not)."""
+    if lib is None:
+        return False, f"io_uring extension not built ({_IMPORT_ERROR})"
+    try:
+        reactor = IoUringReactor(entries=8, recv_buffers=8, recv_buffer_size=4096)
+    except ReactorError as exc:
+        return False, str(exc)
+    reactor.close()
+    return True, f"io_uring works on Linux {platform.release()}"

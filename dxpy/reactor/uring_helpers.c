@@ -1,0 +1,410 @@
+/* C side of the io_uring reactor (compiled by cffi in API mode).
+ *
+ * Why C: each Python-level call into cffi costs ~100 ns, so everything done
+ * per operation or per completion is folded into one call here: getting an
+ * SQE (submitting when the SQ is full), preparing it, mapping registered
+ * files, and reaping every CQE into a flat array that Python unpacks with
+ * struct.iter_unpack in one go.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <liburing.h>
+
+#define DX_IGNORE 0ULL /* user_data of our own cancel requests: not reported */
+
+typedef struct dx_cqe {
+    uint64_t token;
+    int32_t res;
+    uint32_t flags;
+} dx_cqe;
+
+typedef struct dx_msg {
+    struct msghdr hdr;
+    struct iovec iov;
+    struct sockaddr_storage addr;
+} dx_msg;
+
+typedef struct dx_ring {
+    struct io_uring ring;
+    unsigned setup_flags;
+    unsigned features;
+    /* provided-buffer ring for multishot recv */
+    struct io_uring_buf_ring *br;
+    size_t br_bytes;
+    char *bufs;
+    unsigned nbufs, bufsize;
+    int bgid;
+    /* registered (fixed) files: fd -> slot, slot free list */
+    int *slot_of_fd;
+    int *free_slots;
+    unsigned nslots, nfree, fd_cap;
+} dx_ring;
+
+static int try_init(dx_ring *r, unsigned entries, unsigned cq_entries, unsigned flags)
+{
+    struct io_uring_params p;
+    memset(&p, 0, sizeof p);
+    p.flags = flags | IORING_SETUP_CQSIZE;
+    p.cq_entries = cq_entries;
+    if (flags & IORING_SETUP_SQPOLL)
+        p.sq_thread_idle = 50; /* ms before the kernel thread sleeps */
+    int ret = io_uring_queue_init_params(entries, &r->ring, &p);
+    if (ret == 0) {
+        r->setup_flags = p.flags;
+        r->features = p.features;
+    }
+    return ret;
+}
+
+/* Create a ring.  Newer setup flags are tried first and dropped one by one
+ * when the kernel refuses them (EINVAL); SQPOLL falls back to plain mode
+ * when it is not permitted (EPERM). */
+dx_ring *dx_open(unsigned entries, unsigned cq_entries, int sqpoll, int *err)
+{
+    static const unsigned optional[] = {
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
+        IORING_SETUP_SUBMIT_ALL,
+        0,
+    };
+    dx_ring *r = calloc(1, sizeof *r);
+    if (!r) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    int ret = -EINVAL;
+    for (int want_sqpoll = sqpoll ? 1 : 0; want_sqpoll >= 0; want_sqpoll--) {
+        for (unsigned i = 0; i < sizeof optional / sizeof optional[0]; i++) {
+            unsigned flags = optional[i] | (want_sqpoll ? IORING_SETUP_SQPOLL : 0);
+            if (want_sqpoll)
+                flags &= ~IORING_SETUP_COOP_TASKRUN; /* not valid with SQPOLL */
+            ret = try_init(r, entries, cq_entries, flags);
+            if (ret != -EINVAL)
+                break;
+        }
+        if (ret == 0)
+            break;
+    }
+    if (ret < 0) {
+        free(r);
+        *err = ret;
+        return NULL;
+    }
+    r->bgid = -1;
+    *err = 0;
+    return r;
+}
+
+unsigned dx_setup_flags(dx_ring *r) { return r->setup_flags; }
+unsigned dx_features(dx_ring *r) { return r->features; }
+int dx_ring_fd(dx_ring *r) { return r->ring.ring_fd; }
+
+int dx_opcode_supported(dx_ring *r, int op)
+{
+    struct io_uring_probe *probe = io_uring_get_probe_ring(&r->ring);
+    if (!probe)
+        return 0;
+    int ok = io_uring_opcode_supported(probe, op);
+    io_uring_free_probe(probe);
+    return ok;
+}
+
+/* ---- provided buffers ------------------------------------------------ */
+
+void dx_recycle(dx_ring *r, unsigned bid)
+{
+    io_uring_buf_ring_add(r->br, r->bufs + (size_t)bid * r->bufsize, r->bufsize, bid,
+                          io_uring_buf_ring_mask(r->nbufs), 0);
+    io_uring_buf_ring_advance(r->br, 1);
+}
+
+int dx_setup_buffers(dx_ring *r, unsigned nbufs, unsigned bufsize, int bgid)
+{
+    struct io_uring_buf_reg reg;
+    size_t bytes = (size_t)nbufs * sizeof(struct io_uring_buf);
+    void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED)
+        return -errno;
+    char *bufs = malloc((size_t)nbufs * bufsize);
+    if (!bufs) {
+        munmap(mem, bytes);
+        return -ENOMEM;
+    }
+    memset(&reg, 0, sizeof reg);
+    reg.ring_addr = (unsigned long)mem;
+    reg.ring_entries = nbufs;
+    reg.bgid = bgid;
+    int ret = io_uring_register_buf_ring(&r->ring, &reg, 0);
+    if (ret < 0) {
+        free(bufs);
+        munmap(mem, bytes);
+        return ret;
+    }
+    r->br = mem;
+    r->br_bytes = bytes;
+    r->bufs = bufs;
+    r->nbufs = nbufs;
+    r->bufsize = bufsize;
+    r->bgid = bgid;
+    io_uring_buf_ring_init(r->br);
+    for (unsigned bid = 0; bid < nbufs; bid++)
+        dx_recycle(r, bid);
+    return 0;
+}
+
+char *dx_buffer(dx_ring *r, unsigned bid) { return r->bufs + (size_t)bid * r->bufsize; }
+
+/* ---- registered files ------------------------------------------------- */
+
+int dx_setup_files(dx_ring *r, unsigned nslots, unsigned fd_cap)
+{
+    int ret = io_uring_register_files_sparse(&r->ring, nslots);
+    if (ret < 0)
+        return ret;
+    r->slot_of_fd = malloc(sizeof(int) * fd_cap);
+    r->free_slots = malloc(sizeof(int) * nslots);
+    if (!r->slot_of_fd || !r->free_slots)
+        return -ENOMEM;
+    for (unsigned i = 0; i < fd_cap; i++)
+        r->slot_of_fd[i] = -1;
+    for (unsigned i = 0; i < nslots; i++)
+        r->free_slots[i] = nslots - 1 - i;
+    r->nslots = nslots;
+    r->nfree = nslots;
+    r->fd_cap = fd_cap;
+    return 0;
+}
+
+/* Register fd in a free slot; returns the slot, or -errno (-ENFILE: full). */
+int dx_register_fd(dx_ring *r, int fd)
+{
+    if (fd < 0 || (unsigned)fd >= r->fd_cap)
+        return -EBADF;
+    if (r->slot_of_fd[fd] >= 0)
+        return r->slot_of_fd[fd];
+    if (r->nfree == 0)
+        return -ENFILE;
+    int slot = r->free_slots[r->nfree - 1];
+    int ret = io_uring_register_files_update(&r->ring, slot, &fd, 1);
+    if (ret < 0)
+        return ret;
+    r->nfree--;
+    r->slot_of_fd[fd] = slot;
+    return slot;
+}
+
+int dx_unregister_fd(dx_ring *r, int fd)
+{
+    if (fd < 0 || (unsigned)fd >= r->fd_cap || r->slot_of_fd[fd] < 0)
+        return 0;
+    int slot = r->slot_of_fd[fd];
+    int none = -1;
+    int ret = io_uring_register_files_update(&r->ring, slot, &none, 1);
+    r->slot_of_fd[fd] = -1;
+    r->free_slots[r->nfree++] = slot;
+    return ret < 0 ? ret : 0;
+}
+
+/* ---- preparing operations -------------------------------------------- */
+
+static struct io_uring_sqe *get_sqe(dx_ring *r)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+    if (!sqe) {
+        io_uring_submit(&r->ring);
+        sqe = io_uring_get_sqe(&r->ring);
+    }
+    return sqe;
+}
+
+/* After prep: use the registered slot for fd if it has one. */
+static void use_fixed(dx_ring *r, struct io_uring_sqe *sqe, int fd)
+{
+    if (fd >= 0 && (unsigned)fd < r->fd_cap && r->slot_of_fd && r->slot_of_fd[fd] >= 0) {
+        sqe->fd = r->slot_of_fd[fd];
+        sqe->flags |= IOSQE_FIXED_FILE;
+    }
+}
+
+#define PREP(r, token, fd, call)                         \
+    do {                                                 \
+        struct io_uring_sqe *sqe = get_sqe(r);           \
+        if (!sqe)                                        \
+            return -EBUSY;                               \
+        call;                                            \
+        use_fixed(r, sqe, fd);                           \
+        io_uring_sqe_set_data64(sqe, token);             \
+        return 0;                                        \
+    } while (0)
+
+int dx_recv(dx_ring *r, uint64_t token, int fd, void *buf, size_t len, int flags)
+{
+    PREP(r, token, fd, io_uring_prep_recv(sqe, fd, buf, len, flags));
+}
+
+int dx_recv_multishot(dx_ring *r, uint64_t token, int fd)
+{
+    if (r->bgid < 0)
+        return -EOPNOTSUPP;
+    PREP(r, token, fd, {
+        io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
+        sqe->flags |= IOSQE_BUFFER_SELECT;
+        sqe->buf_group = r->bgid;
+    });
+}
+
+int dx_send(dx_ring *r, uint64_t token, int fd, const void *buf, size_t len, int flags)
+{
+    PREP(r, token, fd, io_uring_prep_send(sqe, fd, buf, len, flags | MSG_NOSIGNAL));
+}
+
+int dx_send_zc(dx_ring *r, uint64_t token, int fd, const void *buf, size_t len)
+{
+    PREP(r, token, fd, io_uring_prep_send_zc(sqe, fd, buf, len, MSG_NOSIGNAL, 0));
+}
+
+int dx_read(dx_ring *r, uint64_t token, int fd, void *buf, unsigned len, int64_t offset)
+{
+    PREP(r, token, fd, io_uring_prep_read(sqe, fd, buf, len, (uint64_t)offset));
+}
+
+int dx_write(dx_ring *r, uint64_t token, int fd, const void *buf, unsigned len, int64_t offset)
+{
+    PREP(r, token, fd, io_uring_prep_write(sqe, fd, buf, len, (uint64_t)offset));
+}
+
+void dx_msg_init(dx_msg *m, void *buf, size_t len, const void *addr, unsigned addrlen)
+{
+    memset(&m->hdr, 0, sizeof m->hdr);
+    m->iov.iov_base = buf;
+    m->iov.iov_len = len;
+    m->hdr.msg_iov = &m->iov;
+    m->hdr.msg_iovlen = 1;
+    if (addr && addrlen) {
+        memcpy(&m->addr, addr, addrlen < sizeof m->addr ? addrlen : sizeof m->addr);
+        m->hdr.msg_name = &m->addr;
+        m->hdr.msg_namelen = addrlen;
+    } else if (!addr) { /* receiving: room for the sender's address */
+        m->hdr.msg_name = &m->addr;
+        m->hdr.msg_namelen = sizeof m->addr;
+    }
+}
+
+unsigned dx_msg_namelen(dx_msg *m) { return m->hdr.msg_name ? m->hdr.msg_namelen : 0; }
+char *dx_msg_name(dx_msg *m) { return (char *)&m->addr; }
+
+int dx_recvmsg(dx_ring *r, uint64_t token, int fd, dx_msg *m, int flags)
+{
+    PREP(r, token, fd, io_uring_prep_recvmsg(sqe, fd, &m->hdr, flags));
+}
+
+int dx_sendmsg(dx_ring *r, uint64_t token, int fd, dx_msg *m, int flags)
+{
+    PREP(r, token, fd, io_uring_prep_sendmsg(sqe, fd, &m->hdr, flags | MSG_NOSIGNAL));
+}
+
+int dx_accept(dx_ring *r, uint64_t token, int fd, int multishot)
+{
+    int flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+    if (multishot)
+        PREP(r, token, fd, io_uring_prep_multishot_accept(sqe, fd, NULL, NULL, flags));
+    PREP(r, token, fd, io_uring_prep_accept(sqe, fd, NULL, NULL, flags));
+}
+
+int dx_connect(dx_ring *r, uint64_t token, int fd, const void *addr, unsigned addrlen)
+{
+    PREP(r, token, fd, io_uring_prep_connect(sqe, fd, (const struct sockaddr *)addr, addrlen));
+}
+
+int dx_poll_add(dx_ring *r, uint64_t token, int fd, unsigned mask, int multishot)
+{
+    if (multishot)
+        PREP(r, token, fd, io_uring_prep_poll_multishot(sqe, fd, mask));
+    PREP(r, token, fd, io_uring_prep_poll_add(sqe, fd, mask));
+}
+
+int dx_timeout(dx_ring *r, uint64_t token, struct __kernel_timespec *ts)
+{
+    PREP(r, token, -1, io_uring_prep_timeout(sqe, ts, 0, 0));
+}
+
+int dx_close_fd(dx_ring *r, uint64_t token, int fd)
+{
+    dx_unregister_fd(r, fd); /* a registered slot would keep the file open */
+    PREP(r, token, -1, io_uring_prep_close(sqe, fd));
+}
+
+int dx_openat(dx_ring *r, uint64_t token, int dirfd, const char *path, int flags, unsigned mode)
+{
+    PREP(r, token, -1, io_uring_prep_openat(sqe, dirfd, path, flags, mode));
+}
+
+int dx_cancel(dx_ring *r, uint64_t token)
+{
+    PREP(r, DX_IGNORE, -1, io_uring_prep_cancel64(sqe, token, 0));
+}
+
+/* Cancel every in-flight request (used by close before freeing buffers). */
+int dx_cancel_all(dx_ring *r)
+{
+    PREP(r, DX_IGNORE, -1, io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY));
+}
+
+/* ---- driving ------------------------------------------------------------ */
+
+int dx_submit(dx_ring *r) { return io_uring_submit(&r->ring); }
+
+/* Submit queued SQEs; if `wait`, block until a completion arrives or
+ * `timeout_ns` passes (< 0: no limit).  Then copy up to `max` CQEs into
+ * `out`, skipping our own cancel requests.  Returns the number copied, or
+ * -errno for a failure that is not a timeout or a signal. */
+int dx_reap(dx_ring *r, dx_cqe *out, unsigned max, int wait, int64_t timeout_ns)
+{
+    struct io_uring *ring = &r->ring;
+    struct io_uring_cqe *cqe;
+    int ret;
+    if (wait && !io_uring_cq_ready(ring)) {
+        if (timeout_ns < 0) {
+            ret = io_uring_submit_and_wait(ring, 1);
+        } else {
+            struct __kernel_timespec ts = {
+                .tv_sec = timeout_ns / 1000000000LL,
+                .tv_nsec = timeout_ns % 1000000000LL,
+            };
+            ret = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, NULL);
+        }
+    } else {
+        ret = io_uring_submit(ring);
+    }
+    if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
+        return ret;
+    unsigned head, seen = 0, n = 0;
+    io_uring_for_each_cqe(ring, head, cqe) {
+        if (n == max)
+            break;
+        seen++;
+        if (cqe->user_data == DX_IGNORE)
+            continue;
+        out[n].token = cqe->user_data;
+        out[n].res = cqe->res;
+        out[n].flags = cqe->flags;
+        n++;
+    }
+    io_uring_cq_advance(ring, seen);
+    return (int)n;
+}
+
+void dx_close(dx_ring *r)
+{
+    io_uring_queue_exit(&r->ring);
+    if (r->br) {
+        munmap(r->br, r->br_bytes);
+        free(r->bufs);
+    }
+    free(r->slot_of_fd);
+    free(r->free_slots);
+    free(r);
+}
