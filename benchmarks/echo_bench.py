@@ -26,6 +26,7 @@ import asyncio
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -185,6 +186,7 @@ class Result:
     requests: int | None = None
     seconds: float | None = None
     stalled: int | None = None
+    samples: list[float] | None = None  # req/s of each repeat; rps is their median
     error: str | None = None
 
 
@@ -315,20 +317,29 @@ def _run_client(exe: Path, port: int, cell: Cell, duration: float, cpu: int | No
     return json.loads(done.stdout)
 
 
-def run_cell(cell: Cell, duration: float, binaries: dict[str, Path]) -> Result:
-    """Start the server, drive it with the client, always stop the server."""
+def run_cell(cell: Cell, duration: float, repeat: int, binaries: dict[str, Path]) -> Result:
+    """Start the server, drive it with the client ``repeat`` times, always stop the server.
+
+    The median of repeats is reported because run-to-run noise on small
+    (virtual) machines is easily +-20%, more than some differences measured.
+    """
     server_cpu, client_cpu = _cpus()
     result = Result(cell.server, cell.style, cell.size, cell.conns)
     server: ServerProcess | None = None
     try:
         server = ServerProcess(_server_cmd(cell, binaries), server_cpu)
         with server:
-            stats = _run_client(binaries["echo_client"], server.port, cell, duration, client_cpu)
-            server.check_alive()
-        if stats["requests"] == 0:
-            raise BenchError("no request completed in the measured window (server stalled?)")
-        result.rps, result.requests = stats["rps"], stats["requests"]
-        result.seconds, result.stalled = stats["seconds"], stats["stalled"]
+            runs = []
+            for _ in range(repeat):
+                runs.append(_run_client(binaries["echo_client"], server.port, cell, duration, client_cpu))
+                server.check_alive()
+                if runs[-1]["requests"] == 0:
+                    raise BenchError("no request completed in the measured window (server stalled?)")
+        result.samples = [run["rps"] for run in runs]
+        result.rps = statistics.median(result.samples)
+        result.requests = sum(run["requests"] for run in runs)
+        result.seconds = sum(run["seconds"] for run in runs)
+        result.stalled = max(run["stalled"] for run in runs)
     except (BenchError, OSError, ValueError) as exc:
         result.error = str(exc)
         if server is not None and server.stderr:
@@ -442,6 +453,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--loops", type=csv, default=list(ALL_SERVERS), help=f"subset of {','.join(ALL_SERVERS)}")
     p.add_argument("--duration", type=float, default=None,
                    help="measured seconds per cell (default: 3, or 2 for sizes >= 1 MiB)")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="client runs per cell against the same server; the median is shown")
     p.add_argument("--quick", action="store_true", help="protocol, 1 KiB, 64 and 100 conns, 2 s")
     p.add_argument("--json", metavar="OUT", type=Path, help="also save all results as JSON")
     p.add_argument("--serve", nargs=3, metavar=("LOOP", "STYLE", "PORT"), help=argparse.SUPPRESS)
@@ -465,13 +478,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     binaries = build_native()
     cells = plan(args.styles, args.sizes, args.conns, args.loops)
     duration_of = lambda cell: args.duration or default_duration(cell.size)  # noqa: E731
-    estimate = sum(duration_of(c) + WARMUP_S + 0.5 for c in cells)
+    estimate = sum((duration_of(c) + WARMUP_S) * args.repeat + 0.5 for c in cells)
     server_cpu, client_cpu = _cpus()
     print(f"{len(cells)} cells, ~{estimate / 60:.1f} min; server CPU {server_cpu}, client CPU {client_cpu}",
           file=sys.stderr)
     results: list[Result] = []
     for i, cell in enumerate(cells, 1):
-        r = run_cell(cell, duration_of(cell), binaries)
+        r = run_cell(cell, duration_of(cell), args.repeat, binaries)
         results.append(r)
         shown = f"{r.rps:,.0f} req/s" if r.error is None else f"error: {r.error}"
         print(f"[{i}/{len(cells)}] {cell.server:<10} {cell.style:<8} {fmt_size(cell.size):>6} "
@@ -484,7 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any(r.stalled for r in results):
         print("! = some connections completed no request in the window (see notes)")
     if args.json:
-        meta = {"warmup_s": WARMUP_S, "duration_s": args.duration, "server_cpu": server_cpu,
+        meta = {"warmup_s": WARMUP_S, "duration_s": args.duration, "repeat": args.repeat, "server_cpu": server_cpu,
                 "client_cpu": client_cpu, "python": sys.version.split()[0]}
         args.json.write_text(json.dumps({"meta": meta, "results": [asdict(r) for r in results]}, indent=2))
     return 0

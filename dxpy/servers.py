@@ -36,6 +36,10 @@ class ServerMixin:
         ssl_args = (sslcontext, ssl_handshake_timeout, ssl_shutdown_timeout)
 
         def on_accept(result: int, flags: int) -> None:
+            if self._accepting.get(fd) != token_box[0]:  # stopped serving meanwhile
+                if result >= 0:
+                    os.close(result)
+                return
             if result >= 0:
                 self._accepted(protocol_factory, sock, result, server, ssl_args)
             elif result != -errno.ECANCELED:
@@ -47,7 +51,7 @@ class ServerMixin:
                         "message": "accept() failed on a listening socket",
                         "exception": OSError(-result, os.strerror(-result)),
                         "socket": sock})
-            if not flags & F_MORE and self._accepting.get(fd) == token_box[0]:
+            if not flags & F_MORE:
                 rearm()
 
         def rearm() -> None:
@@ -119,9 +123,16 @@ class ServerMixin:
             self.call_exception_handler(context)
 
     def _stop_serving(self, sock: socket.socket) -> None:
+        """Stop listening now: a queued accept holds its own reference to the
+        socket, so closing our fd alone would leave it accepting until the
+        cancel reaches the kernel; shutting it down refuses new peers at once."""
         token = self._accepting.pop(sock.fileno(), 0)
         if token:
             self._cancel_op(token)
+            try:
+                sock.shutdown(socket.SHUT_RD)
+            except OSError:
+                pass
         sock.close()
 
     # ---- Unix sockets ---------------------------------------------------

@@ -19,6 +19,7 @@ import collections
 import errno
 import os
 import socket
+import warnings
 from asyncio import base_events, constants, futures, protocols, transports, trsock
 from typing import TYPE_CHECKING, Any
 
@@ -158,10 +159,8 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
         if server is not None:
             server._detach()
 
-    def __del__(self, _warn: Any = None) -> None:
+    def __del__(self) -> None:
         if not self._lost_called and self._file is not None and not isinstance(self._file, _Closed):
-            import warnings
-
             warnings.warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
             self._file.close()
 
@@ -233,6 +232,10 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
             self._received(data)
             if not self._read_token and not self._paused and not self._closing:
                 self._arm_read()  # the kernel ended the multishot (no buffers)
+        elif result == -errno.ENOBUFS:  # every provided buffer was in use: re-arm
+            self._read_token = 0
+            if not self._paused and not self._closing:
+                self._arm_read()
         else:
             self._read_token = 0
             self._read_ended(result)

@@ -72,7 +72,9 @@ static int flush(struct conn *c) {
     return 1;
 }
 
-/* Echo until the socket would block; switches interest back to EPOLLIN. */
+/* Echo what is readable; switches interest back to EPOLLIN after a flush.
+   Like libuv, it reads again only after a full chunk: a short read means the
+   socket is drained, and level-triggered epoll reports any later bytes. */
 static void serve(struct conn *c, unsigned events) {
     if (events & EPOLLOUT) {
         if (!flush(c))
@@ -93,7 +95,7 @@ static void serve(struct conn *c, unsigned events) {
         }
         c->len = (size_t)n;
         c->off = 0;
-        if (!flush(c) || c->len)
+        if (!flush(c) || c->len || n < CHUNK)
             return;
     }
 }
