@@ -47,8 +47,14 @@ class SockOpsMixin:
 
     # ---- plumbing -------------------------------------------------------
     def _op_future(self, prep: Callable[[int], None],
-                   orphan: Callable[[int], None] | None = None) -> futures.Future:
-        """Submit ``prep(token)``; the future gets the raw result (may be < 0)."""
+                   orphan: Callable[[int], None] | None = None,
+                   submit_now: bool = False) -> futures.Future:
+        """Queue ``prep(token)``; the future gets the raw result (may be < 0).
+
+        The op reaches the kernel with the loop's next batch, or at once with
+        ``submit_now`` (connect: asyncio starts it when called, and callers
+        rely on that, e.g. connect, then a blocking accept on the other end).
+        """
         fut = OpFuture(loop=self)
 
         def on_done(result: int, flags: int) -> None:
@@ -59,14 +65,13 @@ class SockOpsMixin:
 
         fut._op_token = self._start_op(on_done)
         prep(fut._op_token)
-        # asyncio starts a sock_* syscall when the call is made, and callers
-        # rely on it (e.g. connect, then a blocking accept on the other end).
-        self._reactor.submit()
+        if submit_now:
+            self._reactor.submit()
         return fut
 
     async def _op(self, what: str, prep: Callable[[int], None],
-                  orphan: Callable[[int], None] | None = None) -> int:
-        result = await self._op_future(prep, orphan)
+                  orphan: Callable[[int], None] | None = None, submit_now: bool = False) -> int:
+        result = await self._op_future(prep, orphan, submit_now)
         if result < 0:
             raise error_for(result, what)
         return result
@@ -158,10 +163,15 @@ class SockOpsMixin:
 
     # ---- sending --------------------------------------------------------
     async def sock_sendall(self, sock: socket.socket, data: Any) -> None:
-        """Send all of ``data``, however many operations it takes."""
+        """Send all of ``data``: one syscall if the socket has room (as
+        asyncio does), reactor operations for whatever it did not take."""
         self._check_sock(sock)
         fd = sock.fileno()
         view = memoryview(data).cast("B")
+        try:
+            view = view[sock.send(view):]
+        except (BlockingIOError, InterruptedError):
+            pass
         while len(view):
             chunk = view
             sent = await self._op(f"send on {sock!r}",
@@ -186,7 +196,8 @@ class SockOpsMixin:
             address = await self._resolve_for(sock, address)
         packed = sockaddr.pack(sock.family, address)
         fd = sock.fileno()
-        result = await self._op_future(lambda token: self._reactor.connect(token, fd, packed))
+        result = await self._op_future(lambda token: self._reactor.connect(token, fd, packed),
+                                       submit_now=True)
         if result < 0:
             code = -result
             raise OSError(code, f"Connect call failed {address}: {os.strerror(code)}")

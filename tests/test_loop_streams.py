@@ -175,7 +175,7 @@ def test_write_flow_control_and_drain(loop: dxpy.Loop) -> None:
         server = await asyncio.start_server(slow_reader, "127.0.0.1", 0)
         reader, writer = await asyncio.open_connection(*server.sockets[0].getsockname())
         writer.transport.set_write_buffer_limits(high=64 * 1024)
-        writer.write(b"y" * (8 << 20))
+        writer.write(b"y" * (32 << 20))  # more than kernel buffers hold
         drained = asyncio.ensure_future(writer.drain())
         await asyncio.sleep(0.05)
         blocked = not drained.done()
@@ -184,7 +184,7 @@ def test_write_flow_control_and_drain(loop: dxpy.Loop) -> None:
         writer.close()
         await writer.wait_closed()
         for _ in range(200):
-            if len(got) == 8 << 20:
+            if len(got) == 32 << 20:
                 break
             await asyncio.sleep(0.01)
         server.close()
@@ -193,7 +193,7 @@ def test_write_flow_control_and_drain(loop: dxpy.Loop) -> None:
 
     blocked, total = loop.run_until_complete(main())
     assert blocked
-    assert total == 8 << 20
+    assert total == 32 << 20
 
 
 def test_abort_discards_buffer_and_reports_lost(loop: dxpy.Loop) -> None:

@@ -229,9 +229,9 @@ def tcp_pair() -> tuple[socket.socket, socket.socket]:
 
 @pytest.mark.parametrize("make_pair", [stream_pair, tcp_pair], ids=["unix", "tcp"])
 def test_large_send_zc_is_one_completion(reactor: Reactor, make_pair) -> None:
-    """One completion per zero-copy send, reported once the kernel is done
-    with the buffer (on loopback: once the peer has read it); Unix sockets
-    have no SEND_ZC and fall back to a plain send."""
+    """One completion per zero-copy send (the kernel's buffer-release
+    notification is not reported); Unix sockets have no SEND_ZC and fall
+    back to a plain send."""
     a, b = make_pair()
     payload = os.urandom(4 << 20)
     with a, b:

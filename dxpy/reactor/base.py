@@ -107,8 +107,10 @@ class Reactor(abc.ABC):
     def send_zc(self, token: int, fd: int, data: Any) -> None:
         """Zero-copy send of a large payload.
 
-        Exactly one completion is reported, once the kernel no longer needs
-        ``data`` (io_uring's notification CQE is folded into it).
+        Exactly one completion is reported, as soon as the kernel has taken
+        the bytes (so the caller may send more); ``data`` must stay unchanged
+        until then and the reactor keeps it alive, unreported, until the
+        kernel's separate "buffer released" notification arrives.
         """
 
     @abc.abstractmethod

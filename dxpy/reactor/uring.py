@@ -72,7 +72,8 @@ class IoUringReactor(Reactor):
         self._cq_entries = cq_entries
         # token -> objects the kernel may still touch (None: nothing to keep)
         self._live: dict[int, Any] = {}
-        self._zc: dict[int, list[int]] = {}  # send_zc token -> [fd, result awaiting NOTIF]
+        self._zc: dict[int, int] = {}  # send_zc token -> fd, until its result arrives
+        self._zc_held: dict[int, Any] = {}  # send_zc token -> buffer, until NOTIF
         self._messages: dict[int, tuple[Message, Any]] = {}
         self._closed = False
         self._setup_buffers(recv_buffers, recv_buffer_size)
@@ -145,7 +146,7 @@ class IoUringReactor(Reactor):
             return
         c = ffi.from_buffer(data)
         self._queued(token, lib.dx_send_zc(self._ring, token, fd, c, len(c)), c)
-        self._zc[token] = [fd, 0]
+        self._zc[token] = fd
 
     def read(self, token: int, fd: int, buf: Any, offset: int = -1) -> None:
         c = ffi.from_buffer(buf, require_writable=True)
@@ -226,7 +227,7 @@ class IoUringReactor(Reactor):
                 raise ReactorError(-n, f"io_uring_enter failed: {os.strerror(-n)}")
             return []
         done = list(_CQE.iter_unpack(self._out_view[:n * 16]))
-        if self._zc or self._messages:
+        if self._zc or self._zc_held or self._messages:
             done = self._finish_special(done)
         live = self._live
         for token, _, flags in done:
@@ -237,24 +238,27 @@ class IoUringReactor(Reactor):
     def _resend_plain(self, token: int) -> None:
         """Re-issue a refused zero-copy send as a plain send, same token."""
         c = self._live[token]
-        fd = self._zc.pop(token)[0]
-        self._queued(token, lib.dx_send(self._ring, token, fd, c, len(c), 0), c)
+        self._queued(token, lib.dx_send(self._ring, token, self._zc.pop(token), c, len(c), 0), c)
 
     def _finish_special(self, done: list[Completion]) -> list[Completion]:
-        """Fold SEND_ZC's two CQEs into one; fill recvmsg sender addresses."""
+        """SEND_ZC: report the result CQE, hold the buffer until the NOTIF
+        CQE (which is swallowed); recvmsg: fill in the sender's address."""
         out = []
-        zc, messages = self._zc, self._messages
+        zc, held, messages = self._zc, self._zc_held, self._messages
         for token, result, flags in done:
+            if flags & _NOTIF:
+                held.pop(token, None)  # the kernel released the buffer
+                continue
             if token in zc:
-                if flags & F_MORE:  # the send result; the buffer is still in use
-                    zc[token][1] = result
-                    continue
-                if flags & _NOTIF:  # the kernel is done with the buffer
-                    result, flags = zc[token][1], 0
                 if result == -errno.EOPNOTSUPP:  # not TCP/UDP: send it plainly
+                    if flags & F_MORE:  # a NOTIF will still come for this token
+                        held[token] = self._live[token]
                     self._resend_plain(token)
                     continue
-                zc.pop(token)
+                del zc[token]
+                if flags & F_MORE:
+                    held[token] = self._live[token]
+                    flags &= ~F_MORE
             elif token in messages:
                 message, msg = messages.pop(token)
                 if result >= 0:
@@ -270,22 +274,21 @@ class IoUringReactor(Reactor):
         lib.dx_close(self._ring)
         self._live.clear()
         self._zc.clear()
+        self._zc_held.clear()
         self._messages.clear()
         self._buffers = []
 
     def _drain_in_flight(self, patience: float = 1.0) -> None:
         """Cancel everything in flight and reap it, so no buffer we free is
         still the target of a kernel write."""
-        if not self._live:
+        if not self._live and not self._zc_held:
             return
-        if lib.dx_cancel_all(self._ring) < 0:
-            _ABANDONED.append(self._live)
-            return
-        for _ in range(int(patience / 0.01)):
-            self._reap(1, 10_000_000)
-            if not self._live:
-                return
-        _ABANDONED.append(self._live)  # never free what the kernel may still use
+        if lib.dx_cancel_all(self._ring) >= 0:
+            for _ in range(int(patience / 0.01)):
+                self._reap(1, 10_000_000)
+                if not self._live and not self._zc_held:
+                    return
+        _ABANDONED.append((self._live, self._zc_held))  # never free what the kernel may use
 
     @property
     def pending(self) -> int:
@@ -295,7 +298,7 @@ class IoUringReactor(Reactor):
 #: Buffers of operations that did not finish before their reactor closed;
 #: kept alive for the life of the process rather than risk a kernel write
 #: into freed memory.
-_ABANDONED: list[dict[int, Any]] = []
+_ABANDONED: list[tuple[dict[int, Any], dict[int, Any]]] = []
 
 
 def available() -> tuple[bool, str]:
