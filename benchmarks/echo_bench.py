@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import select
 import socket
 import statistics
 import subprocess
@@ -122,26 +123,30 @@ async def _handle_socket(loop: asyncio.AbstractEventLoop, conn: socket.socket) -
 
 
 def _listening_socket(port: int) -> socket.socket:
-    sock = socket.create_server((HOST, port), backlog=BACKLOG, reuse_port=False)
+    sock = socket.create_server((HOST, port), backlog=BACKLOG)
     sock.setblocking(False)
     return sock
+
+
+def _announce(lsock: socket.socket) -> None:
+    """Tell the driver (reading our stdout) which port to connect to."""
+    print(lsock.getsockname()[1], flush=True)
 
 
 async def _serve_forever(style: str, port: int) -> None:
     """Listen, announce the port on stdout, then serve until killed."""
     loop = asyncio.get_running_loop()
     lsock = _listening_socket(port)
-    announce = lambda: print(lsock.getsockname()[1], flush=True)  # noqa: E731
     if style == "protocol":
         server = await loop.create_server(EchoProtocol, sock=lsock, backlog=BACKLOG)
-        announce()
+        _announce(lsock)
         await server.serve_forever()
     elif style == "streams":
         server = await asyncio.start_server(_handle_stream, sock=lsock, backlog=BACKLOG)
-        announce()
+        _announce(lsock)
         await server.serve_forever()
     elif style == "sockets":
-        announce()
+        _announce(lsock)
         tasks: set[asyncio.Task[None]] = set()  # strong refs: tasks must not be GC'd
         while True:
             conn, _ = await loop.sock_accept(lsock)
@@ -223,23 +228,17 @@ def _cpus() -> tuple[int | None, int | None]:
 
 
 def _read_port(proc: subprocess.Popen[bytes], deadline: float) -> int:
-    """Wait for the server's first stdout line (its port) or its death."""
+    """Wait for the server's first stdout line (its port), its death or the deadline."""
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
-    os.set_blocking(fd, False)
     buf = b""
     while b"\n" not in buf:
-        if proc.poll() is not None:
-            raise BenchError(f"server exited with status {proc.returncode} before listening")
         if time.monotonic() > deadline:
             raise BenchError(f"server did not print its port within {STARTUP_TIMEOUT_S:.0f}s")
-        try:
-            chunk = os.read(fd, 64)
-        except BlockingIOError:
-            time.sleep(0.02)
-            continue
-        if not chunk:
-            time.sleep(0.02)
+        readable, _, _ = select.select([fd], [], [], 0.05)
+        chunk = os.read(fd, 64) if readable else b""
+        if not chunk and proc.poll() is not None:
+            raise BenchError(f"server exited with status {proc.returncode} before listening")
         buf += chunk
     try:
         return int(buf.split(b"\n", 1)[0])
@@ -418,7 +417,9 @@ def build_table(results: Sequence[Result], styles: Sequence[str], sizes: Sequenc
     for style in styles if py else ["-"]:
         for size in sizes:
             for n in conns:
-                get = lambda s: by_key.get((s, "-" if s == C_SERVER else style, size, n))  # noqa: E731
+                def get(server: str) -> Result | None:
+                    return by_key.get((server, "-" if server == C_SERVER else style, size, n))
+
                 row = [style, fmt_size(size), str(n), *(_rps_cell(get(s)) for s in servers)]
                 row += [_ratio(get(a), get(b), percent=False) for a, b in ratio_pairs]
                 if C_SERVER in servers:
@@ -442,15 +443,19 @@ def _notes(results: Sequence[Result]) -> list[str]:
     return notes
 
 
+def _csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    csv = lambda text: [t.strip() for t in text.split(",") if t.strip()]  # noqa: E731
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", type=lambda t: [parse_size(x) for x in csv(t)], default=[1 << 10, 64 << 10, 1 << 20],
+    p.add_argument("--sizes", type=lambda t: [parse_size(x) for x in _csv(t)],
+                   default=[1 << 10, 64 << 10, 1 << 20],
                    help="message sizes, e.g. 1K,64K,1M (default: all three)")
-    p.add_argument("--conns", type=lambda t: [int(x) for x in csv(t)], default=[1, 100],
+    p.add_argument("--conns", type=lambda t: [int(x) for x in _csv(t)], default=[1, 100],
                    help="concurrent connections, e.g. 1,64,100 (default: 1,100)")
-    p.add_argument("--styles", type=csv, default=list(STYLES), help=f"subset of {','.join(STYLES)}")
-    p.add_argument("--loops", type=csv, default=list(ALL_SERVERS), help=f"subset of {','.join(ALL_SERVERS)}")
+    p.add_argument("--styles", type=_csv, default=list(STYLES), help=f"subset of {','.join(STYLES)}")
+    p.add_argument("--loops", type=_csv, default=list(ALL_SERVERS), help=f"subset of {','.join(ALL_SERVERS)}")
     p.add_argument("--duration", type=float, default=None,
                    help="measured seconds per cell (default: 3, or 2 for sizes >= 1 MiB)")
     p.add_argument("--repeat", type=int, default=1,
@@ -477,14 +482,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     binaries = build_native()
     cells = plan(args.styles, args.sizes, args.conns, args.loops)
-    duration_of = lambda cell: args.duration or default_duration(cell.size)  # noqa: E731
-    estimate = sum((duration_of(c) + WARMUP_S) * args.repeat + 0.5 for c in cells)
+    durations = {c: args.duration or default_duration(c.size) for c in cells}
+    estimate = sum((durations[c] + WARMUP_S) * args.repeat + 0.5 for c in cells)
     server_cpu, client_cpu = _cpus()
     print(f"{len(cells)} cells, ~{estimate / 60:.1f} min; server CPU {server_cpu}, client CPU {client_cpu}",
           file=sys.stderr)
     results: list[Result] = []
     for i, cell in enumerate(cells, 1):
-        r = run_cell(cell, duration_of(cell), args.repeat, binaries)
+        r = run_cell(cell, durations[cell], args.repeat, binaries)
         results.append(r)
         shown = f"{r.rps:,.0f} req/s" if r.error is None else f"error: {r.error}"
         print(f"[{i}/{len(cells)}] {cell.server:<10} {cell.style:<8} {fmt_size(cell.size):>6} "
@@ -497,7 +502,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any(r.stalled for r in results):
         print("! = some connections completed no request in the window (see notes)")
     if args.json:
-        meta = {"warmup_s": WARMUP_S, "duration_s": args.duration, "repeat": args.repeat, "server_cpu": server_cpu,
+        meta = {"warmup_s": WARMUP_S, "duration_s": args.duration, "repeat": args.repeat,
+                "server_cpu": server_cpu,
                 "client_cpu": client_cpu, "python": sys.version.split()[0]}
         args.json.write_text(json.dumps({"meta": meta, "results": [asdict(r) for r in results]}, indent=2))
     return 0
