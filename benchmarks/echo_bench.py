@@ -192,6 +192,7 @@ class Result:
     seconds: float | None = None
     stalled: int | None = None
     samples: list[float] | None = None  # req/s of each repeat; rps is their median
+    cpu_us: float | None = None  # server CPU microseconds per request
     error: str | None = None
 
 
@@ -304,16 +305,37 @@ def _server_cmd(cell: Cell, binaries: dict[str, Path]) -> list[str]:
     return [sys.executable, str(Path(__file__).resolve()), "--serve", cell.server, cell.style, "0"]
 
 
-def _run_client(exe: Path, port: int, cell: Cell, duration: float, cpu: int | None) -> dict[str, Any]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (from /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _run_client(exe: Path, server_pid: int, port: int, cell: Cell, duration: float,
+                cpu: int | None) -> dict[str, Any]:
+    """Drive the server; also measure the server's CPU time in the measured
+    window, so a server's cost per request is known even when the client,
+    not the server, limits the request rate."""
     cmd = [str(exe), HOST, str(port), str(cell.conns), str(cell.size), str(WARMUP_S), str(duration)]
+    client = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=_pin_to(cpu))
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=_pin_to(cpu),
-                              timeout=WARMUP_S + duration + CLIENT_GRACE_S)
+        time.sleep(WARMUP_S)
+        cpu_start = _cpu_seconds(server_pid)
+        out, err = client.communicate(timeout=duration + CLIENT_GRACE_S)
+        cpu_used = _cpu_seconds(server_pid) - cpu_start
     except subprocess.TimeoutExpired:
         raise BenchError(f"client timed out after {WARMUP_S + duration + CLIENT_GRACE_S:.0f}s")
-    if done.returncode != 0:
-        raise BenchError(f"client failed ({done.returncode}): {done.stderr.strip()}")
-    return json.loads(done.stdout)
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+    if client.returncode != 0:
+        raise BenchError(f"client failed ({client.returncode}): {err.strip()}")
+    run = json.loads(out)
+    run["server_cpu_s"] = cpu_used
+    return run
 
 
 def run_cell(cell: Cell, duration: float, repeat: int, binaries: dict[str, Path]) -> Result:
@@ -330,7 +352,8 @@ def run_cell(cell: Cell, duration: float, repeat: int, binaries: dict[str, Path]
         with server:
             runs = []
             for _ in range(repeat):
-                runs.append(_run_client(binaries["echo_client"], server.port, cell, duration, client_cpu))
+                runs.append(_run_client(binaries["echo_client"], server.proc.pid, server.port,
+                                        cell, duration, client_cpu))
                 server.check_alive()
                 if runs[-1]["requests"] == 0:
                     raise BenchError("no request completed in the measured window (server stalled?)")
@@ -339,6 +362,7 @@ def run_cell(cell: Cell, duration: float, repeat: int, binaries: dict[str, Path]
         result.requests = sum(run["requests"] for run in runs)
         result.seconds = sum(run["seconds"] for run in runs)
         result.stalled = max(run["stalled"] for run in runs)
+        result.cpu_us = 1e6 * sum(run["server_cpu_s"] for run in runs) / max(result.requests, 1)
     except (BenchError, OSError, ValueError) as exc:
         result.error = str(exc)
         if server is not None and server.stderr:
@@ -387,24 +411,37 @@ def _lookup(results: Iterable[Result]) -> dict[tuple[str, str, int, int], Result
     return {(r.server, r.style, r.size, r.conns): r for r in results}
 
 
-def _ratio(num: Result | None, den: Result | None, percent: bool) -> str:
-    if not num or not den or num.rps is None or den.rps is None or den.rps == 0:
+def _ratio(num: float | None, den: float | None, percent: bool) -> str:
+    if not num or not den:
         return "-"
-    value = num.rps / den.rps
+    value = num / den
     return f"{value * 100:.0f}%" if percent else f"{value:.2f}x"
 
 
-def _rps_cell(r: Result | None) -> str:
+def _rps(r: Result | None) -> float | None:
+    return None if r is None or r.error is not None else r.rps
+
+
+def _speed(r: Result | None) -> float | None:
+    """Requests per server CPU-second: higher is better, like req/s."""
+    if r is None or r.error is not None or not r.cpu_us:
+        return None
+    return 1e6 / r.cpu_us
+
+
+def _value_cell(r: Result | None, value: float | None, fmt: str) -> str:
     if r is None:
         return "-"
-    if r.error is not None or r.rps is None:
+    if value is None:
         return "error"
-    return f"{r.rps:,.0f}" + ("!" if r.stalled else "")
+    return format(value, fmt) + ("!" if r.stalled else "")
 
 
 def build_table(results: Sequence[Result], styles: Sequence[str], sizes: Sequence[int],
-                conns: Sequence[int], servers: Sequence[str]) -> str:
-    """Render the req/s matrix plus ratio columns as aligned text."""
+                conns: Sequence[int], servers: Sequence[str],
+                metric: Callable[[Result | None], float | None] = _rps) -> str:
+    """Render one metric (req/s, or req per server CPU-second) for every
+    cell, plus ratio columns, as aligned text."""
     by_key = _lookup(results)
     py = [s for s in servers if s != C_SERVER]
     header = ["style", "size", "conns", *servers]
@@ -417,13 +454,13 @@ def build_table(results: Sequence[Result], styles: Sequence[str], sizes: Sequenc
     for style in styles if py else ["-"]:
         for size in sizes:
             for n in conns:
-                def get(server: str) -> Result | None:
-                    return by_key.get((server, "-" if server == C_SERVER else style, size, n))
-
-                row = [style, fmt_size(size), str(n), *(_rps_cell(get(s)) for s in servers)]
-                row += [_ratio(get(a), get(b), percent=False) for a, b in ratio_pairs]
+                cell = {s: by_key.get((s, "-" if s == C_SERVER else style, size, n)) for s in servers}
+                value = {s: metric(r) for s, r in cell.items()}
+                row = [style, fmt_size(size), str(n)]
+                row += [_value_cell(cell[s], value[s], ",.0f") for s in servers]
+                row += [_ratio(value[a], value[b], percent=False) for a, b in ratio_pairs]
                 if C_SERVER in servers:
-                    row += [_ratio(get(s), get(C_SERVER), percent=True) for s in py]
+                    row += [_ratio(value[s], value[C_SERVER], percent=True) for s in py]
                 rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
@@ -495,7 +532,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[{i}/{len(cells)}] {cell.server:<10} {cell.style:<8} {fmt_size(cell.size):>6} "
               f"x{cell.conns:<3} {shown}", file=sys.stderr, flush=True)
 
+    print("Requests per second (the client may be the limit; see the next table):")
     print(build_table(results, args.styles, args.sizes, args.conns, args.loops))
+    print("\nRequests per server CPU-second (1e6 / server CPU us per request):")
+    print(build_table(results, args.styles, args.sizes, args.conns, args.loops, _speed))
     notes = _notes(results)
     if notes:
         print("\n" + "\n".join(notes))

@@ -16,6 +16,8 @@ import pytest
 
 import dxpy
 
+from .conftest import URING_OK, URING_WHY
+
 
 def test_is_a_complete_abstract_event_loop(loop: dxpy.Loop) -> None:
     assert isinstance(loop, asyncio.AbstractEventLoop)
@@ -281,3 +283,44 @@ def test_policy_and_run_entry_points(backend: str) -> None:
         assert isinstance(asyncio.get_event_loop_policy(), dxpy.Policy)
     finally:
         asyncio.set_event_loop_policy(old)
+
+
+def test_loop_created_in_one_thread_runs_in_another(backend: str) -> None:
+    """The common ``Thread(target=loop.run_forever)`` pattern works: an
+    io_uring ring belongs to the thread that first runs it, not its creator."""
+    loop = dxpy.new_event_loop(backend)
+    names: list[str] = []
+
+    async def job() -> None:
+        await asyncio.sleep(0.01)
+        names.append(threading.current_thread().name)
+
+    worker = threading.Thread(target=loop.run_until_complete, args=(job(),), name="runner")
+    worker.start()
+    worker.join()
+    loop.close()
+    assert names == ["runner"]
+
+
+@pytest.mark.skipif(not URING_OK, reason=f"io_uring unavailable: {URING_WHY}")
+def test_single_issuer_ring_names_the_thread_rule() -> None:
+    """Running one io_uring loop from a second thread is refused clearly
+    (SINGLE_ISSUER mode), and a shared-mode reactor allows it."""
+    from dxpy.reactor import ReactorError
+    from dxpy.reactor.uring import IoUringReactor
+
+    for single_issuer in (True, False):
+        loop = dxpy.Loop(IoUringReactor(single_issuer=single_issuer))
+        worker = threading.Thread(target=loop.run_until_complete, args=(asyncio.sleep(0),))
+        worker.start()
+        worker.join()
+        coro = asyncio.sleep(0.001)
+        try:
+            if single_issuer:
+                with pytest.raises(ReactorError, match="DXPY_URING_SHARED"):
+                    loop.run_until_complete(coro)
+            else:
+                loop.run_until_complete(coro)
+        finally:
+            coro.close()
+            loop.close()

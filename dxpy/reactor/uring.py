@@ -18,6 +18,12 @@ Kernel features used, each with a fallback or a clear error:
 * SQPOLL when asked for (``DXPY_SQPOLL=1``) and permitted, else plain mode.
   It is off by default: on a machine with few cores the kernel polling
   thread competes with the program for CPU.
+* SINGLE_ISSUER + DEFER_TASKRUN by default: the kernel defers completion
+  work until the loop asks for events instead of interrupting on every
+  packet (about 20% more echo throughput here).  The price: the ring
+  belongs to the first thread that runs the loop; running the same loop
+  later from another thread raises a clear ``ReactorError``.
+  ``DXPY_URING_SHARED=1`` (or ``single_issuer=False``) lifts that.
 """
 
 from __future__ import annotations
@@ -39,6 +45,9 @@ else:
     _IMPORT_ERROR = ""
 
 _CQE = struct.Struct("QiI")
+_WRONG_THREAD = ("this io_uring ring belongs to the thread that first ran its loop "
+                 "(SINGLE_ISSUER mode); run each dxpy loop from one thread, or set "
+                 "DXPY_URING_SHARED=1 to allow any thread")
 _NOTIF = 8  # IORING_CQE_F_NOTIF
 _BUFFER_GROUP = 0
 _FIXED_SLOTS = 4096
@@ -56,14 +65,17 @@ class IoUringReactor(Reactor):
     backend = "uring"
 
     def __init__(self, entries: int = 1024, sqpoll: bool | None = None,
-                 recv_buffers: int = 256, recv_buffer_size: int = 64 * 1024) -> None:
+                 recv_buffers: int = 256, recv_buffer_size: int = 64 * 1024,
+                 single_issuer: bool | None = None) -> None:
         if lib is None:
             raise ReactorError(f"io_uring extension not built: {_IMPORT_ERROR}")
         if sqpoll is None:
             sqpoll = _env_flag("DXPY_SQPOLL")
+        if single_issuer is None:
+            single_issuer = not _env_flag("DXPY_URING_SHARED")
         cq_entries = entries * 4
         err = ffi.new("int *")
-        ring = lib.dx_open(entries, cq_entries, int(sqpoll), err)
+        ring = lib.dx_open(entries, cq_entries, int(sqpoll), int(single_issuer), err)
         if ring == ffi.NULL:
             raise ReactorError(-err[0], f"io_uring_setup failed: {os.strerror(-err[0])}")
         self._ring = ring
@@ -96,6 +108,7 @@ class IoUringReactor(Reactor):
             "kernel": platform.release(),
             "sqpoll": bool(flags & lib.IORING_SETUP_SQPOLL),
             "coop_taskrun": bool(flags & lib.IORING_SETUP_COOP_TASKRUN),
+            "defer_taskrun": bool(flags & lib.IORING_SETUP_DEFER_TASKRUN),
             "fast_poll": bool(lib.dx_features(self._ring) & lib.IORING_FEAT_FAST_POLL),
             "provided_buffers": len(self._buffers),
             "registered_files": self._fixed_files,
@@ -223,6 +236,8 @@ class IoUringReactor(Reactor):
             raise ReactorError(errno.EBADF, "io_uring reactor is closed")
         n = lib.dx_reap(self._ring, self._out, self._cq_entries, wait, timeout_ns)
         if n <= 0:
+            if n == -errno.EEXIST:
+                raise ReactorError(errno.EEXIST, _WRONG_THREAD)
             if n < 0:
                 raise ReactorError(-n, f"io_uring_enter failed: {os.strerror(-n)}")
             return []
@@ -284,10 +299,13 @@ class IoUringReactor(Reactor):
         if not self._live and not self._zc_held:
             return
         if lib.dx_cancel_all(self._ring) >= 0:
-            for _ in range(int(patience / 0.01)):
-                self._reap(1, 10_000_000)
-                if not self._live and not self._zc_held:
-                    return
+            try:
+                for _ in range(int(patience / 0.01)):
+                    self._reap(1, 10_000_000)
+                    if not self._live and not self._zc_held:
+                        return
+            except ReactorError:  # closed from a thread that may not drive the ring
+                pass
         _ABANDONED.append((self._live, self._zc_held))  # never free what the kernel may use
 
     @property

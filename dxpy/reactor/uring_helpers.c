@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <liburing.h>
 
 #define DX_IGNORE 0ULL /* user_data of our own cancel requests: not reported */
@@ -32,6 +34,7 @@ typedef struct dx_ring {
     struct io_uring ring;
     unsigned setup_flags;
     unsigned features;
+    int disabled; /* created with R_DISABLED: enabled by the first submitter */
     /* provided-buffer ring for multishot recv */
     struct io_uring_buf_ring *br;
     size_t br_bytes;
@@ -62,10 +65,14 @@ static int try_init(dx_ring *r, unsigned entries, unsigned cq_entries, unsigned 
 
 /* Create a ring.  Newer setup flags are tried first and dropped one by one
  * when the kernel refuses them (EINVAL); SQPOLL falls back to plain mode
- * when it is not permitted (EPERM). */
-dx_ring *dx_open(unsigned entries, unsigned cq_entries, int sqpoll, int *err)
+ * when it is not permitted (EPERM).  SINGLE_ISSUER + DEFER_TASKRUN (the
+ * fastest mode: completion work runs only when we ask for events, not on
+ * every incoming packet) is tried first when `single_issuer` is set. */
+dx_ring *dx_open(unsigned entries, unsigned cq_entries, int sqpoll, int single_issuer, int *err)
 {
     static const unsigned optional[] = {
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+            IORING_SETUP_R_DISABLED,
         IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
         IORING_SETUP_SUBMIT_ALL,
         0,
@@ -77,10 +84,10 @@ dx_ring *dx_open(unsigned entries, unsigned cq_entries, int sqpoll, int *err)
     }
     int ret = -EINVAL;
     for (int want_sqpoll = sqpoll ? 1 : 0; want_sqpoll >= 0; want_sqpoll--) {
-        for (unsigned i = 0; i < sizeof optional / sizeof optional[0]; i++) {
+        for (unsigned i = single_issuer ? 0 : 1; i < sizeof optional / sizeof optional[0]; i++) {
             unsigned flags = optional[i] | (want_sqpoll ? IORING_SETUP_SQPOLL : 0);
-            if (want_sqpoll)
-                flags &= ~IORING_SETUP_COOP_TASKRUN; /* not valid with SQPOLL */
+            if (want_sqpoll) /* neither is valid with SQPOLL */
+                flags &= ~(IORING_SETUP_COOP_TASKRUN | IORING_SETUP_DEFER_TASKRUN);
             ret = try_init(r, entries, cq_entries, flags);
             if (ret != -EINVAL)
                 break;
@@ -94,6 +101,7 @@ dx_ring *dx_open(unsigned entries, unsigned cq_entries, int sqpoll, int *err)
         return NULL;
     }
     r->bgid = -1;
+    r->disabled = (r->setup_flags & IORING_SETUP_R_DISABLED) != 0;
     *err = 0;
     return r;
 }
@@ -210,11 +218,34 @@ int dx_unregister_fd(dx_ring *r, int fd)
 
 /* ---- preparing operations -------------------------------------------- */
 
+/* With SINGLE_ISSUER the ring belongs to the thread that enables it: the
+ * thread that first submits (the one running the loop), not the one that
+ * happened to create the loop. */
+static int enable(dx_ring *r)
+{
+    if (!r->disabled)
+        return 0;
+    /* Debian's liburing 2.3 declares io_uring_enable_rings but does not
+     * export it: register the opcode directly. */
+    int ret = syscall(__NR_io_uring_register, r->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+    if (ret < 0)
+        ret = -errno;
+    if (ret == 0)
+        r->disabled = 0;
+    return ret;
+}
+
+int dx_submit(dx_ring *r)
+{
+    int ret = enable(r);
+    return ret < 0 ? ret : io_uring_submit(&r->ring);
+}
+
 static struct io_uring_sqe *get_sqe(dx_ring *r)
 {
     struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
     if (!sqe) {
-        io_uring_submit(&r->ring);
+        dx_submit(r);
         sqe = io_uring_get_sqe(&r->ring);
     }
     return sqe;
@@ -355,8 +386,6 @@ int dx_cancel_all(dx_ring *r)
 
 /* ---- driving ------------------------------------------------------------ */
 
-int dx_submit(dx_ring *r) { return io_uring_submit(&r->ring); }
-
 /* Submit queued SQEs; if `wait`, block until a completion arrives or
  * `timeout_ns` passes (< 0: no limit).  Then copy up to `max` CQEs into
  * `out`, skipping our own cancel requests.  Returns the number copied, or
@@ -365,7 +394,9 @@ int dx_reap(dx_ring *r, dx_cqe *out, unsigned max, int wait, int64_t timeout_ns)
 {
     struct io_uring *ring = &r->ring;
     struct io_uring_cqe *cqe;
-    int ret;
+    int ret = enable(r);
+    if (ret < 0)
+        return ret;
     if (wait && !io_uring_cq_ready(ring)) {
         if (timeout_ns < 0) {
             ret = io_uring_submit_and_wait(ring, 1);
@@ -376,6 +407,8 @@ int dx_reap(dx_ring *r, dx_cqe *out, unsigned max, int wait, int64_t timeout_ns)
             };
             ret = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, NULL);
         }
+    } else if (r->setup_flags & IORING_SETUP_DEFER_TASKRUN) {
+        ret = io_uring_submit_and_get_events(ring); /* completions wait for us */
     } else {
         ret = io_uring_submit(ring);
     }
