@@ -61,6 +61,7 @@ class Loop(SockOpsMixin, ServerMixin, TransportFactoryMixin, base_events.BaseEve
         self._signal_handlers: dict[int, events.Handle] = {}
         self._leftovers = weakref.WeakKeyDictionary()
         self._receivers = weakref.WeakKeyDictionary()
+        self._recv_filled: set[int] = set()
         self._accepting: dict[int, int] = {}  # listening fd -> accept token
         self._ssock, self._csock = socket.socketpair()
         self._ssock.setblocking(False)

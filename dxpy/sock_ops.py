@@ -42,6 +42,8 @@ class SockOpsMixin:
 
     #: Bytes a cancelled receive got anyway, per socket (see module doc).
     _leftovers: weakref.WeakKeyDictionary[socket.socket, bytearray]
+    #: fds whose last receive filled its buffer (see ``sock_recv_into``).
+    _recv_filled: set[int]
     #: Receives in flight per socket, oldest first: (future, target buffer).
     _receivers: weakref.WeakKeyDictionary[socket.socket, list[tuple[OpFuture, memoryview]]]
 
@@ -113,6 +115,15 @@ class SockOpsMixin:
     # ---- receiving ------------------------------------------------------
     async def sock_recv(self, sock: socket.socket, n: int) -> bytes:
         """Receive up to ``n`` bytes from the non-blocking socket ``sock``."""
+        self._check_sock(sock)
+        fd = sock.fileno()
+        if self._recv_hot(fd, sock):
+            try:
+                data = sock.recv(n)
+                self._note_recv(fd, len(data), n)
+                return data
+            except (BlockingIOError, InterruptedError):
+                pass
         buf = bytearray(n)
         nbytes = await self.sock_recv_into(sock, buf)
         return bytes(memoryview(buf)[:nbytes])
@@ -128,6 +139,11 @@ class SockOpsMixin:
             return len(leftover)
         if not len(view):
             return 0
+        if self._recv_hot(fd, sock):
+            try:
+                return self._note_recv(fd, sock.recv_into(view), len(view))
+            except (BlockingIOError, InterruptedError):
+                pass
         fut = self._op_future(lambda token: self._reactor.recv(token, fd, view),
                               self._keep_leftover(sock, view))
         waiting = self._receivers.setdefault(sock, [])
@@ -138,7 +154,22 @@ class SockOpsMixin:
             waiting.remove((fut, view))
         if result < 0:
             raise error_for(result, f"recv on {sock!r}")
-        return result
+        return self._note_recv(fd, result, len(view))
+
+    def _recv_hot(self, fd: int, sock: socket.socket) -> bool:
+        """The last receive on ``fd`` filled its buffer, so more is probably
+        waiting: worth trying the syscall before an operation round trip
+        (only when no other receive is queued, to keep the order)."""
+        return fd in self._recv_filled and not self._receivers.get(sock) \
+            and sock not in self._leftovers
+
+    def _note_recv(self, fd: int, received: int, wanted: int) -> int:
+        """Remember whether a receive on ``fd`` filled its whole buffer."""
+        if received == wanted:
+            self._recv_filled.add(fd)
+        else:
+            self._recv_filled.discard(fd)
+        return received
 
     async def sock_recvfrom(self, sock: socket.socket, bufsize: int) -> tuple[bytes, Any]:
         """Receive one datagram: ``(data, address)``."""
