@@ -308,7 +308,7 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
 
     def _on_eof(self) -> None:
         if self._loop.get_debug():
-            self._loop._logger_debug("%r received EOF", self)
+            base_events.logger.debug("%r received EOF", self)
         if self._buffered and not hasattr(self._protocol, "eof_received"):
             self.close()
             return

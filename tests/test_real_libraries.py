@@ -52,9 +52,11 @@ def _payload(n: int, seed: int = 0) -> bytes:
     return bytes(out[:n])
 
 
-def _skip_if_no_uring(name: str) -> None:
-    if name == "uring" and not URING_OK:
-        pytest.skip(f"io_uring unavailable here: {URING_WHY}")
+def _backend_param(name: str, value: Any, id: str) -> Any:
+    """A parameter for ``name``; the uring one is skipped where io_uring cannot run."""
+    marks = pytest.mark.skipif(name == "uring" and not URING_OK,
+                               reason=f"io_uring unavailable here: {URING_WHY}")
+    return pytest.param(value, id=id, marks=marks)
 
 
 def _assert_dxpy_loop(expected_backend: str | None = None) -> asyncio.AbstractEventLoop:
@@ -80,9 +82,8 @@ _POLICY_DEPRECATION = "ignore:Overriding the \"event_loop_policy\" fixture is de
 
 @pytest.mark.filterwarnings(_POLICY_DEPRECATION)
 class TestPytestAsyncio:
-    @pytest.fixture(params=BACKENDS)
+    @pytest.fixture(params=[_backend_param(name, name, name) for name in BACKENDS])
     def event_loop_policy(self, request: pytest.FixtureRequest) -> dxpy.Policy:
-        _skip_if_no_uring(request.param)
         return dxpy.Policy(request.param)
 
     @pytest.mark.asyncio
@@ -195,12 +196,11 @@ class TestPytestAsyncio:
 # ===========================================================================
 
 @pytest.fixture(params=[
-    pytest.param(("asyncio", {"loop_factory": functools.partial(dxpy.new_event_loop, name)}),
-                 id=f"dxpy-{name}")
+    _backend_param(name, ("asyncio", {"loop_factory": functools.partial(dxpy.new_event_loop, name)}),
+                   f"dxpy-{name}")
     for name in BACKENDS
 ])
 def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
-    _skip_if_no_uring(request.param[1]["loop_factory"].args[0])
     return request.param
 
 
@@ -476,9 +476,9 @@ def _run_without_fd_leak(loop: dxpy.Loop, main: Callable[[], Any]) -> Any:
     gc.collect()
     before = open_fds()
     result = loop.run_until_complete(main())
-    # let closing transports finish their connection_lost callbacks
+    # let closing transports finish their connection_lost callbacks; no
+    # gc.collect() here: a socket freed only by the garbage collector was leaked
     loop.run_until_complete(asyncio.sleep(0.05))
-    gc.collect()
     after = open_fds()
     assert after <= before, f"fd leak: {before} fds before, {after} after"
     return result
@@ -744,3 +744,62 @@ def test_tls_with_trustme(loop: dxpy.Loop, backend: str) -> None:
             await runner.cleanup()
 
     _run_without_fd_leak(loop, main)
+
+
+# ===========================================================================
+# 7. asyncio debug mode (pytest-asyncio --asyncio-debug, PYTHONASYNCIODEBUG,
+#    python -X dev): the same library traffic must still work
+# ===========================================================================
+
+def test_debug_mode_eof_streams_and_websockets(loop: dxpy.Loop, backend: str) -> None:
+    loop.set_debug(True)
+    errors: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    closes: list[int | None] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        data = await reader.read()  # returns only once the peer's EOF arrives
+        writer.write(data[::-1])
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    async def ws_handler(ws: Any) -> None:
+        async for msg in ws:
+            await ws.send(msg)
+        closes.append(ws.close_code)
+
+    async def main() -> None:
+        _assert_dxpy_loop(backend)
+        assert loop.get_debug()
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"debug mode payload")
+            writer.write_eof()
+            assert await asyncio.wait_for(reader.read(), 10) == b"debug mode payload"[::-1]
+            writer.close()
+            await writer.wait_closed()
+
+        async with ws_serve(ws_handler, "127.0.0.1", 0) as ws_server:
+            ws_port = next(iter(ws_server.sockets)).getsockname()[1]
+            async with ws_connect(f"ws://127.0.0.1:{ws_port}") as ws:
+                await ws.send("hello")
+                assert await asyncio.wait_for(ws.recv(), 10) == "hello"
+            assert ws.close_code == 1000
+            for _ in range(100):
+                if closes:
+                    break
+                await asyncio.sleep(0.01)
+            assert closes == [1000]
+
+    failure: BaseException | None = None
+    try:
+        _run_without_fd_leak(loop, lambda: asyncio.wait_for(main(), 30))
+    except Exception as exc:  # report the loop's own errors first: they are the cause
+        failure = exc
+    assert not errors, "loop exception handler called in debug mode:\n" + "\n".join(
+        f"{c.get('message')}: {c.get('exception')!r}" for c in errors)
+    if failure is not None:
+        raise failure
