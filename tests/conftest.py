@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -49,6 +49,14 @@ def loop(backend: str) -> Iterator[dxpy.Loop]:
             loop.close()
         asyncio.set_event_loop(None)
         gc.collect()
+
+
+async def eventually(condition: Callable[[], object], timeout: float = 5.0) -> None:
+    """Poll ``condition`` on the running loop until it holds or ``timeout``
+    passes (the caller's assertions then say what did not happen)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
 
 
 def open_fds() -> int:

@@ -12,7 +12,7 @@ import pytest
 
 import dxpy
 
-from .conftest import URING_OK, URING_WHY
+from .conftest import URING_OK, URING_WHY, eventually
 
 
 async def echo_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -146,10 +146,7 @@ def test_pause_and_resume_reading(loop: dxpy.Loop) -> None:
         await asyncio.sleep(0.05)
         while_paused = len(client.data)
         transport.resume_reading()
-        for _ in range(100):
-            if len(client.data) == 100_000:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: len(client.data) == 100_000)
         transport.close()
         server.close()
         await server.wait_closed()
@@ -183,10 +180,7 @@ def test_write_flow_control_and_drain(loop: dxpy.Loop) -> None:
         await asyncio.wait_for(drained, 10)
         writer.close()
         await writer.wait_closed()
-        for _ in range(200):
-            if len(got) == 32 << 20:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: len(got) == 32 << 20)
         server.close()
         await server.wait_closed()
         return blocked, len(got)
@@ -329,10 +323,7 @@ def test_connect_accepted_socket_and_sock_argument(loop: dxpy.Loop) -> None:
         server_transport, server_proto = await loop.connect_accepted_socket(Recorder, a)
         client_transport, client_proto = await loop.create_unix_connection(Recorder, sock=b)
         client_transport.write(b"via socketpair")
-        for _ in range(100):
-            if server_proto.data:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: server_proto.data)
         client_transport.close()
         await asyncio.wait_for(client_proto.done, 5)
         server_transport.close()

@@ -13,6 +13,8 @@ import pytest
 
 import dxpy
 
+from .conftest import eventually
+
 PY = sys.executable
 
 
@@ -87,10 +89,7 @@ def test_subprocess_exec_with_protocol(loop: dxpy.Loop) -> None:
         transport, proto = await loop.subprocess_exec(Collect, PY, "-c", "print('hi')",
                                                       stdin=None)
         await asyncio.wait_for(proto.exited, 10)
-        for _ in range(100):  # pipe data may trail the exit notification
-            if proto.out:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: proto.out)  # pipe data may trail the exit
         code = transport.get_returncode()
         transport.close()
         return bytes(proto.out), code
@@ -140,10 +139,7 @@ def test_datagram_to_closed_port_reports_error(loop: dxpy.Loop) -> None:
             address = probe.getsockname()
         client, proto = await loop.create_datagram_endpoint(Datagrams, remote_addr=address)
         client.sendto(b"nobody home")
-        for _ in range(100):
-            if proto.errors:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: proto.errors)
         client.close()
         return proto.errors
 
