@@ -108,8 +108,7 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
         self._closing = True
         self._stop_reading()
         if not self._write_queue and not self._write_token:
-            self._conn_lost += 1
-            self._loop.call_soon(self._call_connection_lost, None)
+            self._schedule_lost(None)
 
     def abort(self) -> None:
         self._force_close(None)
@@ -138,7 +137,16 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
             self._write_token = 0
         self._stop_reading()
         self._closing = True
+        self._schedule_lost(exc)
+
+    def _schedule_lost(self, exc: BaseException | None) -> None:
+        """Report the end to the protocol on the next iteration; if the loop
+        is already closed (a transport collected late), just free the fd."""
         self._conn_lost += 1
+        if self._loop.is_closed():
+            self._lost_called = True
+            self._release()
+            return
         self._loop.call_soon(self._call_connection_lost, exc)
 
     def _call_connection_lost(self, exc: BaseException | None) -> None:
@@ -419,8 +427,7 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
         """The write queue just became empty: finish a pending close or EOF."""
         self._wake_flush_waiter()
         if self._closing and not self._conn_lost:
-            self._conn_lost += 1
-            self._loop.call_soon(self._call_connection_lost, None)
+            self._schedule_lost(None)
         elif self._eof_sent:
             self._shutdown_write()
 

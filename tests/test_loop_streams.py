@@ -363,3 +363,17 @@ def test_recv_buffer_exhaustion_rearms_without_losing_data() -> None:
         assert all(loop.run_until_complete(main()))
     finally:
         loop.close()
+
+
+def test_closing_a_transport_after_its_loop_closed_frees_the_fd(backend: str) -> None:
+    """A transport closed late (e.g. from a __del__ after loop.close()) must
+    not raise 'Event loop is closed', and its fd must not leak."""
+    loop = dxpy.new_event_loop(backend)
+    a, b = socket.socketpair()
+    transport, _ = loop.run_until_complete(loop.create_unix_connection(asyncio.Protocol, sock=a))
+    fd = transport.get_extra_info("socket").fileno()
+    loop.close()
+    transport.close()
+    with pytest.raises(OSError):
+        os.fstat(fd)
+    b.close()
