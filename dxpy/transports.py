@@ -32,6 +32,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Bytes read per operation for pipes and buffered protocols.
 READ_SIZE = 256 * 1024
+#: Writes at least this large try the syscall first; smaller ones are ring
+#: operations.  Measured (docs/performance.md): ring sends win for small
+#: replies, the direct syscall wins for 64 KiB and up.
+WRITE_FIRST_MIN = 16 * 1024
 #: Payloads at least this large go out with zero-copy send (sockets only).
 ZEROCOPY_THRESHOLD = 1 << 20
 
@@ -344,21 +348,23 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
                 base_events.logger.warning("socket.send() raised exception.")
             self._conn_lost += 1
             return
-        if self._write_token:
+        if self._write_token or len(data) < WRITE_FIRST_MIN:
             if type(data) is not bytes:
                 data = bytes(data)  # the caller may reuse its buffer
-            self._write_queue.append(data)
             self._buffer_size += len(data)
+            if self._write_token:
+                self._write_queue.append(data)
+            else:
+                self._send(data)
         else:
             self._write_first(data)
         self._maybe_pause_protocol()
 
     def _write_first(self, data: bytes | bytearray | memoryview) -> None:
-        """Nothing in flight: try the syscall at once (as uvloop does), and
-        hand only what the kernel did not take to a reactor operation.
-
-        A small write to a socket with room then costs one syscall and no
-        completion to process later.
+        """Nothing in flight and a large payload: try the syscall at once (as
+        uvloop does) and hand only what the kernel did not take to a reactor
+        operation.  (Small writes go to the ring instead, where the replies of
+        many connections share one ``io_uring_enter``; see WRITE_FIRST_MIN.)
         """
         try:
             sent = self._write_now(data)
