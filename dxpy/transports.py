@@ -32,9 +32,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Bytes read per operation for pipes and buffered protocols.
 READ_SIZE = 256 * 1024
-#: Writes at least this large try the syscall first; smaller ones are ring
-#: operations.  Measured (docs/performance.md): ring sends win for small
-#: replies, the direct syscall wins for 64 KiB and up.
+#: On io_uring, writes at least this large try the syscall first; smaller
+#: ones are ring operations.  Measured (docs/performance.md): ring sends win
+#: for small replies, the direct syscall for 64 KiB and up.  Without batched
+#: submission (epoll) every write tries the syscall first.
 WRITE_FIRST_MIN = 16 * 1024
 #: Payloads at least this large go out with zero-copy send (sockets only).
 ZEROCOPY_THRESHOLD = 1 << 20
@@ -57,6 +58,7 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
         self._file = fileobj
         self._fd: int = fileobj.fileno()
         self._write_now = fileobj.send if self._is_socket else functools.partial(os.write, self._fd)
+        self._write_first_min = WRITE_FIRST_MIN if loop._reactor.batches_submissions else 0
         self._server = server
         self._protocol: protocols.BaseProtocol = protocol
         self._protocol_connected = False
@@ -348,7 +350,7 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
                 base_events.logger.warning("socket.send() raised exception.")
             self._conn_lost += 1
             return
-        if self._write_token or len(data) < WRITE_FIRST_MIN:
+        if self._write_token or len(data) < self._write_first_min:
             if type(data) is not bytes:
                 data = bytes(data)  # the caller may reuse its buffer
             self._buffer_size += len(data)

@@ -76,6 +76,10 @@ class Reactor(abc.ABC):
 
     #: Short backend name shown by ``dxpy info`` ("uring" or "epoll").
     backend: str = ""
+    #: Whether queued operations reach the kernel together in one system call
+    #: (io_uring).  Where they do not (epoll), a caller gains nothing by
+    #: queuing a small send instead of making the syscall itself.
+    batches_submissions: bool = False
 
     # ---- socket and file operations -------------------------------------
     @abc.abstractmethod

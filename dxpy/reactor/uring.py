@@ -63,6 +63,7 @@ class IoUringReactor(Reactor):
     """Completion reactor on one io_uring instance (not thread-safe: one loop)."""
 
     backend = "uring"
+    batches_submissions = True
 
     def __init__(self, entries: int = 1024, sqpoll: bool | None = None,
                  recv_buffers: int = 256, recv_buffer_size: int = 64 * 1024,
