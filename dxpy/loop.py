@@ -37,12 +37,13 @@ OpCallback = Callable[[int, int], None]
 
 
 class _CompletionSource:
-    """What ``BaseEventLoop._run_once`` calls ``_selector``: the reactor's wait."""
+    """What ``BaseEventLoop._run_once`` calls ``_selector``: the reactor's
+    ``completions`` (its wait, possibly producing completions lazily)."""
 
     __slots__ = ("select",)
 
     def __init__(self, reactor: Reactor) -> None:
-        self.select = reactor.wait
+        self.select = reactor.completions
 
 
 class Loop(SockOpsMixin, ServerMixin, TransportFactoryMixin, base_events.BaseEventLoop):

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import abc
 import os
-from typing import Any, Protocol
+from typing import Any, Iterable, Protocol
 
 #: Completion flag: the (multishot) operation will produce more completions.
 F_MORE = 2
@@ -176,6 +176,12 @@ class Reactor(abc.ABC):
         """Submit queued ops, then block up to ``timeout`` seconds (None:
         forever) until at least one completion is available; return all
         available completions (possibly none on timeout)."""
+
+    def completions(self, timeout: float | None) -> Iterable[Completion]:
+        """Like ``wait``, but a backend may produce completions while the
+        caller iterates (which it must finish before calling again).  The
+        loop uses this; the epoll backend reads fd by fd through it."""
+        return self.wait(timeout)
 
     @abc.abstractmethod
     def close(self) -> None:
