@@ -315,3 +315,27 @@ def test_registered_fd_ops_and_close() -> None:
     finally:
         r.close()
         a.close()
+
+
+def test_statx_matches_os_stat_and_fsync(reactor: Reactor, tmp_path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"abc")
+    link = tmp_path / "link"
+    link.symlink_to(path)
+    found = reactor.statx(1, os.fsencode(path))
+    missing = reactor.statx(2, os.fsencode(tmp_path / "missing"))
+    lstat = reactor.statx(3, os.fsencode(link), follow_symlinks=False)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        reactor.fsync(4, fd)
+        reactor.fsync(5, fd, datasync=True)
+        results = finish(reactor, 1, 2, 3, 4, 5)
+    finally:
+        os.close(fd)
+    assert [results[t][-1][0] for t in (1, 2, 3, 4, 5)] == [0, -errno.ENOENT, 0, 0, 0]
+    expected = os.stat(path)
+    assert found.stat == expected
+    assert (found.stat.st_mtime_ns, found.stat.st_size, found.stat.st_blksize) == \
+        (expected.st_mtime_ns, expected.st_size, expected.st_blksize)
+    assert missing.stat is None
+    assert lstat.stat == os.lstat(link)

@@ -37,6 +37,8 @@ steps = st.one_of(
     st.tuples(st.just("open_missing")),
     st.tuples(st.just("close_bad")),
     st.tuples(st.just("timeout"), st.floats(0, 0.01)),
+    st.tuples(st.just("stat"), st.booleans()),
+    st.tuples(st.just("fsync"), st.booleans()),
 )
 
 
@@ -165,6 +167,21 @@ class Program:
         result = self.result(token)
         assert time.monotonic() - start >= seconds * 0.9
         self.trace.append(("timeout", result))
+
+
+    def do_stat(self, existing: bool) -> None:
+        token = self.next_token()
+        path = os.path.join(self.workdir, "f" if existing else "nope")
+        holder = self.reactor.statx(token, os.fsencode(path))
+        result = self.result(token)
+        size = holder.stat.st_size if holder.stat else None
+        assert size == (os.fstat(self.file_fd).st_size if existing else None)
+        self.trace.append(("stat", result, size))
+
+    def do_fsync(self, datasync: bool) -> None:
+        token = self.next_token()
+        self.reactor.fsync(token, self.file_fd, datasync)
+        self.trace.append(("fsync", self.result(token)))
 
 
 def run_program(backend: str, program: list[tuple]) -> list[Any]:

@@ -15,6 +15,14 @@ typedef struct dx_ring dx_ring;
 typedef struct { uint64_t token; int32_t res; uint32_t flags; } dx_cqe;
 typedef struct dx_msg { ...; } dx_msg;
 struct __kernel_timespec { int64_t tv_sec; long long tv_nsec; };
+struct statx_timestamp { int64_t tv_sec; uint32_t tv_nsec; ...; };
+struct statx {
+    uint32_t stx_mask; uint32_t stx_blksize; uint32_t stx_nlink; uint32_t stx_uid;
+    uint32_t stx_gid; uint16_t stx_mode; uint64_t stx_ino; uint64_t stx_size;
+    uint64_t stx_blocks; struct statx_timestamp stx_atime; struct statx_timestamp stx_ctime;
+    struct statx_timestamp stx_mtime; uint32_t stx_rdev_major; uint32_t stx_rdev_minor;
+    uint32_t stx_dev_major; uint32_t stx_dev_minor; ...;
+};
 
 #define IORING_OP_SEND_ZC ...
 #define IORING_SETUP_SQPOLL ...
@@ -56,6 +64,8 @@ int dx_poll_add(dx_ring *r, uint64_t token, int fd, unsigned mask, int multishot
 int dx_timeout(dx_ring *r, uint64_t token, struct __kernel_timespec *ts);
 int dx_close_fd(dx_ring *r, uint64_t token, int fd);
 int dx_openat(dx_ring *r, uint64_t token, int dirfd, const char *path, int flags, unsigned mode);
+int dx_fsync(dx_ring *r, uint64_t token, int fd, int datasync);
+int dx_statx(dx_ring *r, uint64_t token, int dirfd, const char *path, int flags, struct statx *buf);
 int dx_cancel(dx_ring *r, uint64_t token);
 int dx_cancel_all(dx_ring *r);
 

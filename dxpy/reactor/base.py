@@ -71,6 +71,16 @@ class Message:
         self.address: bytes = b""
 
 
+class FileStat:
+    """Result holder for ``statx``: ``stat`` is filled (an ``os.stat_result``)
+    before a successful completion is returned, and stays None on error."""
+
+    __slots__ = ("stat",)
+
+    def __init__(self) -> None:
+        self.stat: os.stat_result | None = None
+
+
 class Reactor(abc.ABC):
     """Submit operations, reap completions.  See module docstring."""
 
@@ -157,6 +167,16 @@ class Reactor(abc.ABC):
     def openat(self, token: int, path: bytes, flags: int, mode: int = 0o666,
                dirfd: int = -100) -> None:
         """Open ``path`` (relative to ``dirfd``, default AT_FDCWD); result is the fd."""
+
+    @abc.abstractmethod
+    def fsync(self, token: int, fd: int, datasync: bool = False) -> None:
+        """Flush ``fd`` to storage (``fdatasync`` when ``datasync``); result 0 or -errno."""
+
+    @abc.abstractmethod
+    def statx(self, token: int, path: bytes, dirfd: int = -100,
+              follow_symlinks: bool = True) -> FileStat:
+        """Stat ``path`` (relative to ``dirfd``); result 0 or -errno, the
+        ``os.stat_result`` lands in the returned holder."""
 
     @abc.abstractmethod
     def cancel(self, token: int) -> None:

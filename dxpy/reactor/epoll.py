@@ -19,7 +19,7 @@ import time
 from typing import Any, Callable, Iterator
 
 from . import sockaddr
-from .base import F_MORE, POLLIN, POLLOUT, Completion, Message, Reactor
+from .base import F_MORE, POLLIN, POLLOUT, Completion, FileStat, Message, Reactor
 
 _EAGAIN = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINPROGRESS, errno.EALREADY)
 _EP_READ = select.EPOLLIN | select.EPOLLRDHUP
@@ -225,6 +225,22 @@ class EpollReactor(Reactor):
         dir_fd = None if dirfd == -100 else dirfd
         self._queue(token, -1, False,
                     lambda: _syscall(lambda: os.open(path, flags, mode, dir_fd=dir_fd)))
+
+    def fsync(self, token: int, fd: int, datasync: bool = False) -> None:
+        sync = os.fdatasync if datasync else os.fsync
+        self._queue(token, -1, False, lambda: _syscall(lambda: sync(fd) or 0))
+
+    def statx(self, token: int, path: bytes, dirfd: int = -100,
+              follow_symlinks: bool = True) -> FileStat:
+        holder = FileStat()
+        dir_fd = None if dirfd == -100 else dirfd
+
+        def stat() -> int:
+            holder.stat = os.stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
+            return 0
+
+        self._queue(token, -1, False, lambda: _syscall(stat))
+        return holder
 
     def cancel(self, token: int) -> None:
         op = self._ops.pop(token, None)

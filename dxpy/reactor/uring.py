@@ -32,9 +32,9 @@ import errno
 import os
 import platform
 import struct
-from typing import Any
+from typing import Any, Callable
 
-from .base import F_MORE, Completion, Message, Reactor, ReactorError
+from .base import F_MORE, Completion, FileStat, Message, Reactor, ReactorError
 
 try:
     from ._uring import ffi, lib
@@ -53,6 +53,7 @@ _BUFFER_GROUP = 0
 _FIXED_SLOTS = 4096
 _FD_CAP = 65536
 _MAX_RW = 0x7FFFF000  # the kernel's cap on one read/write
+_AT_SYMLINK_NOFOLLOW = 0x100
 
 
 def _env_flag(name: str) -> bool:
@@ -87,7 +88,8 @@ class IoUringReactor(Reactor):
         self._live: dict[int, Any] = {}
         self._zc: dict[int, int] = {}  # send_zc token -> fd, until its result arrives
         self._zc_held: dict[int, Any] = {}  # send_zc token -> buffer, until NOTIF
-        self._messages: dict[int, tuple[Message, Any]] = {}
+        # token -> fills a result holder (recvmsg address, statx) on success
+        self._fillers: dict[int, Callable[[], None]] = {}
         self._closed = False
         self._setup_buffers(recv_buffers, recv_buffer_size)
         self._fixed_files = lib.dx_setup_files(ring, _FIXED_SLOTS, _FD_CAP) == 0
@@ -178,7 +180,11 @@ class IoUringReactor(Reactor):
         lib.dx_msg_init(msg, c, len(c), ffi.NULL, 0)
         self._queued(token, lib.dx_recvmsg(self._ring, token, fd, msg, flags), (c, msg))
         message = Message()
-        self._messages[token] = (message, msg)
+
+        def fill() -> None:
+            message.address = ffi.unpack(lib.dx_msg_name(msg), lib.dx_msg_namelen(msg))
+
+        self._fillers[token] = fill
         return message
 
     def sendmsg(self, token: int, fd: int, data: Any, address: bytes = b"") -> None:
@@ -210,6 +216,23 @@ class IoUringReactor(Reactor):
                dirfd: int = -100) -> None:
         c_path = ffi.new("char[]", bytes(path))
         self._queued(token, lib.dx_openat(self._ring, token, dirfd, c_path, flags, mode), c_path)
+
+    def fsync(self, token: int, fd: int, datasync: bool = False) -> None:
+        self._queued(token, lib.dx_fsync(self._ring, token, fd, int(datasync)))
+
+    def statx(self, token: int, path: bytes, dirfd: int = -100,
+              follow_symlinks: bool = True) -> FileStat:
+        buf = ffi.new("struct statx *")
+        c_path = ffi.new("char[]", bytes(path))
+        flags = 0 if follow_symlinks else _AT_SYMLINK_NOFOLLOW
+        self._queued(token, lib.dx_statx(self._ring, token, dirfd, c_path, flags, buf), (buf, c_path))
+        holder = FileStat()
+
+        def fill() -> None:
+            holder.stat = _stat_result(buf)
+
+        self._fillers[token] = fill
+        return holder
 
     def cancel(self, token: int) -> None:
         if token in self._live and not self._closed:
@@ -243,7 +266,7 @@ class IoUringReactor(Reactor):
                 raise ReactorError(-n, f"io_uring_enter failed: {os.strerror(-n)}")
             return []
         done = list(_CQE.iter_unpack(self._out_view[:n * 16]))
-        if self._zc or self._zc_held or self._messages:
+        if self._zc or self._zc_held or self._fillers:
             done = self._finish_special(done)
         live = self._live
         for token, _, flags in done:
@@ -258,9 +281,9 @@ class IoUringReactor(Reactor):
 
     def _finish_special(self, done: list[Completion]) -> list[Completion]:
         """SEND_ZC: report the result CQE, hold the buffer until the NOTIF
-        CQE (which is swallowed); recvmsg: fill in the sender's address."""
+        CQE (which is swallowed); recvmsg, statx: fill the result holder."""
         out = []
-        zc, held, messages = self._zc, self._zc_held, self._messages
+        zc, held, fillers = self._zc, self._zc_held, self._fillers
         for token, result, flags in done:
             if flags & _NOTIF:
                 held.pop(token, None)  # the kernel released the buffer
@@ -275,10 +298,10 @@ class IoUringReactor(Reactor):
                 if flags & F_MORE:
                     held[token] = self._live[token]
                     flags &= ~F_MORE
-            elif token in messages:
-                message, msg = messages.pop(token)
+            elif token in fillers:
+                fill = fillers.pop(token)
                 if result >= 0:
-                    message.address = ffi.unpack(lib.dx_msg_name(msg), lib.dx_msg_namelen(msg))
+                    fill()
             out.append((token, result, flags))
         return out
 
@@ -291,7 +314,7 @@ class IoUringReactor(Reactor):
         self._live.clear()
         self._zc.clear()
         self._zc_held.clear()
-        self._messages.clear()
+        self._fillers.clear()
         self._buffers = []
 
     def _drain_in_flight(self, patience: float = 1.0) -> None:
@@ -318,6 +341,18 @@ class IoUringReactor(Reactor):
 #: kept alive for the life of the process rather than risk a kernel write
 #: into freed memory.
 _ABANDONED: list[tuple[dict[int, Any], dict[int, Any]]] = []
+
+
+def _stat_result(buf: Any) -> os.stat_result:
+    """An ``os.stat_result`` from a filled ``struct statx`` (same fields,
+    float and nanosecond times, as ``os.stat`` gives)."""
+    times = [(t.tv_sec, t.tv_nsec) for t in (buf.stx_atime, buf.stx_mtime, buf.stx_ctime)]
+    dev = os.makedev(buf.stx_dev_major, buf.stx_dev_minor)
+    return os.stat_result((
+        buf.stx_mode, buf.stx_ino, dev, buf.stx_nlink, buf.stx_uid, buf.stx_gid, buf.stx_size,
+        *(sec for sec, _ in times), *(sec + ns / 1e9 for sec, ns in times),
+        *(sec * 1_000_000_000 + ns for sec, ns in times),
+        buf.stx_blksize, buf.stx_blocks, os.makedev(buf.stx_rdev_major, buf.stx_rdev_minor)))
 
 
 def available() -> tuple[bool, str]:

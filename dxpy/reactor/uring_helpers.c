@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -371,6 +373,17 @@ int dx_close_fd(dx_ring *r, uint64_t token, int fd)
 int dx_openat(dx_ring *r, uint64_t token, int dirfd, const char *path, int flags, unsigned mode)
 {
     PREP(r, token, -1, io_uring_prep_openat(sqe, dirfd, path, flags, mode));
+}
+
+int dx_fsync(dx_ring *r, uint64_t token, int fd, int datasync)
+{
+    PREP(r, token, fd, io_uring_prep_fsync(sqe, fd, datasync ? IORING_FSYNC_DATASYNC : 0));
+}
+
+int dx_statx(dx_ring *r, uint64_t token, int dirfd, const char *path, int flags,
+             struct statx *buf)
+{
+    PREP(r, token, -1, io_uring_prep_statx(sqe, dirfd, path, flags, STATX_BASIC_STATS, buf));
 }
 
 int dx_cancel(dx_ring *r, uint64_t token)
