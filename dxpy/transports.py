@@ -59,6 +59,9 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
         self._fd: int = fileobj.fileno()
         self._write_now = fileobj.send if self._is_socket else functools.partial(os.write, self._fd)
         self._write_first_min = WRITE_FIRST_MIN if loop._reactor.batches_submissions else 0
+        self._reactor = loop._reactor
+        self._take = loop._reactor.take
+        self._written_cb = self._on_written  # one bound method, not one per write
         self._server = server
         self._protocol: protocols.BaseProtocol = protocol
         self._protocol_connected = False
@@ -245,8 +248,16 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
         if not flags & F_MORE:
             self._read_token = 0
         if result > 0:
-            data = self._loop._reactor.take(result, flags)
-            self._received(data)
+            data = self._take(result, flags)
+            if self._paused or self._held or self._closing or self._buffered:
+                self._received(data)
+            else:  # the common case, inlined: straight to the protocol
+                try:
+                    self._protocol.data_received(data)  # type: ignore[attr-defined]
+                except (SystemExit, KeyboardInterrupt):
+                    raise
+                except BaseException as exc:
+                    self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
             if not self._read_token and not self._paused and not self._closing:
                 self._arm_read()  # the kernel ended the multishot (no buffers)
         elif result == -errno.ENOBUFS:  # every provided buffer was in use: re-arm
@@ -360,7 +371,8 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
                 self._send(data)
         else:
             self._write_first(data)
-        self._maybe_pause_protocol()
+        if self._buffer_size > self._high_water:
+            self._maybe_pause_protocol()
 
     def _write_first(self, data: bytes | bytearray | memoryview) -> None:
         """Nothing in flight and a large payload: try the syscall at once (as
@@ -386,9 +398,9 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
         self.write(b"".join(list_of_data))
 
     def _send(self, data: bytes | memoryview) -> None:
-        reactor = self._loop._reactor
+        reactor = self._reactor
         self._writing = data
-        token = self._write_token = self._loop._start_op(self._on_written)
+        token = self._write_token = self._loop._start_op(self._written_cb)
         if not self._is_socket:
             reactor.write(token, self._fd, data)
         elif len(data) >= ZEROCOPY_THRESHOLD:
@@ -413,8 +425,10 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
             chunk = queue.popleft() if len(queue) == 1 else b"".join(queue)
             queue.clear()
             self._send(chunk)
-        self._maybe_resume_protocol()
-        if not self._write_token:
+        if self._protocol_paused:
+            self._maybe_resume_protocol()
+        if not self._write_token and (self._flush_waiter is not None or self._closing
+                                      or self._eof_sent):
             self._flushed()
 
     async def _wait_flushed(self) -> None:
