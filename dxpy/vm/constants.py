@@ -105,6 +105,9 @@ def _encode_container(value: tuple | frozenset, code_count: int, out: bytearray,
     items = [encode_constant(item, code_count, depth + 1) for item in value]
     if type(value) is frozenset:
         items.sort()
+        if any(a == b for a, b in zip(items, items[1:])):
+            raise ConstantError("frozenset holds two members with the same encoding "
+                                "(distinct NaN objects with equal bits)")
         out.append(Tag.FROZENSET)
     else:
         out.append(Tag.TUPLE)
@@ -114,7 +117,7 @@ def _encode_container(value: tuple | frozenset, code_count: int, out: bytearray,
 
 
 def _encode_code_ref(ref: CodeRef, code_count: int, out: bytearray) -> None:
-    if type(ref.index) is not int or not 0 <= ref.index < code_count:
+    if not isinstance(ref.index, int) or not 0 <= ref.index < code_count:
         raise ConstantError(f"CodeRef({ref.index!r}) out of range: module has {code_count} code objects")
     out.append(Tag.CODE)
     out += _U32.pack(ref.index)

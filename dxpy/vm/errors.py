@@ -25,3 +25,22 @@ class DpbError(Exception):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
+
+
+class DpbCompileError(Exception):
+    """Source uses a construct the DPB compiler does not support (yet).
+
+    Raised at compile time, never deferred to run time, so that ``dxpy run
+    --fallback`` can hand the module to CPython instead of producing a wrong
+    result.  ``filename`` and ``lineno`` locate the construct; ``construct``
+    names it in words.
+    """
+
+    def __init__(self, filename: str, lineno: int, construct: str) -> None:
+        super().__init__(filename, lineno, construct)
+        self.filename = filename
+        self.lineno = lineno
+        self.construct = construct
+
+    def __str__(self) -> str:
+        return f"{self.filename}:{self.lineno}: {self.construct} is not supported by the DPB compiler yet"

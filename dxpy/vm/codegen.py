@@ -1,0 +1,325 @@
+"""Compiler layer 2: statements and expressions that stay within one scope.
+
+``Codegen`` adds to ``ScopeEmitter`` the visitors for every supported
+statement and expression that does not open a new scope; constructs that do
+(functions, lambdas, classes, comprehensions) are in ``compiler``.  Stack
+discipline of each opcode is documented on ``Opcode``.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from dxpy.vm.assembler import Label
+from dxpy.vm.errors import DpbCompileError
+from dxpy.vm.opcodes import Opcode as Op
+from dxpy.vm.scope import ScopeEmitter
+
+BINARY = {ast.Add: Op.BINARY_ADD, ast.Sub: Op.BINARY_SUBTRACT, ast.Mult: Op.BINARY_MULTIPLY,
+          ast.Div: Op.BINARY_TRUE_DIVIDE, ast.FloorDiv: Op.BINARY_FLOOR_DIVIDE,
+          ast.Mod: Op.BINARY_MODULO, ast.Pow: Op.BINARY_POWER, ast.MatMult: Op.BINARY_MATRIX_MULTIPLY,
+          ast.LShift: Op.BINARY_LSHIFT, ast.RShift: Op.BINARY_RSHIFT, ast.BitAnd: Op.BINARY_AND,
+          ast.BitOr: Op.BINARY_OR, ast.BitXor: Op.BINARY_XOR}
+INPLACE = {ast.Add: Op.INPLACE_ADD, ast.Sub: Op.INPLACE_SUBTRACT, ast.Mult: Op.INPLACE_MULTIPLY,
+           ast.Div: Op.INPLACE_TRUE_DIVIDE, ast.FloorDiv: Op.INPLACE_FLOOR_DIVIDE,
+           ast.Mod: Op.INPLACE_MODULO, ast.Pow: Op.INPLACE_POWER, ast.MatMult: Op.INPLACE_MATRIX_MULTIPLY,
+           ast.LShift: Op.INPLACE_LSHIFT, ast.RShift: Op.INPLACE_RSHIFT, ast.BitAnd: Op.INPLACE_AND,
+           ast.BitOr: Op.INPLACE_OR, ast.BitXor: Op.INPLACE_XOR}
+UNARY = {ast.USub: Op.UNARY_NEGATIVE, ast.UAdd: Op.UNARY_POSITIVE, ast.Invert: Op.UNARY_INVERT,
+         ast.Not: Op.UNARY_NOT}
+COMPARE = {ast.Lt: Op.COMPARE_LT, ast.LtE: Op.COMPARE_LE, ast.Eq: Op.COMPARE_EQ,
+           ast.NotEq: Op.COMPARE_NE, ast.Gt: Op.COMPARE_GT, ast.GtE: Op.COMPARE_GE,
+           ast.Is: Op.IS_OP, ast.IsNot: Op.IS_NOT_OP, ast.In: Op.CONTAINS_OP,
+           ast.NotIn: Op.NOT_CONTAINS_OP}
+CONVERSION = {-1: 0, ord("s"): 1, ord("r"): 2, ord("a"): 3}
+"""f-string ``!s``/``!r``/``!a`` to FORMAT_VALUE's low bits; bit 2 marks a format spec."""
+
+
+class Codegen(ScopeEmitter):
+    """Statement and expression visitors (see the module docstring)."""
+
+    # -- statements ----------------------------------------------------------
+    def visit_Expr(self, node: ast.Expr) -> None:
+        self.visit(node.value)
+        self.emit(Op.POP_TOP)
+
+    def visit_Pass(self, node: ast.Pass) -> None:
+        self.emit(Op.NOP)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        """Declarations only: symtable has already applied them."""
+
+    visit_Nonlocal = visit_Global
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets[:-1]:
+            self.emit(Op.COPY, 1)
+            self._store(target)
+        self._store(node.targets[-1])
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if self.kind != "function":
+            raise DpbCompileError(self.filename, node.lineno, "module- or class-level annotation")
+        if node.value is not None:
+            self.visit(node.value)
+            self._store(node.target)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        target, opcode = node.target, INPLACE[type(node.op)]
+        if isinstance(target, ast.Name):
+            self._name_op(target.id, "load")
+            self.visit(node.value)
+            self.emit(opcode)
+            self._name_op(target.id, "store")
+        elif isinstance(target, ast.Attribute):
+            self.visit(target.value)
+            self.emit(Op.COPY, 1)
+            self.emit(Op.LOAD_ATTR, self.name_index(self.mangle(target.attr)))
+            self.visit(node.value)
+            self.emit(opcode)
+            self.emit(Op.SWAP, 2)
+            self.emit(Op.STORE_ATTR, self.name_index(self.mangle(target.attr)))
+        else:
+            self.visit(target.value)  # type: ignore[attr-defined]
+            self.visit(target.slice)  # type: ignore[attr-defined]
+            self.emit(Op.COPY, 2)
+            self.emit(Op.COPY, 2)
+            self.emit(Op.LOAD_SUBSCR)
+            self.visit(node.value)
+            self.emit(opcode)
+            self.emit(Op.SWAP, 3)
+            self.emit(Op.SWAP, 2)
+            self.emit(Op.STORE_SUBSCR)
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            self._delete(target)
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if node.value is None:
+            self.load_const(None)
+        else:
+            self.visit(node.value)
+        self.emit(Op.RETURN_VALUE)
+
+    def visit_Raise(self, node: ast.Raise) -> None:
+        parts = [part for part in (node.exc, node.cause) if part is not None]
+        for part in parts:
+            self.visit(part)
+        self.emit(Op.RAISE, len(parts))
+
+    def visit_Assert(self, node: ast.Assert) -> None:
+        done = Label()
+        self.visit(node.test)
+        self.emit(Op.POP_JUMP_IF_TRUE, done)
+        self.emit(Op.LOAD_ASSERTION_ERROR)
+        if node.msg is not None:
+            self.visit(node.msg)
+            self.emit(Op.CALL, 1)
+        self.emit(Op.RAISE, 1)
+        self.asm.mark(done)
+
+    def visit_If(self, node: ast.If) -> None:
+        otherwise, done = Label(), Label()
+        self.visit(node.test)
+        self.emit(Op.POP_JUMP_IF_FALSE, otherwise)
+        self.body(node.body)
+        if node.orelse:
+            self.emit(Op.JUMP, done)
+        self.asm.mark(otherwise)
+        self.body(node.orelse)
+        self.asm.mark(done)
+
+    def visit_While(self, node: ast.While) -> None:
+        top, otherwise, done = Label(), Label(), Label()
+        self.asm.mark(top)
+        self.visit(node.test)
+        self.emit(Op.POP_JUMP_IF_FALSE, otherwise)
+        self.loops.append((top, done, False))
+        self.body(node.body)
+        self.loops.pop()
+        self.emit(Op.JUMP, top)
+        self.asm.mark(otherwise)
+        self.body(node.orelse)
+        self.asm.mark(done)
+
+    def visit_For(self, node: ast.For) -> None:
+        top, otherwise, done = Label(), Label(), Label()
+        self.visit(node.iter)
+        self.emit(Op.GET_ITER)
+        self.asm.mark(top)
+        self.emit(Op.FOR_ITER, otherwise)
+        self._store(node.target)
+        self.loops.append((top, done, True))
+        self.body(node.body)
+        self.loops.pop()
+        self.emit(Op.JUMP, top)
+        self.asm.mark(otherwise)
+        self.body(node.orelse)
+        self.asm.mark(done)
+
+    def visit_Break(self, node: ast.Break) -> None:
+        _, done, holds_iterator = self.loops[-1]
+        if holds_iterator:
+            self.emit(Op.POP_TOP)
+        self.emit(Op.JUMP, done)
+
+    def visit_Continue(self, node: ast.Continue) -> None:
+        self.emit(Op.JUMP, self.loops[-1][0])
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.load_const(0)
+            self.load_const(None)
+            self.emit(Op.IMPORT_NAME, self.name_index(alias.name))
+            if alias.asname is None:
+                self._name_op(alias.name.partition(".")[0], "store")
+                continue
+            for part in alias.name.split(".")[1:]:
+                self.emit(Op.IMPORT_FROM, self.name_index(part))
+                self.emit(Op.SWAP, 2)
+                self.emit(Op.POP_TOP)
+            self._name_op(alias.asname, "store")
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        self.load_const(node.level)
+        self.load_const(tuple(alias.name for alias in node.names))
+        self.emit(Op.IMPORT_NAME, self.name_index(node.module or ""))
+        if node.names[0].name == "*":
+            self.emit(Op.IMPORT_STAR)
+            return
+        for alias in node.names:
+            self.emit(Op.IMPORT_FROM, self.name_index(alias.name))
+            self._name_op(alias.asname or alias.name, "store")
+        self.emit(Op.POP_TOP)
+
+    # -- expressions -------------------------------------------------------
+    def visit_Constant(self, node: ast.Constant) -> None:
+        self.load_const(node.value)
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        self.visit(node.left)
+        self.visit(node.right)
+        self.emit(BINARY[type(node.op)])
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
+        self.visit(node.operand)
+        self.emit(UNARY[type(node.op)])
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        done = Label()
+        jump = Op.JUMP_IF_FALSE_OR_POP if isinstance(node.op, ast.And) else Op.JUMP_IF_TRUE_OR_POP
+        for value in node.values[:-1]:
+            self.visit(value)
+            self.emit(jump, done)
+        self.visit(node.values[-1])
+        self.asm.mark(done)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        """``a < b < c`` evaluates b once and stops at the first false link."""
+        self.visit(node.left)
+        cleanup, done = Label(), Label()
+        links = list(zip(node.ops, node.comparators))
+        for operator, right in links[:-1]:
+            self.visit(right)
+            self.emit(Op.SWAP, 2)
+            self.emit(Op.COPY, 2)
+            self.emit(COMPARE[type(operator)])
+            self.emit(Op.JUMP_IF_FALSE_OR_POP, cleanup)
+        operator, right = links[-1]
+        self.visit(right)
+        self.emit(COMPARE[type(operator)])
+        if len(links) > 1:
+            self.emit(Op.JUMP, done)
+            self.asm.mark(cleanup)
+            self.emit(Op.SWAP, 2)
+            self.emit(Op.POP_TOP)
+            self.asm.mark(done)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self.visit(node.func)
+        self._call_arguments(node.args, node.keywords, already=0)
+
+    def _call_arguments(self, args: list[ast.expr], keywords: list[ast.keyword], already: int) -> None:
+        """Push arguments and call; ``already`` arguments are on the stack."""
+        if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in keywords):
+            raise DpbCompileError(self.filename, self.line, "*args or **kwargs unpacking in a call")
+        for arg in args:
+            self.visit(arg)
+        for keyword in keywords:
+            self.visit(keyword.value)
+        count = already + len(args) + len(keywords)
+        if keywords:
+            self.load_const(tuple(k.arg for k in keywords))  # type: ignore[misc]
+            self.emit(Op.CALL_KW, count)
+        else:
+            self.emit(Op.CALL, count)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        self.visit(node.value)
+        self.emit(Op.LOAD_ATTR, self.name_index(self.mangle(node.attr)))
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        self.visit(node.value)
+        self.visit(node.slice)
+        self.emit(Op.LOAD_SUBSCR)
+
+    def visit_Slice(self, node: ast.Slice) -> None:
+        parts = [node.lower, node.upper] + ([node.step] if node.step is not None else [])
+        for part in parts:
+            if part is None:
+                self.load_const(None)
+            else:
+                self.visit(part)
+        self.emit(Op.BUILD_SLICE, len(parts))
+
+    def _display(self, elements: list[ast.expr], opcode: Op) -> None:
+        for element in elements:
+            self.visit(element)
+        self.emit(opcode, len(elements))
+
+    def visit_Tuple(self, node: ast.Tuple) -> None:
+        self._display(node.elts, Op.BUILD_TUPLE)
+
+    def visit_List(self, node: ast.List) -> None:
+        self._display(node.elts, Op.BUILD_LIST)
+
+    def visit_Set(self, node: ast.Set) -> None:
+        self._display(node.elts, Op.BUILD_SET)
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        if any(key is None for key in node.keys):
+            raise DpbCompileError(self.filename, self.line, "** unpacking in a dict display")
+        for key, value in zip(node.keys, node.values):
+            self.visit(key)  # type: ignore[arg-type]
+            self.visit(value)
+        self.emit(Op.BUILD_MAP, len(node.keys))
+
+    def visit_IfExp(self, node: ast.IfExp) -> None:
+        otherwise, done = Label(), Label()
+        self.visit(node.test)
+        self.emit(Op.POP_JUMP_IF_FALSE, otherwise)
+        self.visit(node.body)
+        self.emit(Op.JUMP, done)
+        self.asm.mark(otherwise)
+        self.visit(node.orelse)
+        self.asm.mark(done)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        self.emit(Op.COPY, 1)
+        self._store(node.target)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        for value in node.values:
+            self.visit(value)
+        self.emit(Op.BUILD_STRING, len(node.values))
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> None:
+        self.visit(node.value)
+        flags = CONVERSION[node.conversion]
+        if node.format_spec is not None:
+            self.visit(node.format_spec)
+            flags |= 4
+        self.emit(Op.FORMAT_VALUE, flags)

@@ -1,0 +1,313 @@
+"""Python source -> DPB module, for a stated subset of the language.
+
+Pipeline, each step testable alone:
+
+1. CPython's ``compile()`` checks the source, so every SyntaxError (including
+   those only its bytecode compiler finds, such as ``return`` outside a
+   function) is CPython's own, word for word.
+2. ``ast.parse`` and the stdlib ``symtable`` classify every name of every
+   scope (local, global, free, cell): scoping rules are never re-derived here.
+3. ``_ScopeCompiler`` walks one scope's AST into an ``Assembler``; nested
+   scopes get their own compiler, and code objects are numbered in preorder
+   (a parent before its children), as the format requires.
+
+Supported today (everything else raises ``DpbCompileError`` naming
+file:line and the construct, at compile time):
+
+* statements: expression, assignment (names, attributes, subscripts, tuple
+  and list targets, one starred target), augmented assignment, annotated
+  assignment inside functions, ``del``, ``pass``, ``if``, ``while`` and
+  ``for`` (with ``else``, ``break``, ``continue``), ``return``, ``raise``
+  (``from``), ``assert``, ``global``, ``nonlocal``, ``import`` and ``from
+  ... import`` (absolute, relative, ``*``), ``def`` (positional-only,
+  defaults, keyword-only, ``*args``, ``**kwargs``, annotations, decorators,
+  docstrings, closures), ``class`` (bases, keywords, decorators; no
+  zero-argument ``super()``);
+* expressions: constants, names, attributes, subscripts and slices, unary,
+  binary, boolean and (chained) comparison operators, calls with positional
+  and keyword arguments, tuple/list/set/dict displays, conditional
+  expressions, ``lambda``, the walrus operator, f-strings, list/set/dict
+  comprehensions (nested ``for``, ``if`` filters; compiled as CPython 3.11
+  does, to a nested function called with the outermost iterator ``.0``).
+
+Not yet: generator expressions, ``yield``, ``async`` and
+``await``, ``try``, ``with``, ``match``, ``*``/``**`` unpacking in calls and
+displays, zero-argument ``super()``, module- or class-level annotations.
+"""
+
+from __future__ import annotations
+
+import ast
+import symtable
+import tokenize
+
+from dxpy.vm.assembler import Label
+from dxpy.vm.codegen import Codegen
+from dxpy.vm.constants import CodeRef
+from dxpy.vm.errors import DpbCompileError
+from dxpy.vm.format import CodeFlags, CodeObject, DpbModule
+from dxpy.vm.opcodes import Opcode as Op
+from dxpy.vm.scope import ModuleBuilder
+
+COMPREHENSION_BUILD = {ast.ListComp: Op.BUILD_LIST, ast.SetComp: Op.BUILD_SET, ast.DictComp: Op.BUILD_MAP}
+
+
+def compile_file(path: str) -> DpbModule:
+    """Compile a source file, honouring its encoding declaration."""
+    with tokenize.open(path) as file:
+        return compile_source(file.read(), path)
+
+
+def compile_source(source: str, filename: str = "<string>") -> DpbModule:
+    """Compile module source; SyntaxError as CPython reports it, DpbCompileError for the unsupported."""
+    compile(source, filename, "exec", dont_inherit=True)
+    tree = ast.parse(source, filename)
+    table = symtable.symtable(source, filename, "exec")
+    builder = ModuleBuilder(_future_annotations(tree))
+    _ScopeCompiler(builder, table, filename, "<module>", tree, None).compile_module(tree)
+    return builder.module()
+
+
+class _ScopeCompiler(Codegen):
+    """Compiles one scope (module, class body, function, lambda, comprehension) to a code object."""
+
+    # -- whole scopes ------------------------------------------------------
+    def compile_module(self, tree: ast.Module) -> None:
+        self.body(self._store_docstring(tree.body))
+        self._return_none(tree.body)
+        self._finish("<module>", 1)
+
+    def compile_class(self, node: ast.ClassDef) -> None:
+        self.emit(Op.LOAD_NAME, self.name_index("__name__"))
+        self.emit(Op.STORE_NAME, self.name_index("__module__"))
+        self.load_const(self.qualname)
+        self.emit(Op.STORE_NAME, self.name_index("__qualname__"))
+        self.body(self._store_docstring(node.body))
+        self._return_none(node.body)
+        self._finish(node.name, node.lineno)
+
+    def compile_function(self, node: ast.FunctionDef | ast.Lambda, name: str) -> None:
+        args = node.args
+        self.varnames = [self.mangle(a.arg) for a in args.posonlyargs + args.args + args.kwonlyargs]
+        flags = 0
+        for extra, flag in ((args.vararg, CodeFlags.VARARGS), (args.kwarg, CodeFlags.VARKEYWORDS)):
+            if extra is not None:
+                self.varnames.append(self.mangle(extra.arg))
+                flags |= flag
+        for symbol in self.table.get_symbols():
+            if symbol.is_local() and symbol.get_name() not in self.cells + self.varnames:
+                self.varnames.append(symbol.get_name())
+        if isinstance(node, ast.Lambda):
+            self.visit(node.body)
+            self.emit(Op.RETURN_VALUE)
+        else:
+            statements = node.body
+            doc = _docstring(statements)
+            if doc is not None:
+                self.const_index(doc)  # the first constant: consts[0]
+                flags |= CodeFlags.HAS_DOCSTRING
+                statements = statements[1:]
+            self.body(statements)
+            self._return_none(node.body)
+        self._finish(name, node.lineno, args, flags)
+
+    def compile_comprehension(self, node: ast.ListComp | ast.SetComp | ast.DictComp, name: str) -> None:
+        """The comprehension's function: one parameter, ``.0``, the outermost iterator."""
+        self.varnames = [".0"] + [s.get_name() for s in self.table.get_symbols()
+                                  if s.is_local() and s.get_name() not in self.cells + [".0"]]
+        self.emit(COMPREHENSION_BUILD[type(node)], 0)
+        self._comprehension_loop(node, 0)
+        self.emit(Op.RETURN_VALUE)
+        implicit = ast.arguments(posonlyargs=[], args=[ast.arg(".0")], kwonlyargs=[], kw_defaults=[],
+                                 defaults=[])
+        self._finish(name, node.lineno, implicit)
+
+    def _comprehension_loop(self, node: ast.ListComp | ast.SetComp | ast.DictComp, index: int) -> None:
+        """One ``for`` clause; the innermost adds the element to the result below the iterators."""
+        generator = node.generators[index]
+        if generator.is_async:
+            raise DpbCompileError(self.filename, self.line, "async comprehension")
+        top, done = Label(), Label()
+        if index == 0:
+            self.emit(Op.LOAD_FAST, 0)
+        else:
+            self.visit(generator.iter)
+            self.emit(Op.GET_ITER)
+        self.asm.mark(top)
+        self.emit(Op.FOR_ITER, done)
+        self._store(generator.target)
+        for condition in generator.ifs:
+            self.visit(condition)
+            self.emit(Op.POP_JUMP_IF_FALSE, top)
+        if index + 1 < len(node.generators):
+            self._comprehension_loop(node, index + 1)
+        elif isinstance(node, ast.DictComp):
+            self.visit(node.key)
+            self.visit(node.value)
+            self.emit(Op.MAP_ADD, len(node.generators) + 1)
+        else:
+            self.visit(node.elt)
+            self.emit(Op.LIST_APPEND if isinstance(node, ast.ListComp) else Op.SET_ADD,
+                      len(node.generators) + 1)
+        self.emit(Op.JUMP, top)
+        self.asm.mark(done)
+
+    def _return_none(self, statements: list[ast.stmt]) -> None:
+        """The implicit ``return None``, on the body's last line as CPython reports it."""
+        if statements:
+            self.line = statements[-1].lineno
+        self.load_const(None)
+        self.emit(Op.RETURN_VALUE)
+
+    def _store_docstring(self, statements: list[ast.stmt]) -> list[ast.stmt]:
+        """Module and class docstrings become ``__doc__``; returns the remaining statements."""
+        doc = _docstring(statements)
+        if doc is None:
+            return statements
+        self.load_const(doc)
+        self.emit(Op.STORE_NAME, self.name_index("__doc__"))
+        return statements[1:]
+
+    def _finish(self, name: str, firstline: int, args: ast.arguments | None = None,
+                flags: int = 0) -> None:
+        code, linetable = self.asm.assemble()
+        positional = len(args.posonlyargs) + len(args.args) if args else 0
+        localnames = tuple(self.name_index(n) for n in self.varnames)
+        self.builder.codes[self.index] = CodeObject(
+            name=self.name_index(name), qualname=self.name_index(self.qualname),
+            argcount=positional, posonly=len(args.posonlyargs) if args else 0,
+            kwonly=len(args.kwonlyargs) if args else 0, flags=int(flags),
+            nlocals=len(localnames), localnames=localnames,
+            cellnames=tuple(self.name_index(n) for n in self.cells),
+            freenames=tuple(self.name_index(n) for n in self.frees),
+            firstline=firstline, instructions=code, linetable=linetable,
+            consts=tuple(self.consts), nested=tuple(self.nested))
+
+    # -- nested scopes -----------------------------------------------------
+    def _child(self, name: str, lineno: int) -> symtable.SymbolTable:
+        """The symbol table of the nested scope defined at ``lineno`` with ``name``."""
+        for position, table in enumerate(self.children):
+            if table.get_name() == name and table.get_lineno() == lineno:
+                return self.children.pop(position)
+        raise DpbCompileError(self.filename, lineno, f"scope {name!r} (no symbol table found)")
+
+    def _child_qualname(self, name: str) -> str:
+        if self.kind == "module":
+            return name
+        return f"{self.qualname}.<locals>.{name}" if self.kind == "function" else f"{self.qualname}.{name}"
+
+    def _make_function(self, compiler: _ScopeCompiler, flags: int) -> None:
+        """Push the closure (if any) and the code reference, then MAKE_FUNCTION."""
+        if compiler.frees:
+            for name in compiler.frees:
+                self.emit(Op.LOAD_CLOSURE, self._deref_index(name))
+            self.emit(Op.BUILD_TUPLE, len(compiler.frees))
+            flags |= 8
+        self.nested.append(compiler.index)
+        self.load_const(CodeRef(compiler.index))
+        self.emit(Op.MAKE_FUNCTION, flags)
+
+    def _function(self, node: ast.FunctionDef | ast.Lambda, name: str) -> None:
+        args = node.args
+        flags = 0
+        if args.defaults:
+            for default in args.defaults:
+                self.visit(default)
+            self.emit(Op.BUILD_TUPLE, len(args.defaults))
+            flags |= 1
+        kwdefaults = [(a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+        if kwdefaults:
+            for arg_name, default in kwdefaults:
+                self.load_const(self.mangle(arg_name))
+                self.visit(default)
+            self.emit(Op.BUILD_MAP, len(kwdefaults))
+            flags |= 2
+        if self._annotations(node):
+            flags |= 4
+        table = self._child(name if isinstance(node, ast.FunctionDef) else "lambda", node.lineno)
+        compiler = _ScopeCompiler(self.builder, table, self.filename, self._child_qualname(name), node,
+                                  self.private)
+        compiler.compile_function(node, name)
+        self._make_function(compiler, flags)
+
+    def _annotations(self, node: ast.FunctionDef | ast.Lambda) -> bool:
+        """Push a dict of the parameter and return annotations, if there are any."""
+        if isinstance(node, ast.Lambda):
+            return False
+        args = node.args
+        every = args.posonlyargs + args.args + args.kwonlyargs
+        every += [a for a in (args.vararg, args.kwarg) if a is not None]
+        pairs = [(a.arg, a.annotation) for a in every if a.annotation is not None]
+        if node.returns is not None:
+            pairs.append(("return", node.returns))
+        if pairs and self.builder.future_annotations:
+            raise DpbCompileError(self.filename, node.lineno,
+                                  "annotations under 'from __future__ import annotations'")
+        for name, annotation in pairs:
+            self.load_const(self.mangle(name))
+            self.visit(annotation)
+        if pairs:
+            self.emit(Op.BUILD_MAP, len(pairs))
+        return bool(pairs)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        self._function(node, node.name)
+        for _ in node.decorator_list:
+            self.emit(Op.CALL, 1)
+        self._name_op(node.name, "store")
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._function(node, "<lambda>")
+
+    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.DictComp, kind: str) -> None:
+        """Make the comprehension's function and call it on ``iter()`` of the outermost iterable."""
+        table = self._child(kind, node.lineno)
+        name = f"<{kind}>"
+        compiler = _ScopeCompiler(self.builder, table, self.filename, self._child_qualname(name), node,
+                                  self.private)
+        compiler.compile_comprehension(node, name)
+        self._make_function(compiler, 0)
+        self.visit(node.generators[0].iter)
+        self.emit(Op.GET_ITER)
+        self.emit(Op.CALL, 1)
+
+    def visit_ListComp(self, node: ast.ListComp) -> None:
+        self._comprehension(node, "listcomp")
+
+    def visit_SetComp(self, node: ast.SetComp) -> None:
+        self._comprehension(node, "setcomp")
+
+    def visit_DictComp(self, node: ast.DictComp) -> None:
+        self._comprehension(node, "dictcomp")
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        self.emit(Op.LOAD_BUILD_CLASS)
+        table = self._child(node.name, node.lineno)
+        compiler = _ScopeCompiler(self.builder, table, self.filename, self._child_qualname(node.name), node,
+                                  node.name)
+        compiler.compile_class(node)
+        self._make_function(compiler, 0)
+        self.load_const(node.name)
+        self._call_arguments(node.bases, node.keywords, already=2)
+        for _ in node.decorator_list:
+            self.emit(Op.CALL, 1)
+        self._name_op(node.name, "store")
+
+
+def _future_annotations(tree: ast.Module) -> bool:
+    """Whether the module turns annotations into strings (PEP 563)."""
+    return any(isinstance(node, ast.ImportFrom) and node.module == "__future__"
+               and any(alias.name == "annotations" for alias in node.names) for node in tree.body)
+
+
+def _docstring(statements: list[ast.stmt]) -> str | None:
+    """The docstring a body starts with, as CPython recognises it."""
+    if statements and isinstance(statements[0], ast.Expr):
+        value = statements[0].value
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return value.value
+    return None

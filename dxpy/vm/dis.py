@@ -1,0 +1,108 @@
+"""Human-readable listings of DPB code, and the ``dis``/``compile`` commands.
+
+A listing shows each code object (preorder, as stored) with its signature
+facts and symbol tables, then one line per instruction: source line (where
+it changes), ``>>`` on jump targets, word index, opcode, raw argument and
+what the argument means (constant value, name, local, jump target, flags).
+Everything is resolved through the ``DpbFile``, so ``dis`` of a ``.dpb`` file
+exercises exactly what the interpreter will read.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from dxpy.vm.compiler import compile_file
+from dxpy.vm.constants import CodeRef
+from dxpy.vm.format import CodeFlags, to_bytes
+from dxpy.vm.loader import DpbFile, load, loads
+from dxpy.vm.opcodes import ArgKind, Instruction, Opcode, iter_instructions
+
+MAKE_FUNCTION_PARTS = ((1, "defaults"), (2, "kwdefaults"), (4, "annotations"), (8, "closure"))
+CONVERSIONS = ("", "!s", "!r", "!a")
+REPR_LIMIT = 60
+
+
+def disassemble(file: DpbFile) -> str:
+    """The listing of every code object in ``file``."""
+    return "\n\n".join(_code_listing(file, index) for index in range(file.code_count)) + "\n"
+
+
+def _code_listing(file: DpbFile, index: int) -> str:
+    code = file.code_object(index)
+    flags = "|".join(flag.name for flag in CodeFlags if code.flags & flag) or "0"
+    names = {"locals": code.localnames, "cells": code.cellnames, "frees": code.freenames}
+    lines = [f"code {index}: {file.name(code.qualname)} (line {code.firstline}, "
+             f"args {code.argcount}, posonly {code.posonly}, kwonly {code.kwonly}, "
+             f"nlocals {code.nlocals}, flags {flags})"]
+    lines += [f"  {label}: {', '.join(file.name(i) for i in table)}"
+              for label, table in names.items() if table]
+    if code.nested:
+        lines.append(f"  nested: {', '.join(map(str, code.nested))}")
+    instructions = list(iter_instructions(code.instructions))
+    targets = {i.arg for i in instructions if i.opcode.arg_kind is ArgKind.JUMP}
+    entries = iter(code.linetable)
+    pending = next(entries, None)
+    for instruction in instructions:
+        shown = ""
+        while pending is not None and pending[0] <= instruction.index:  # the line changes here
+            shown = str(pending[1])
+            pending = next(entries, None)
+        marker = ">>" if instruction.index in targets else ""
+        meaning = _meaning(file, index, instruction)
+        lines.append(f"{shown:>6} {marker:>2} {instruction.index:>5} {instruction.opcode.name:<22}"
+                     f"{instruction.arg:>6}" + (f"  ({meaning})" if meaning else ""))
+    return "\n".join(lines)
+
+
+def _meaning(file: DpbFile, index: int, instruction: Instruction) -> str:
+    """What an argument refers to, in words."""
+    code = file.code_object(index)
+    kind, arg = instruction.opcode.arg_kind, instruction.arg
+    if kind is ArgKind.CONST:
+        value = file.constant(code.consts[arg])
+        if isinstance(value, CodeRef):
+            return f"code {value.index}: {file.name(file.code_object(value.index).qualname)}"
+        text = repr(value)
+        return text if len(text) <= REPR_LIMIT else text[:REPR_LIMIT - 3] + "..."
+    if kind is ArgKind.NAME:
+        return file.name(arg)
+    if kind is ArgKind.LOCAL:
+        return file.name(code.localnames[arg]) if arg < len(code.localnames) else f"<temporary {arg}>"
+    if kind is ArgKind.DEREF:
+        return file.name((code.cellnames + code.freenames)[arg])
+    if kind is ArgKind.JUMP:
+        return f"to {arg}"
+    if instruction.opcode is Opcode.MAKE_FUNCTION:
+        return ", ".join(label for bit, label in MAKE_FUNCTION_PARTS if arg & bit) or "plain"
+    if instruction.opcode is Opcode.FORMAT_VALUE:
+        return CONVERSIONS[arg & 3] + (" with spec" if arg & 4 else "")
+    return ""
+
+
+def open_program(path: str) -> DpbFile:
+    """A ``.dpb`` file as mapped, or a source file compiled in memory."""
+    if path.endswith(".dpb"):
+        return load(path)
+    return loads(to_bytes(compile_file(path)), path=path)
+
+
+def compile_to_file(source: str, output: str | None = None) -> str:
+    """Compile ``source`` to ``output`` (default: beside it, ``.dpb``); returns the path.
+
+    Written to a temporary file in the same directory and renamed into
+    place, so a reader never maps a half-written file (see the spec).
+    """
+    target = output or os.path.splitext(source)[0] + ".dpb"
+    data = to_bytes(compile_file(source))
+    directory = os.path.dirname(os.path.abspath(target))
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".dpb-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return target

@@ -1,0 +1,502 @@
+"""Executing DPB code with real Python objects (the compiler's current subset).
+
+Functions defined in DPB code are ``VMFunction`` objects: ordinary Python
+callables (and descriptors, so they work as methods), which lets VM code and
+CPython code call each other freely: ``sorted(key=vm_lambda)``,
+``map(vm_function, ...)``, classes built by the VM subclassing CPython ones.
+
+Each code object is prepared once per file (``_Prepared``): instructions
+decoded with jump targets turned into instruction indices, constants and
+names resolved.  The dispatch loop is a plain ``if`` chain over the opcode:
+this is the slow, simple reference the JIT will be measured against.
+
+Not yet: generators and coroutines, exception handlers (``try``/``with``
+are refused by the compiler), tracebacks that show the DPB source lines
+(exceptions propagate with the interpreter's frames), and the per-site type
+feedback the JIT will consume.
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import operator
+import sys
+import types
+from typing import Any
+
+from dxpy.vm.constants import CodeRef
+from dxpy.vm.format import CodeFlags, CodeObject
+from dxpy.vm.loader import DpbFile
+from dxpy.vm.opcodes import ARG_KIND_BY_VALUE, ArgKind, Opcode as Op, decode_words
+
+_UNSET: Any = object()
+
+BINARY = {Op.BINARY_ADD: operator.add, Op.BINARY_SUBTRACT: operator.sub, Op.BINARY_MULTIPLY: operator.mul,
+          Op.BINARY_TRUE_DIVIDE: operator.truediv, Op.BINARY_FLOOR_DIVIDE: operator.floordiv,
+          Op.BINARY_MODULO: operator.mod, Op.BINARY_POWER: operator.pow,
+          Op.BINARY_MATRIX_MULTIPLY: operator.matmul, Op.BINARY_LSHIFT: operator.lshift,
+          Op.BINARY_RSHIFT: operator.rshift, Op.BINARY_AND: operator.and_, Op.BINARY_OR: operator.or_,
+          Op.BINARY_XOR: operator.xor, Op.INPLACE_ADD: operator.iadd, Op.INPLACE_SUBTRACT: operator.isub,
+          Op.INPLACE_MULTIPLY: operator.imul, Op.INPLACE_TRUE_DIVIDE: operator.itruediv,
+          Op.INPLACE_FLOOR_DIVIDE: operator.ifloordiv, Op.INPLACE_MODULO: operator.imod,
+          Op.INPLACE_POWER: operator.ipow, Op.INPLACE_MATRIX_MULTIPLY: operator.imatmul,
+          Op.INPLACE_LSHIFT: operator.ilshift, Op.INPLACE_RSHIFT: operator.irshift,
+          Op.INPLACE_AND: operator.iand, Op.INPLACE_OR: operator.ior, Op.INPLACE_XOR: operator.ixor,
+          Op.COMPARE_LT: operator.lt, Op.COMPARE_LE: operator.le, Op.COMPARE_EQ: operator.eq,
+          Op.COMPARE_NE: operator.ne, Op.COMPARE_GT: operator.gt, Op.COMPARE_GE: operator.ge,
+          Op.IS_OP: operator.is_, Op.IS_NOT_OP: operator.is_not,
+          Op.CONTAINS_OP: lambda a, b: a in b, Op.NOT_CONTAINS_OP: lambda a, b: a not in b}
+"""Two-operand opcodes: pop TOS1, TOS; push f(TOS1, TOS)."""
+UNARY = {Op.UNARY_NEGATIVE: operator.neg, Op.UNARY_POSITIVE: operator.pos,
+         Op.UNARY_INVERT: operator.invert, Op.UNARY_NOT: operator.not_}
+CONVERSIONS = (None, str, repr, ascii)
+
+
+class _Prepared:
+    """A code object ready to run: indices resolved, jumps in instruction units."""
+
+    def __init__(self, file: DpbFile, index: int) -> None:
+        code = file.code_object(index)
+        self.code = code
+        self.name = file.name(code.name)
+        self.qualname = file.name(code.qualname)
+        self.localnames = [file.name(i) for i in code.localnames]
+        self.derefnames = [file.name(i) for i in code.cellnames + code.freenames]
+        self.ncells = len(code.cellnames)
+        self.consts = [file.constant(i) for i in code.consts]
+        decoded = decode_words(code.instructions)
+        position = {start: n for n, (start, _, _) in enumerate(decoded)}
+        self.ops = [value for _, value, _ in decoded]
+        self.args = [position[arg] if ARG_KIND_BY_VALUE[value] == ArgKind.JUMP else arg
+                     for _, value, arg in decoded]
+        self.names = file.name
+        params = code.argcount + code.kwonly + bin(code.flags & 3).count("1")
+        # A captured parameter is bound into its slot, then moved into its cell.
+        self.cell_params = [(n, self.localnames.index(name))
+                            for n, name in enumerate(self.derefnames[:self.ncells])
+                            if name in self.localnames[:params]]
+
+
+class _Program:
+    """Per-file cache of prepared code objects."""
+
+    def __init__(self, file: DpbFile) -> None:
+        self.file = file
+        self._prepared: dict[int, _Prepared] = {}
+
+    def prepared(self, index: int) -> _Prepared:
+        if index not in self._prepared:
+            self._prepared[index] = _Prepared(self.file, index)
+        return self._prepared[index]
+
+
+def run_module(file: DpbFile, namespace: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Execute the module body (code object 0) in ``namespace``; returns it."""
+    namespace = {"__name__": "__main__", "__builtins__": builtins} if namespace is None else namespace
+    namespace.setdefault("__builtins__", builtins)
+    program = _Program(file)
+    _execute(program, program.prepared(0), namespace, namespace, [], [])
+    return namespace
+
+
+class VMFunction:
+    """A function whose body is DPB code, callable from anywhere."""
+
+    def __init__(self, program: _Program, index: int, globals_: dict[str, Any], defaults: tuple,
+                 kwdefaults: dict | None, annotations: dict | None, closure: tuple) -> None:
+        self._program = program
+        self._prepared = program.prepared(index)
+        self._globals = globals_
+        self._closure = closure
+        code = self._prepared.code
+        self.__name__ = self._prepared.name
+        self.__qualname__ = self._prepared.qualname
+        self.__module__ = globals_.get("__name__")
+        self.__doc__ = self._prepared.consts[0] if code.flags & CodeFlags.HAS_DOCSTRING else None
+        self.__defaults__ = defaults or None
+        self.__kwdefaults__ = kwdefaults
+        self.__annotations__ = annotations or {}
+        self.__signature__ = _signature(self._prepared, defaults, kwdefaults or {})
+        self._slots = _parameter_slots(code)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            bound = self.__signature__.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self.__qualname__}() {exc}") from None
+        bound.apply_defaults()
+        locals_ = [_UNSET] * self._prepared.code.nlocals
+        for slot, value in zip(self._slots, bound.arguments.values()):
+            locals_[slot] = value
+        cells = [types.CellType() for _ in range(self._prepared.ncells)]
+        for cell, slot in self._prepared.cell_params:
+            cells[cell].cell_contents = locals_[slot]
+        return _execute(self._program, self._prepared, self._globals, None, locals_,
+                        cells + list(self._closure))
+
+    def run_class_body(self, namespace: dict[str, Any]) -> None:
+        """Execute this (class-body) code with ``namespace`` as its locals."""
+        _execute(self._program, self._prepared, self._globals, namespace, [], list(self._closure))
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        return self if instance is None else types.MethodType(self, instance)
+
+    def __repr__(self) -> str:
+        return f"<function {self.__qualname__} at {id(self):#x}>"
+
+
+def _parameter_slots(code: CodeObject) -> list[int]:
+    """Local slot of each parameter in signature order.
+
+    inspect orders ``*args`` before keyword-only parameters while DPB slots
+    put it after them, and inspect renames a comprehension's ``.0``; so
+    slots come from positions, never from names.
+    """
+    positional = list(range(code.argcount))
+    keyword_only = list(range(code.argcount, code.argcount + code.kwonly))
+    after = code.argcount + code.kwonly
+    star = [after] if code.flags & CodeFlags.VARARGS else []
+    double_star = [after + len(star)] if code.flags & CodeFlags.VARKEYWORDS else []
+    return positional + star + keyword_only + double_star
+
+
+def _signature(prepared: _Prepared, defaults: tuple, kwdefaults: dict) -> inspect.Signature:
+    """The Python signature implied by the code object, for argument binding."""
+    code = prepared.code
+    names = prepared.localnames
+    params = []
+    first_default = code.argcount - len(defaults)
+    for i in range(code.argcount):
+        kind = (inspect.Parameter.POSITIONAL_ONLY if i < code.posonly
+                else inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        default = defaults[i - first_default] if i >= first_default else inspect.Parameter.empty
+        params.append(inspect.Parameter(names[i], kind, default=default))
+    position = code.argcount + code.kwonly
+    if code.flags & CodeFlags.VARARGS:
+        params.append(inspect.Parameter(names[position], inspect.Parameter.VAR_POSITIONAL))
+        position += 1
+    for name in names[code.argcount:code.argcount + code.kwonly]:
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
+                                        default=kwdefaults.get(name, inspect.Parameter.empty)))
+    if code.flags & CodeFlags.VARKEYWORDS:
+        params.append(inspect.Parameter(names[position], inspect.Parameter.VAR_KEYWORD))
+    return inspect.Signature(params)
+
+
+def _build_class(func: Any, name: str, *bases: Any, **keywords: Any) -> type:
+    """``__build_class__`` for class bodies compiled to DPB; others go to CPython's."""
+    if not isinstance(func, VMFunction):
+        return builtins.__build_class__(func, name, *bases, **keywords)
+    resolved = types.resolve_bases(bases)
+    meta, namespace, keywords = types.prepare_class(name, resolved, keywords)
+    func.run_class_body(namespace)
+    if resolved is not bases:
+        namespace["__orig_bases__"] = bases
+    return meta(name, resolved, namespace, **keywords)
+
+
+def _builtins(globals_: dict[str, Any]) -> dict[str, Any]:
+    table = globals_.get("__builtins__", builtins)
+    return table if isinstance(table, dict) else vars(table)
+
+
+def _unpack(value: Any, count: int) -> list[Any]:
+    """Exactly ``count`` items, with CPython's messages when there are not."""
+    try:
+        iterator = iter(value)
+    except TypeError:
+        raise TypeError(f"cannot unpack non-iterable {type(value).__name__} object") from None
+    items = []
+    for item in iterator:
+        if len(items) == count:
+            raise ValueError(f"too many values to unpack (expected {count})")
+        items.append(item)
+    if len(items) < count:
+        raise ValueError(f"not enough values to unpack (expected {count}, got {len(items)})")
+    return items
+
+
+def _import_from(module: Any, name: str) -> Any:
+    try:
+        return getattr(module, name)
+    except AttributeError:
+        full = f"{getattr(module, '__name__', '?')}.{name}"
+        if full in sys.modules:
+            return sys.modules[full]
+        raise ImportError(f"cannot import name {name!r} from {getattr(module, '__name__', '?')!r} "
+                          f"({getattr(module, '__file__', None) or 'unknown location'})",
+                          name=getattr(module, "__name__", None)) from None
+
+
+def _import_star(module: Any, namespace: dict[str, Any]) -> None:
+    public = getattr(module, "__all__", None)
+    if public is None:
+        public = [n for n in vars(module) if not n.startswith("_")]
+    for name in public:
+        namespace[name] = getattr(module, name)
+
+
+# The hot loop compares plain ints: an IntEnum attribute per comparison cost ~2x.
+_LOAD_FAST = int(Op.LOAD_FAST)
+_LOAD_CONST = int(Op.LOAD_CONST)
+_STORE_FAST = int(Op.STORE_FAST)
+_LOAD_GLOBAL = int(Op.LOAD_GLOBAL)
+_LOAD_ATTR = int(Op.LOAD_ATTR)
+_CALL = int(Op.CALL)
+_POP_JUMP_IF_FALSE = int(Op.POP_JUMP_IF_FALSE)
+_POP_JUMP_IF_TRUE = int(Op.POP_JUMP_IF_TRUE)
+_JUMP = int(Op.JUMP)
+_FOR_ITER = int(Op.FOR_ITER)
+_RETURN_VALUE = int(Op.RETURN_VALUE)
+_BINARY_BY_INT = {int(op): fn for op, fn in BINARY.items()}
+
+
+def _execute(program: _Program, frame: _Prepared, globals_: dict[str, Any], namespace: dict[str, Any] | None,
+             locals_: list[Any], cells: list[Any]) -> Any:
+    """The dispatch loop: run ``frame`` until it returns."""
+    stack: list[Any] = []
+    push, pop = stack.append, stack.pop
+    ops, args, consts, name = frame.ops, frame.args, frame.consts, frame.names
+    builtins_ = _builtins(globals_)
+    binary = _BINARY_BY_INT
+    pc = 0
+    while True:
+        op = ops[pc]
+        arg = args[pc]
+        pc += 1
+        if op == _LOAD_FAST:
+            value = locals_[arg]
+            if value is _UNSET:
+                raise UnboundLocalError(f"cannot access local variable {frame.localnames[arg]!r} "
+                                        "where it is not associated with a value")
+            push(value)
+        elif op == _LOAD_CONST:
+            push(consts[arg])
+        elif op == _STORE_FAST:
+            locals_[arg] = pop()
+        elif op in binary:
+            right = pop()
+            stack[-1] = binary[op](stack[-1], right)
+        elif op == _LOAD_GLOBAL:
+            push(_load_global(name(arg), globals_, builtins_))
+        elif op == _LOAD_ATTR:
+            stack[-1] = getattr(stack[-1], name(arg))
+        elif op == _CALL:
+            call_args = stack[len(stack) - arg:]
+            del stack[len(stack) - arg:]
+            stack[-1] = stack[-1](*call_args)
+        elif op == _POP_JUMP_IF_FALSE:
+            if not pop():
+                pc = arg
+        elif op == _POP_JUMP_IF_TRUE:
+            if pop():
+                pc = arg
+        elif op == _JUMP:
+            pc = arg
+        elif op == _FOR_ITER:
+            try:
+                push(next(stack[-1]))
+            except StopIteration:
+                pop()
+                pc = arg
+        elif op == _RETURN_VALUE:
+            return pop()
+        else:
+            pc = _slow_op(program, frame, op, arg, pc, stack, globals_, builtins_, namespace, locals_, cells)
+
+
+def _load_global(key: str, globals_: dict[str, Any], builtins_: dict[str, Any]) -> Any:
+    if key in globals_:
+        return globals_[key]
+    if key in builtins_:
+        return builtins_[key]
+    raise NameError(f"name {key!r} is not defined", name=key)
+
+
+def _slow_op(program: _Program, frame: _Prepared, op: int, arg: int, pc: int, stack: list[Any],
+             globals_: dict[str, Any], builtins_: dict[str, Any], namespace: dict[str, Any] | None,
+             locals_: list[Any], cells: list[Any]) -> int:
+    """Every other opcode; returns the next pc.  Split out to keep the hot loop short."""
+    push, pop, name = stack.append, stack.pop, frame.names
+    if op in UNARY:
+        stack[-1] = UNARY[op](stack[-1])
+    elif op == Op.POP_TOP:
+        pop()
+    elif op == Op.COPY:
+        push(stack[-arg])
+    elif op == Op.SWAP:
+        stack[-1], stack[-arg] = stack[-arg], stack[-1]
+    elif op == Op.NOP:
+        pass
+    elif op in (Op.JUMP_IF_FALSE_OR_POP, Op.JUMP_IF_TRUE_OR_POP):
+        if bool(stack[-1]) == (op == Op.JUMP_IF_TRUE_OR_POP):
+            return arg
+        pop()
+    elif op == Op.GET_ITER:
+        stack[-1] = iter(stack[-1])
+    elif op in (Op.LOAD_NAME, Op.STORE_NAME, Op.DELETE_NAME):
+        _name_op(op, name(arg), stack, namespace, globals_, builtins_)
+    elif op in (Op.STORE_GLOBAL, Op.DELETE_GLOBAL):
+        if op == Op.STORE_GLOBAL:
+            globals_[name(arg)] = pop()
+        elif name(arg) in globals_:
+            del globals_[name(arg)]
+        else:
+            raise NameError(f"name {name(arg)!r} is not defined", name=name(arg))
+    elif op == Op.DELETE_FAST:
+        if locals_[arg] is _UNSET:
+            raise UnboundLocalError(f"cannot access local variable {frame.localnames[arg]!r} "
+                                    "where it is not associated with a value")
+        locals_[arg] = _UNSET
+    elif op in (Op.LOAD_DEREF, Op.LOAD_CLASSDEREF, Op.STORE_DEREF, Op.DELETE_DEREF, Op.LOAD_CLOSURE):
+        _deref_op(frame, op, arg, stack, cells, namespace)
+    elif op == Op.STORE_ATTR:
+        target = pop()
+        setattr(target, name(arg), pop())
+    elif op == Op.DELETE_ATTR:
+        delattr(pop(), name(arg))
+    elif op == Op.LOAD_SUBSCR:
+        key = pop()
+        stack[-1] = stack[-1][key]
+    elif op == Op.STORE_SUBSCR:
+        key, container, value = pop(), pop(), pop()
+        container[key] = value
+    elif op == Op.DELETE_SUBSCR:
+        key = pop()
+        del pop()[key]
+    elif op == Op.UNPACK_SEQUENCE:
+        stack.extend(reversed(_unpack(pop(), arg)))
+    elif op == Op.UNPACK_EX:
+        _unpack_ex(stack, arg & 0xFF, arg >> 8)
+    elif op in (Op.BUILD_TUPLE, Op.BUILD_LIST, Op.BUILD_SET, Op.BUILD_STRING, Op.BUILD_SLICE):
+        items = stack[len(stack) - arg:]
+        del stack[len(stack) - arg:]
+        build = {Op.BUILD_TUPLE: tuple, Op.BUILD_LIST: list, Op.BUILD_SET: set,
+                 Op.BUILD_STRING: "".join, Op.BUILD_SLICE: lambda parts: slice(*parts)}[op]
+        push(build(items))
+    elif op == Op.BUILD_MAP:
+        items = stack[len(stack) - 2 * arg:]
+        del stack[len(stack) - 2 * arg:]
+        push(dict(zip(items[0::2], items[1::2])))
+    elif op == Op.FORMAT_VALUE:
+        spec = pop() if arg & 4 else ""
+        convert = CONVERSIONS[arg & 3]
+        value = pop()
+        push(format(convert(value) if convert else value, spec))
+    elif op == Op.CALL_KW:
+        keywords = pop()
+        values = stack[len(stack) - arg:]
+        del stack[len(stack) - arg:]
+        positional = values[:arg - len(keywords)]
+        stack[-1] = stack[-1](*positional, **dict(zip(keywords, values[arg - len(keywords):])))
+    elif op == Op.LIST_APPEND:
+        item = pop()
+        stack[-arg].append(item)
+    elif op == Op.SET_ADD:
+        item = pop()
+        stack[-arg].add(item)
+    elif op == Op.MAP_ADD:
+        value, key = pop(), pop()
+        stack[-arg][key] = value
+    elif op == Op.MAKE_FUNCTION:
+        push(_make_function(program, arg, stack, globals_))
+    elif op == Op.LOAD_BUILD_CLASS:
+        push(_build_class)
+    elif op == Op.IMPORT_NAME:
+        fromlist, level = pop(), pop()
+        importer = builtins_.get("__import__", builtins.__import__)
+        push(importer(name(arg), globals_, namespace, fromlist, level))
+    elif op == Op.IMPORT_FROM:
+        push(_import_from(stack[-1], name(arg)))
+    elif op == Op.IMPORT_STAR:
+        _import_star(pop(), namespace if namespace is not None else globals_)
+    elif op == Op.LOAD_ASSERTION_ERROR:
+        push(AssertionError)
+    elif op == Op.RAISE:
+        _raise(stack, arg)
+    else:
+        raise SystemError(f"{frame.qualname}: opcode {Op(op).name} is not implemented by this interpreter")
+    return pc
+
+
+def _name_op(op: int, key: str, stack: list[Any], namespace: dict[str, Any] | None,
+             globals_: dict[str, Any], builtins_: dict[str, Any]) -> None:
+    """LOAD/STORE/DELETE_NAME against the locals mapping, then globals and builtins."""
+    scope = namespace if namespace is not None else globals_
+    if op == Op.STORE_NAME:
+        scope[key] = stack.pop()
+    elif op == Op.DELETE_NAME:
+        if key not in scope:
+            raise NameError(f"name {key!r} is not defined", name=key)
+        del scope[key]
+    elif key in scope:
+        stack.append(scope[key])
+    else:
+        stack.append(_load_global(key, globals_, builtins_))
+
+
+def _deref_op(frame: _Prepared, op: int, arg: int, stack: list[Any], cells: list[Any],
+              namespace: dict[str, Any] | None) -> None:
+    cell = cells[arg]
+    if op == Op.LOAD_CLOSURE:
+        stack.append(cell)
+    elif op == Op.STORE_DEREF:
+        cell.cell_contents = stack.pop()
+    elif op == Op.LOAD_CLASSDEREF and namespace is not None and frame.derefnames[arg] in namespace:
+        stack.append(namespace[frame.derefnames[arg]])
+    else:
+        try:
+            value = cell.cell_contents
+        except ValueError:
+            raise _unbound_deref(frame, arg) from None
+        if op == Op.DELETE_DEREF:
+            del cell.cell_contents
+        else:
+            stack.append(value)
+
+
+def _unbound_deref(frame: _Prepared, arg: int) -> Exception:
+    variable = frame.derefnames[arg]
+    if arg < frame.ncells:
+        return UnboundLocalError(f"cannot access local variable {variable!r} where it is not "
+                                 "associated with a value")
+    return NameError(f"cannot access free variable {variable!r} where it is not associated "
+                     "with a value in enclosing scope", name=variable)
+
+
+def _unpack_ex(stack: list[Any], before: int, after: int) -> None:
+    value = stack.pop()
+    try:
+        items = list(value)
+    except TypeError:
+        raise TypeError(f"cannot unpack non-iterable {type(value).__name__} object") from None
+    if len(items) < before + after:
+        raise ValueError(f"not enough values to unpack (expected at least {before + after}, "
+                         f"got {len(items)})")
+    split = len(items) - after
+    stack.extend(reversed(items[split:]))
+    stack.append(items[before:split])
+    stack.extend(reversed(items[:before]))
+
+
+def _make_function(program: _Program, flags: int, stack: list[Any], globals_: dict[str, Any]) -> VMFunction:
+    """MAKE_FUNCTION: code reference on top, then the parts its flags announce."""
+    ref: CodeRef = stack.pop()
+    closure = tuple(stack.pop()) if flags & 8 else ()
+    annotations = stack.pop() if flags & 4 else None
+    kwdefaults = stack.pop() if flags & 2 else None
+    defaults = tuple(stack.pop()) if flags & 1 else ()
+    return VMFunction(program, ref.index, globals_, defaults, kwdefaults, annotations, closure)
+
+
+def _raise(stack: list[Any], count: int) -> None:
+    if count == 0:
+        current = sys.exception()
+        if current is None:
+            raise RuntimeError("No active exception to reraise")
+        raise current
+    if count == 2:
+        cause = stack.pop()
+        raise stack.pop() from cause
+    raise stack.pop()
