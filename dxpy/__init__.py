@@ -7,12 +7,15 @@ Public API (everything else is internal)::
     dxpy.install()                   # dxpy becomes asyncio's policy
     asyncio.set_event_loop_policy(dxpy.Policy())
     loop = dxpy.new_event_loop()     # reactor="uring" | "epoll" | None
+    async with dxpy.aio.open(path) as f: ...   # async files (io_uring ops)
 """
 
+from . import aio
 from .loop import Loop
 from .policy import Policy, install, new_event_loop, run
 from .reactor import ReactorError
 
 __version__ = "0.1.0"
 
-__all__ = ["Loop", "Policy", "ReactorError", "__version__", "install", "new_event_loop", "run"]
+__all__ = ["Loop", "Policy", "ReactorError", "__version__", "aio", "install", "new_event_loop",
+           "run"]

@@ -1,4 +1,7 @@
-"""The ``dxpy`` command: ``run`` a script on the dxpy loop, ``info``, ``--version``.
+"""The ``dxpy`` command: ``run`` a script on the dxpy loop, ``repl``, ``info``, ``--version``.
+
+``dxpy`` alone (or ``dxpy repl``) opens an interactive console on a dxpy loop
+with top-level ``await`` (see ``dxpy.repl``).
 
 ``dxpy run script.py args...`` behaves as ``python script.py args...`` does
 (``sys.argv``, ``__main__``, ``sys.path[0]``, exit status, traceback), with
@@ -35,6 +38,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("target", nargs="?", help="the script to run")
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
     commands.add_parser("info", help="show the active reactor backend and why")
+    dis = commands.add_parser("dis", help="list the DPB bytecode of a .py or .dpb file")
+    dis.add_argument("path", help="a Python source file, or a .dpb file")
+    compile_ = commands.add_parser("compile", help="compile a Python source file to DPB")
+    compile_.add_argument("source", help="the .py file")
+    compile_.add_argument("-o", dest="output", help="output path (default: beside it, .dpb)")
+    repl = commands.add_parser("repl", help="interactive console with top-level await "
+                                            "(the default command)")
+    repl.add_argument("--reactor", choices=("uring", "epoll"),
+                      help="force a reactor backend (default: best available, or $DXPY_REACTOR)")
     return parser
 
 
@@ -47,7 +59,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.command == "info":
         print(info())
         return 0
-    parser.print_help()
+    if options.command in ("dis", "compile"):
+        return _vm_tool(options)
+    return _repl(getattr(options, "reactor", None))
+
+
+def _repl(reactor: str | None) -> int:
+    from .repl import run_repl  # readline and friends only when a console is wanted
+
+    try:
+        return run_repl(reactor)
+    except ReactorError as exc:
+        print(f"dxpy: {exc}", file=sys.stderr)
+        return 2
+
+
+# ---- dxpy dis / dxpy compile ------------------------------------------------
+def _vm_tool(options: argparse.Namespace) -> int:
+    """``dis`` and ``compile``; the VM is imported only when one is asked for."""
+    from .vm import dis as vm_dis
+    from .vm.errors import DpbCompileError, DpbError
+
+    try:
+        if options.command == "dis":
+            with vm_dis.open_program(options.path) as program:
+                print(vm_dis.disassemble(program), end="")
+        else:
+            print(vm_dis.compile_to_file(options.source, options.output))
+    except (DpbError, DpbCompileError, SyntaxError, OSError) as exc:
+        print(f"dxpy: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -60,9 +101,10 @@ def info() -> str:
         reactor = create_reactor()
         active = reactor.backend
         features = getattr(reactor, "features", lambda: {})()
+        file_io = _file_io_line(reactor)
         reactor.close()
     except ReactorError as exc:
-        active, features = f"none ({exc})", {}
+        active, features, file_io = f"none ({exc})", {}, "thread pool (no reactor)"
     reason = (f"forced by DXPY_REACTOR={forced}" if forced
               else "io_uring available" if ok else f"io_uring unavailable: {why}")
     lines = [
@@ -71,12 +113,22 @@ def info() -> str:
         f"platform: {platform.system()} {platform.release()} ({platform.machine()})",
         f"reactor: {active} ({reason})",
         f"io_uring: {'yes' if ok else 'no'} ({why})",
-        "execution engine: CPython bytecode (the dxpy VM and JIT are not built yet)",
+        f"file I/O: {file_io}",
+        "execution engine: CPython bytecode (dxpy VM: `dxpy dis`/`dxpy compile` only; "
+        "`dxpy run` through the VM and the JIT are not built yet)",
     ]
     if features:
         lines.append("io_uring features: " + ", ".join(
             f"{name}={value}" for name, value in features.items() if name != "kernel"))
     return "\n".join(lines)
+
+
+def _file_io_line(reactor: object) -> str:
+    """Where ``dxpy.aio`` does its work with this reactor (the rule of
+    ``dxpy.aio.ops_for``): reactor operations where submissions batch."""
+    if getattr(reactor, "batches_submissions", False):
+        return "io_uring ops (OPENAT/READ/WRITE/STATX/FSYNC/CLOSE)"
+    return f"thread pool ({getattr(reactor, 'backend', '?')} backend: epoll cannot wait for files)"
 
 
 # ---- dxpy run -------------------------------------------------------------
