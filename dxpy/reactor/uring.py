@@ -70,7 +70,7 @@ class IoUringReactor(Reactor):
     batches_submissions = True
 
     def __init__(self, entries: int = 1024, sqpoll: bool | None = None,
-                 recv_buffers: int = 256, recv_buffer_size: int = 64 * 1024,
+                 recv_buffers: int = 64, recv_buffer_size: int = 256 * 1024,
                  single_issuer: bool | None = None) -> None:
         if lib is None:
             raise ReactorError(f"io_uring extension not built: {_IMPORT_ERROR}")
