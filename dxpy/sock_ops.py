@@ -286,10 +286,12 @@ class SockOpsMixin:
         resume = transport.is_reading()
         transport.pause_reading()
         await transport._wait_flushed()
+        transport._sendfile_active = True  # write() refuses meanwhile, as asyncio's does
         try:
             return await self.sock_sendfile(transport.get_extra_info("socket")._sock,
                                             file, offset, count, fallback=False)
         finally:
+            transport._sendfile_active = False
             if resume:
                 transport.resume_reading()
 

@@ -47,6 +47,8 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
     """A bidirectional byte stream over one fd; see module docstring."""
 
     _start_tls_compatible = True
+    #: True while loop.sendfile() owns the socket (writes would interleave).
+    _sendfile_active = False
     #: Subclasses say whether the fd is a socket (recv/send ops) or a pipe.
     _is_socket = True
 
@@ -354,6 +356,8 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
                             f"not {type(data).__name__!r}")
         if self._eof_sent:
             raise RuntimeError("Cannot call write() after write_eof()")
+        if self._sendfile_active:
+            raise RuntimeError("unable to write; sendfile is in progress")
         if not data:
             return
         if self._conn_lost:

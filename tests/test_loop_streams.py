@@ -377,3 +377,33 @@ def test_closing_a_transport_after_its_loop_closed_frees_the_fd(backend: str) ->
     with pytest.raises(OSError):
         os.fstat(fd)
     b.close()
+
+
+def test_write_during_sendfile_is_refused(loop: dxpy.Loop, tmp_path) -> None:
+    """As on asyncio's own loops: bytes written during sendfile would land
+    in the middle of the file's bytes, so write() raises instead."""
+    path = tmp_path / "big"
+    path.write_bytes(os.urandom(8 << 20))
+
+    async def main() -> None:
+        async def drain(reader, writer) -> None:
+            while await reader.read(1 << 20):
+                pass
+            writer.close()
+
+        server = await asyncio.start_server(drain, "127.0.0.1", 0)
+        reader, writer = await asyncio.open_connection(*server.sockets[0].getsockname())
+        with open(path, "rb") as f:
+            sending = asyncio.ensure_future(loop.sendfile(writer.transport, f))
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            with pytest.raises(RuntimeError, match="sendfile is in progress"):
+                writer.transport.write(b"interleaved")
+            await sending
+        writer.transport.write(b"after")  # allowed again
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+
+    loop.run_until_complete(main())
