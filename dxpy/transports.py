@@ -251,15 +251,10 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
             self._read_token = 0
         if result > 0:
             data = self._take(result, flags)
-            if self._paused or self._held or self._closing or self._buffered:
+            if self._paused or self._held or self._closing:
                 self._received(data)
-            else:  # the common case, inlined: straight to the protocol
-                try:
-                    self._protocol.data_received(data)  # type: ignore[attr-defined]
-                except (SystemExit, KeyboardInterrupt):
-                    raise
-                except BaseException as exc:
-                    self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
+            else:  # the common case: straight to the protocol
+                self._deliver(data)
             if not self._read_token and not self._paused and not self._closing:
                 self._arm_read()  # the kernel ended the multishot (no buffers)
         elif result == -errno.ENOBUFS:  # every provided buffer was in use: re-arm
