@@ -249,6 +249,46 @@ def test_read_many_errors_in_place(tmp_path: Path, backend: str) -> None:
         dxpy.run(aio.read_many(paths), reactor=backend)
 
 
+def test_read_many_around_the_batch_slot_size(tmp_path: Path, backend: str,
+                                              monkeypatch: Any) -> None:
+    """io_uring reads each file into a fixed slot in one batch; files larger
+    than the slot (shrunk here) are read again the per-op way, and files of
+    other kinds (/proc: size 0, content anyway) come out whole too."""
+    from dxpy.aio import _whole
+
+    monkeypatch.setattr(_whole, "SLOT", 100)
+    monkeypatch.setattr(_whole, "BATCH_WINDOW", 7)
+    paths: list[Any] = []
+    for size in (0, 1, 99, 100, 101, 200, 5000, 100, 3):
+        paths.append(tmp_path / f"s{size}-{len(paths)}")
+        paths[-1].write_bytes(os.urandom(size))
+    paths += ["/proc/version", tmp_path / "missing", tmp_path, paths[3]]
+    before = open_fds()
+    got = dxpy.run(aio.read_many(paths, return_exceptions=True), reactor=backend)
+    assert got[:9] + got[9:10] + got[12:] == [Path(p).read_bytes() for p in paths[:10]] + \
+        [paths[3].read_bytes()]
+    assert isinstance(got[10], FileNotFoundError) and isinstance(got[11], IsADirectoryError)
+    assert open_fds() == before
+
+
+def test_read_many_without_batch_support(tmp_path: Path, monkeypatch: Any) -> None:
+    """When the reactor refuses a batch (no free registered slots), every
+    file goes the per-op way with the same results."""
+    from dxpy.reactor import ReactorError, uring
+
+    def refuse(*args: Any) -> None:
+        raise ReactorError(24, "no slots")
+
+    monkeypatch.setattr(uring.IoUringReactor, "read_files", refuse)
+    paths = []
+    for i in range(50):
+        paths.append(tmp_path / f"f{i}")
+        paths[-1].write_bytes(os.urandom(i * 10))
+    if not uring.available()[0]:
+        pytest.skip("io_uring unavailable")
+    assert dxpy.run(aio.read_many(paths), reactor="uring") == [p.read_bytes() for p in paths]
+
+
 def test_large_file_over_the_per_op_cap(tmp_path: Path, backend: str, monkeypatch: Any) -> None:
     """Reads and writes larger than one operation may move loop correctly
     (the cap is shrunk so that this runs on a small file)."""

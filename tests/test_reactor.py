@@ -15,8 +15,8 @@ from typing import Iterator
 
 import pytest
 
-from dxpy.reactor import (F_MORE, POLLIN, POLLOUT, Reactor, ReactorError, create_reactor,
-                          error_for)
+from dxpy.reactor import (F_MORE, F_TRUNCATED, POLLIN, POLLOUT, Reactor, ReactorError,
+                          create_reactor, error_for)
 from dxpy.reactor.sockaddr import pack, unpack
 
 from .conftest import URING_OK, URING_WHY, open_fds
@@ -339,3 +339,82 @@ def test_statx_matches_os_stat_and_fsync(reactor: Reactor, tmp_path) -> None:
         (expected.st_mtime_ns, expected.st_size, expected.st_blksize)
     assert missing.stat is None
     assert lstat.stat == os.lstat(link)
+
+
+def _read_files(reactor: Reactor, paths: list, bufsize: int, first_token: int = 100):
+    tokens = list(range(first_token, first_token + len(paths)))
+    batch = reactor.read_files(tokens, [os.fsencode(p) for p in paths], bufsize)
+    results = finish(reactor, *tokens)
+    assert all(len(results[t]) == 1 for t in tokens)  # one completion per file
+    return batch, [results[t][0] for t in tokens]
+
+
+def test_read_files_results_per_file(reactor: Reactor, tmp_path) -> None:
+    """One completion per file, with the byte count or the open/read -errno;
+    files over ``bufsize`` are flagged F_TRUNCATED; no fd is left open."""
+    sizes = [0, 1, 63, 64, 65, 1000]
+    paths = []
+    for size in sizes:
+        paths.append(tmp_path / f"s{size}")
+        paths[-1].write_bytes(os.urandom(size))
+    paths += [tmp_path / "missing", tmp_path]
+    before = open_fds()
+    batch, results = _read_files(reactor, paths, 64)
+    for index, size in enumerate(sizes):
+        result, flags = results[index]
+        assert result == min(size, 64)
+        assert bool(flags & F_TRUNCATED) == (size > 64)
+        assert batch.data(index, result) == paths[index].read_bytes()[:64]
+    assert results[-2] == (-errno.ENOENT, 0)
+    assert results[-1] == (-errno.EISDIR, 0)
+    assert reactor.pending == 0
+    assert open_fds() == before
+
+
+def test_read_files_many_batches_reuse_resources(reactor: Reactor, tmp_path) -> None:
+    """Batches larger than the ring, one after the other: every file's
+    descriptor (registered slot on io_uring) is released."""
+    paths = []
+    for i in range(1500):
+        paths.append(tmp_path / f"f{i}")
+        paths[-1].write_bytes(b"%d" % i)
+    for round_ in range(4):
+        batch, results = _read_files(reactor, paths, 16, first_token=10_000 * (round_ + 1))
+        assert [batch.data(i, r) for i, (r, _) in enumerate(results)] == \
+            [b"%d" % i for i in range(1500)]
+    assert reactor.pending == 0
+
+
+def test_read_files_refuses_nul(reactor: Reactor) -> None:
+    with pytest.raises(ValueError, match="null byte"):
+        reactor.read_files([1], [b"a\0b"], 16)
+    assert reactor.pending == 0
+
+
+@pytest.mark.skipif(not URING_OK, reason=f"io_uring unavailable: {URING_WHY}")
+def test_read_files_cancel_frees_everything(tmp_path) -> None:
+    """A cancelled file completes with -ECANCELED, its neighbours are
+    unaffected, and its registered slot is released (the epoll backend does
+    each file when submitted, so there is nothing in flight to cancel)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # its read waits for a writer that never comes
+    (tmp_path / "x").write_bytes(b"x")
+    before = open_fds()
+    r = create_reactor("uring")
+    try:
+        r.read_files([1, 2], [os.fsencode(fifo), os.fsencode(tmp_path / "x")], 16)
+        assert finish(r, 2)[2][-1][0] == 1
+        r.cancel(1)
+        assert finish(r, 1)[1][-1][0] == -errno.ECANCELED
+        assert r.pending == 0
+        for round_ in range(3):  # every slot came back: 3 x 3000 > 4096 slots
+            paths = [os.fsencode(tmp_path / "x")] * 3000
+            tokens = list(range(10_000 * (round_ + 1), 10_000 * (round_ + 1) + 3000))
+            r.read_files(tokens, paths, 16)
+            assert {res[-1][0] for res in finish(r, *tokens).values()} == {1}
+        from dxpy.reactor.uring import lib
+
+        assert lib.dx_free_slots(r._ring) == 4096
+    finally:
+        r.close()
+    assert open_fds() == before

@@ -23,9 +23,11 @@ Design choices, and why:
 * **Errors** are ``open()``'s and ``os``'s: ``FileNotFoundError``,
   ``IsADirectoryError``, ``PermissionError`` with the path as ``filename``,
   ``UnicodeDecodeError`` from the codec, ``ValueError`` on a closed file.
-* **Whole files** (``read_bytes``, ``read_many``): one batch of OPENATs, one
-  of READs (sized by ``fstat``: measured cheaper than a STATX op), one of
-  CLOSEs, per window of 512 files.
+* **Whole files** (``read_bytes``, ``read_many``): one ``read_files``
+  reactor call per window of 512 files, a kernel-side OPENAT -> READ ->
+  CLOSE chain per file prepared in one C call (no per-op Python); files over
+  64 KiB are then read with one batch of OPENATs, one of READs (sized by
+  ``fstat``: measured cheaper than a STATX op), one of CLOSEs.
 * **Large files**: one operation moves at most 0x7FFFF000 bytes (the
   kernel's cap); every loop continues short reads and writes.
 * ``copy`` is ``os.copy_file_range`` on the pool (io_uring has no such

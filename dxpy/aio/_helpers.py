@@ -1,10 +1,11 @@
 """Whole-file helpers: ``read_bytes``, ``read_text``, ``write_bytes``,
 ``write_text``, ``read_many``, ``stat``, ``copy``.
 
-On io_uring a whole-file read is OPENAT, READ, CLOSE: three batches
-however many files are read together.  On the thread pool each helper is one
-pool call doing the whole job (a hop per file, or per group of files for
-``read_many``), never one hop per system call.
+On io_uring a whole-file read is an OPENAT -> READ -> CLOSE chain per file,
+prepared for a whole window of files in one reactor call (``read_files``).
+On the thread pool each helper is one pool call doing the whole job (a hop
+per file, or per group of files for ``read_many``), never one hop per system
+call.
 """
 
 from __future__ import annotations

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 
-from .base import (F_MORE, POLLERR, POLLHUP, POLLIN, POLLOUT, Completion, FileStat, Message, Reactor,
-                   ReactorError, error_for)
+from .base import (F_MORE, F_TRUNCATED, POLLERR, POLLHUP, POLLIN, POLLOUT, Completion, FileBatch,
+                   FileStat, Message, Reactor, ReactorError, error_for)
 from .epoll import EpollReactor
 
 __all__ = [
-    "F_MORE", "POLLERR", "POLLHUP", "POLLIN", "POLLOUT", "Completion", "EpollReactor", "FileStat",
+    "F_MORE", "F_TRUNCATED", "POLLERR", "POLLHUP", "POLLIN", "POLLOUT", "Completion",
+    "EpollReactor", "FileBatch", "FileStat",
     "Message", "Reactor", "ReactorError", "create_reactor", "error_for", "uring_status",
 ]
 

@@ -46,6 +46,7 @@ void dx_recycle(dx_ring *r, unsigned bid);
 int dx_setup_files(dx_ring *r, unsigned nslots, unsigned fd_cap);
 int dx_register_fd(dx_ring *r, int fd);
 int dx_unregister_fd(dx_ring *r, int fd);
+unsigned dx_free_slots(dx_ring *r);
 
 int dx_recv(dx_ring *r, uint64_t token, int fd, void *buf, size_t len, int flags);
 int dx_recv_multishot(dx_ring *r, uint64_t token, int fd);
@@ -68,6 +69,16 @@ int dx_fsync(dx_ring *r, uint64_t token, int fd, int datasync);
 int dx_statx(dx_ring *r, uint64_t token, int dirfd, const char *path, int flags, struct statx *buf);
 int dx_cancel(dx_ring *r, uint64_t token);
 int dx_cancel_all(dx_ring *r);
+
+typedef struct dx_batch dx_batch;
+#define DX_F_TRUNCATED ...
+dx_batch *dx_read_files(dx_ring *r, const uint64_t *tokens, unsigned n, const char *paths,
+                        size_t paths_len, size_t slot_size, int *err);
+int dx_batch_cancel(dx_ring *r, dx_batch *b, unsigned i);
+char *dx_batch_data(dx_batch *b, unsigned i);
+unsigned dx_batch_remaining(dx_batch *b);
+unsigned dx_batch_prepared(dx_batch *b);
+void dx_batch_free(dx_batch *b);
 
 int dx_submit(dx_ring *r);
 int dx_reap(dx_ring *r, dx_cqe *out, unsigned max, int wait, int64_t timeout_ns);

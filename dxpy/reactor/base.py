@@ -33,10 +33,14 @@ from __future__ import annotations
 
 import abc
 import os
-from typing import Any, Iterable, Protocol
+from typing import Any, Iterable, Protocol, Sequence
 
 #: Completion flag: the (multishot) operation will produce more completions.
 F_MORE = 2
+
+#: Completion flag of ``read_files``: the file holds more than ``bufsize``
+#: bytes; the result counts the ``bufsize`` bytes read, the rest was not.
+F_TRUNCATED = 0x100
 
 #: Poll masks for ``poll_add`` (same values as ``select.POLLIN``/``POLLOUT``).
 POLLIN = 0x001
@@ -79,6 +83,17 @@ class FileStat:
 
     def __init__(self) -> None:
         self.stat: os.stat_result | None = None
+
+
+class FileBatch:
+    """Result holder for ``read_files``: the bytes of file ``index`` once its
+    completion (``result >= 0``) has been returned, as ``data(index, result)``.
+    """
+
+    __slots__ = ()
+
+    def data(self, index: int, count: int) -> bytes:  # pragma: no cover - abstract
+        raise NotImplementedError
 
 
 class Reactor(abc.ABC):
@@ -177,6 +192,29 @@ class Reactor(abc.ABC):
               follow_symlinks: bool = True) -> FileStat:
         """Stat ``path`` (relative to ``dirfd``); result 0 or -errno, the
         ``os.stat_result`` lands in the returned holder."""
+
+    @abc.abstractmethod
+    def read_files(self, tokens: Sequence[int], paths: Sequence[bytes],
+                   bufsize: int) -> FileBatch:
+        """Read up to ``bufsize`` bytes of each whole file ``paths[i]``: open,
+        read, close as one operation per file, completing with ``tokens[i]``.
+
+        The result is the byte count (``data(i, result)`` of the returned
+        holder gives the bytes) or ``-errno`` of the open or read that
+        failed (``-EISDIR`` for a directory).  A file holding more than
+        ``bufsize`` bytes completes with ``bufsize`` and ``F_TRUNCATED``
+        in its flags (the caller reads it another way).  No descriptor of
+        the caller's is used or left open: the file is closed before its
+        completion is returned, also when cancelled.
+
+        io_uring: one hard-linked OPENAT -> READ -> READ(1 byte, EOF probe)
+        -> CLOSE chain per file on a registered (direct) descriptor, all
+        chains prepared in one C call, the internal completions consumed in
+        C; a batch needs one free registered-file slot per file, else
+        ``ReactorError`` (ENFILE).  epoll: done when submitted, as the other
+        file operations are.  Raises ``ValueError`` for a path containing a
+        NUL byte.
+        """
 
     @abc.abstractmethod
     def cancel(self, token: int) -> None:

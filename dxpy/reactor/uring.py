@@ -15,6 +15,10 @@ Kernel features used, each with a fallback or a clear error:
 * SEND_ZC for large payloads; its second (notification) CQE is folded into
   one completion so callers see exactly one result per send;
 * registered files (``register_fd``): ops on a registered fd use its slot;
+* ``read_files``: per file a hard-linked OPENAT -> READ -> READ(1 byte, EOF
+  probe) -> CLOSE chain on a registered slot (a direct descriptor, never a
+  process fd), all chains prepared in one C call; ``dx_reap`` consumes the
+  chain's internal CQEs in C and emits one completion per file;
 * SQPOLL when asked for (``DXPY_SQPOLL=1``) and permitted, else plain mode.
   It is off by default: on a machine with few cores the kernel polling
   thread competes with the program for CPU.
@@ -32,9 +36,9 @@ import errno
 import os
 import platform
 import struct
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-from .base import F_MORE, Completion, FileStat, Message, Reactor, ReactorError
+from .base import F_MORE, Completion, FileBatch, FileStat, Message, Reactor, ReactorError
 
 try:
     from ._uring import ffi, lib
@@ -93,6 +97,8 @@ class IoUringReactor(Reactor):
         self._zc_held: dict[int, Any] = {}  # send_zc token -> buffer, until NOTIF
         # token -> fills a result holder (recvmsg address, statx) on success
         self._fillers: dict[int, Callable[[], None]] = {}
+        # completions made without the kernel (read_files that found no SQE room)
+        self._synthetic: list[Completion] = []
         self._closed = False
         self._setup_buffers(recv_buffers, recv_buffer_size)
         self._fixed_files = lib.dx_setup_files(ring, _FIXED_SLOTS, _FD_CAP) == 0
@@ -240,7 +246,35 @@ class IoUringReactor(Reactor):
         self._fillers[token] = fill
         return holder
 
+    def read_files(self, tokens: Sequence[int], paths: Sequence[bytes],
+                   bufsize: int) -> FileBatch:
+        n = len(paths)
+        if len(tokens) != n:
+            raise ValueError("read_files: one token per path")
+        packed = b"\0".join(paths) + b"\0"
+        if packed.count(0) != n:
+            raise ValueError("embedded null byte")
+        err = ffi.new("int *")
+        c = lib.dx_read_files(self._ring, tokens, n, packed, len(packed), bufsize, err)
+        if c == ffi.NULL:
+            raise ReactorError(-err[0], "io_uring: cannot queue read_files: "
+                                        f"{os.strerror(-err[0])}")
+        batch = _UringFileBatch(ffi.gc(c, lib.dx_batch_free), tokens)
+        prepared = lib.dx_batch_prepared(c)
+        live = self._live
+        for token in tokens[:prepared]:
+            live[token] = batch
+        if prepared < n:  # the SQ stayed full: those files fail, as a queue error would
+            self._synthetic.extend((token, -errno.EBUSY, 0) for token in tokens[prepared:])
+        return batch
+
     def cancel(self, token: int) -> None:
+        keep = self._live.get(token)
+        if type(keep) is _UringFileBatch and not self._closed:
+            ret = keep.cancel(self._ring, token)
+            if ret < 0:
+                raise ReactorError(-ret, f"io_uring: cannot queue cancel: {os.strerror(-ret)}")
+            return
         if token in self._live and not self._closed:
             ret = lib.dx_cancel(self._ring, token)
             if ret < 0:
@@ -264,12 +298,22 @@ class IoUringReactor(Reactor):
     def _reap(self, wait: int, timeout_ns: int) -> list[Completion]:
         if self._closed:
             raise ReactorError(errno.EBADF, "io_uring reactor is closed")
+        if self._synthetic:
+            wait = 0
         n = lib.dx_reap(self._ring, self._out, self._cq_entries, wait, timeout_ns)
+        if self._synthetic:
+            done, self._synthetic = self._synthetic, []
+            return done + self._reaped(max(n, 0))
         if n <= 0:
             if n == -errno.EEXIST:
                 raise ReactorError(errno.EEXIST, _WRONG_THREAD)
             if n < 0:
                 raise ReactorError(-n, f"io_uring_enter failed: {os.strerror(-n)}")
+            return []
+        return self._reaped(n)
+
+    def _reaped(self, n: int) -> list[Completion]:
+        if not n:
             return []
         done = list(_CQE.iter_unpack(self._out_view[:n * 16]))
         if self._zc or self._zc_held or self._fillers:
@@ -341,6 +385,27 @@ class IoUringReactor(Reactor):
     @property
     def pending(self) -> int:
         return len(self._live)
+
+
+class _UringFileBatch(FileBatch):
+    """``read_files`` results: file ``i``'s bytes sit at ``i * bufsize`` in a
+    C buffer owned by the batch (freed with it; the reactor keeps the batch
+    alive until every file's final completion)."""
+
+    __slots__ = ("_c", "_tokens", "_index")
+
+    def __init__(self, c: Any, tokens: Sequence[int]) -> None:
+        self._c = c
+        self._tokens = tokens
+        self._index: dict[int, int] | None = None
+
+    def data(self, index: int, count: int) -> bytes:
+        return _unpack(lib.dx_batch_data(self._c, index), count)
+
+    def cancel(self, ring: Any, token: int) -> int:
+        if self._index is None:  # built on the first cancel only
+            self._index = {t: i for i, t in enumerate(self._tokens)}
+        return lib.dx_batch_cancel(ring, self._c, self._index[token])
 
 
 #: Buffers of operations that did not finish before their reactor closed;

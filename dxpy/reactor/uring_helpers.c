@@ -47,6 +47,7 @@ typedef struct dx_ring {
     int *slot_of_fd;
     int *free_slots;
     unsigned nslots, nfree, fd_cap;
+    unsigned batch_files; /* read_files chains not yet finished */
 } dx_ring;
 
 static int try_init(dx_ring *r, unsigned entries, unsigned cq_entries, unsigned flags)
@@ -248,10 +249,15 @@ static struct io_uring_sqe *get_sqe(dx_ring *r)
     struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
     if (!sqe) {
         dx_submit(r);
+        /* SQPOLL: submitting only wakes the kernel thread; wait for room */
+        if (r->setup_flags & IORING_SETUP_SQPOLL)
+            io_uring_sqring_wait(&r->ring);
         sqe = io_uring_get_sqe(&r->ring);
     }
     return sqe;
 }
+
+unsigned dx_free_slots(dx_ring *r) { return r->free_slots ? r->nfree : 0; }
 
 /* After prep: use the registered slot for fd if it has one. */
 static void use_fixed(dx_ring *r, struct io_uring_sqe *sqe, int fd)
@@ -397,6 +403,243 @@ int dx_cancel_all(dx_ring *r)
     PREP(r, DX_IGNORE, -1, io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY));
 }
 
+/* ---- batched whole-file reads ----------------------------------------------
+ *
+ * dx_read_files prepares, in one call, one hard-linked chain per file:
+ *
+ *     OPENAT (into registered slot k) -> READ slot_size bytes (file position)
+ *       -> READ 1 byte (probe: 0 means EOF was reached) -> CLOSE slot k
+ *
+ * HARDLINK (not LINK): a short read or a failed open must not sever the
+ * chain, so the CLOSE always runs and slot k is always freed (a READ on an
+ * empty slot just fails with -EBADF).  The probe makes the result exact for
+ * every kind of file (pipes and /proc files may return short reads before
+ * EOF); a file whose probe found more data is reported with
+ * DX_F_TRUNCATED.
+ *
+ * The chain's CQEs carry user_data = DX_BATCH_TAG | &file | stage and are
+ * consumed by dx_reap: it records each stage's result and emits one
+ * completion per file, (token, result, flags), when its CLOSE completes.
+ * result: the open's or read's -errno, else the byte count. */
+
+#define DX_BATCH_TAG (1ULL << 63)
+#define DX_F_TRUNCATED 0x100u
+enum { ST_OPEN, ST_READ, ST_PROBE, ST_CLOSE };
+
+struct dx_batch;
+typedef struct dx_file {
+    struct dx_batch *batch;
+    uint64_t token;
+    int32_t open_res, read_res, probe_res;
+    uint32_t slot;
+    uint32_t stage;     /* the link now running (ST_OPEN..ST_CLOSE) */
+    uint32_t cancelled;
+} dx_file; /* 8-aligned, so the low 3 bits of its address are free */
+
+typedef struct dx_batch {
+    dx_ring *ring;
+    char *buf;      /* n * slot_size bytes: file i lands at i * slot_size */
+    char *paths;    /* copy of the NUL-terminated paths */
+    char *probes;   /* one byte per file for the probe read */
+    size_t slot_size;
+    unsigned n, prepared, remaining;
+    dx_file files[];
+} dx_batch;
+
+static inline uint64_t file_tag(dx_file *f, int stage)
+{
+    return DX_BATCH_TAG | (uint64_t)(uintptr_t)f | (uint64_t)stage;
+}
+
+/* Batch buffers are large (window x slot size) and short-lived: a fresh
+ * malloc of that size is a fresh mmap, and the kernel's copy into it then
+ * page-faults once per file.  One spare buffer is kept for the process and
+ * reused (its pages stay mapped) until a ring closes; the size rides in a
+ * header. */
+#define BUF_HEADER 64
+static char *spare_buf; /* swapped atomically: loops may run on several threads */
+
+static char *buf_get(size_t size)
+{
+    char *p = __atomic_exchange_n(&spare_buf, NULL, __ATOMIC_ACQ_REL);
+    if (p && *(size_t *)p < size) {
+        free(p);
+        p = NULL;
+    }
+    if (!p) {
+        p = malloc(size + BUF_HEADER);
+        if (!p)
+            return NULL;
+        *(size_t *)p = size;
+    }
+    return p + BUF_HEADER;
+}
+
+static void buf_put(char *data)
+{
+    if (!data)
+        return;
+    char *old = __atomic_exchange_n(&spare_buf, data - BUF_HEADER, __ATOMIC_ACQ_REL);
+    free(old);
+}
+
+void dx_batch_free(dx_batch *b)
+{
+    if (!b)
+        return;
+    buf_put(b->buf);
+    free(b->paths);
+    free(b->probes);
+    free(b);
+}
+
+/* Prepare the chains for `n` files.  `paths` holds n NUL-terminated paths
+ * back to back (`paths_len` bytes).  Needs n free registered slots
+ * (-ENFILE otherwise).  Returns the batch (free with dx_batch_free once
+ * every file has completed), or NULL with *err = -errno. */
+dx_batch *dx_read_files(dx_ring *r, const uint64_t *tokens, unsigned n, const char *paths,
+                        size_t paths_len, size_t slot_size, int *err)
+{
+    *err = 0;
+    if (!r->free_slots) {
+        *err = -EOPNOTSUPP;
+        return NULL;
+    }
+    if (n > r->nfree) {
+        *err = -ENFILE;
+        return NULL;
+    }
+    if (slot_size == 0 || slot_size > 0x7FFFF000u) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    dx_batch *b = calloc(1, sizeof *b + (size_t)n * sizeof(dx_file));
+    if (!b) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    b->ring = r;
+    b->n = n;
+    b->slot_size = slot_size;
+    b->buf = buf_get(n ? (size_t)n * slot_size : 1); /* not zeroed: only filled bytes are read */
+    b->paths = malloc(paths_len ? paths_len : 1);
+    b->probes = malloc(n ? n : 1);
+    if (!b->buf || !b->paths || !b->probes) {
+        dx_batch_free(b);
+        *err = -ENOMEM;
+        return NULL;
+    }
+    memcpy(b->paths, paths, paths_len);
+    int ret = enable(r);
+    if (ret < 0) {
+        dx_batch_free(b);
+        *err = ret;
+        return NULL;
+    }
+    const char *path = b->paths;
+    for (unsigned i = 0; i < n; i++) {
+        dx_file *f = &b->files[i];
+        f->batch = b;
+        f->token = tokens[i];
+        /* A chain must not be split across two submissions. */
+        for (int tries = 0; io_uring_sq_space_left(&r->ring) < 4; tries++) {
+            if (tries == 3 && !(r->setup_flags & IORING_SETUP_SQPOLL))
+                return b; /* b->prepared < n: the caller fails the rest */
+            io_uring_submit(&r->ring);
+            /* SQPOLL: the kernel thread frees SQ room as it consumes */
+            if ((r->setup_flags & IORING_SETUP_SQPOLL) && io_uring_sqring_wait(&r->ring) < 0)
+                return b;
+        }
+        struct io_uring_sqe *sqe[4];
+        for (int s = 0; s < 4; s++)
+            sqe[s] = io_uring_get_sqe(&r->ring); /* space checked above */
+        f->slot = r->free_slots[--r->nfree];
+        io_uring_prep_openat_direct(sqe[0], AT_FDCWD, path, O_RDONLY, 0, f->slot);
+        io_uring_prep_read(sqe[1], f->slot, b->buf + (size_t)i * slot_size, (unsigned)slot_size,
+                           (uint64_t)-1);
+        io_uring_prep_read(sqe[2], f->slot, b->probes + i, 1, (uint64_t)-1);
+        io_uring_prep_close_direct(sqe[3], f->slot);
+        for (int s = 0; s < 4; s++) {
+            if (s == ST_READ || s == ST_PROBE) /* CLOSE names its slot itself */
+                sqe[s]->flags |= IOSQE_FIXED_FILE;
+            if (s < 3)
+                sqe[s]->flags |= IOSQE_IO_HARDLINK;
+            io_uring_sqe_set_data64(sqe[s], file_tag(f, s));
+        }
+        path += strlen(path) + 1;
+        b->prepared++;
+        b->remaining++;
+        r->batch_files++;
+    }
+    return b;
+}
+
+/* Cancel the link of file f now running, if it is one that may wait. */
+static int cancel_stage(dx_ring *r, dx_file *f)
+{
+    if (f->stage > ST_PROBE)
+        return 0; /* the CLOSE always runs: it frees the slot */
+    struct io_uring_sqe *sqe = get_sqe(r);
+    if (!sqe)
+        return -EBUSY;
+    io_uring_prep_cancel64(sqe, file_tag(f, f->stage), 0);
+    io_uring_sqe_set_data64(sqe, DX_IGNORE);
+    return 0;
+}
+
+/* Ask the kernel to cancel file i's open and reads (its CLOSE still runs).
+ * A link is only issued once the previous one completed, so each later
+ * link is cancelled in turn as it starts (see batch_cqe). */
+int dx_batch_cancel(dx_ring *r, dx_batch *b, unsigned i)
+{
+    if (i >= b->prepared)
+        return 0;
+    dx_file *f = &b->files[i];
+    f->cancelled = 1;
+    return cancel_stage(r, f);
+}
+
+char *dx_batch_data(dx_batch *b, unsigned i) { return b->buf + (size_t)i * b->slot_size; }
+unsigned dx_batch_prepared(dx_batch *b) { return b->prepared; }
+unsigned dx_batch_remaining(dx_batch *b) { return b->remaining; }
+
+/* One CQE of a batch chain; returns 1 (and fills *out) when the file is done. */
+static int batch_cqe(dx_ring *r, uint64_t user_data, int32_t res, dx_cqe *out)
+{
+    dx_file *f = (dx_file *)(uintptr_t)(user_data & ~(DX_BATCH_TAG | 7ULL));
+    int stage = (int)(user_data & 7);
+    if (stage != ST_CLOSE) {
+        if (stage == ST_OPEN)
+            f->open_res = res;
+        else if (stage == ST_READ)
+            f->read_res = res;
+        else
+            f->probe_res = res;
+        f->stage = stage + 1;
+        if (f->cancelled)
+            cancel_stage(r, f);
+        return 0;
+    }
+    /* CLOSE: the slot is free again, the file is finished. */
+    r->free_slots[r->nfree++] = f->slot;
+    f->batch->remaining--;
+    r->batch_files--;
+    out->token = f->token;
+    out->flags = 0;
+    if (f->open_res < 0)
+        out->res = f->open_res;
+    else if (f->read_res < 0)
+        out->res = f->read_res;
+    else if (f->probe_res < 0)
+        out->res = f->probe_res;
+    else {
+        out->res = f->read_res;
+        if (f->probe_res > 0)
+            out->flags = DX_F_TRUNCATED;
+    }
+    return 1;
+}
+
 /* ---- driving ------------------------------------------------------------ */
 
 /* Submit queued SQEs; if `wait`, block until a completion arrives or
@@ -427,25 +670,43 @@ int dx_reap(dx_ring *r, dx_cqe *out, unsigned max, int wait, int64_t timeout_ns)
     }
     if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
         return ret;
-    unsigned head, seen = 0, n = 0;
-    io_uring_for_each_cqe(ring, head, cqe) {
-        if (n == max)
+    unsigned head, seen, n = 0;
+    /* read_files chains advance one link per task-work run, and the kernel
+     * runs a bounded amount of task work per io_uring_enter: while chains
+     * are in flight and progressing, ask for more events here rather than
+     * return to Python for every few completions. */
+    for (int round = 0;; round++) {
+        seen = 0;
+        io_uring_for_each_cqe(ring, head, cqe) {
+            if (n == max)
+                break;
+            seen++;
+            if (cqe->user_data == DX_IGNORE)
+                continue;
+            if (cqe->user_data & DX_BATCH_TAG) {
+                if (batch_cqe(r, cqe->user_data, cqe->res, &out[n]))
+                    n++;
+                continue;
+            }
+            out[n].token = cqe->user_data;
+            out[n].res = cqe->res;
+            out[n].flags = cqe->flags;
+            n++;
+        }
+        io_uring_cq_advance(ring, seen);
+        if (!r->batch_files || n == max || round == 256)
             break;
-        seen++;
-        if (cqe->user_data == DX_IGNORE)
-            continue;
-        out[n].token = cqe->user_data;
-        out[n].res = cqe->res;
-        out[n].flags = cqe->flags;
-        n++;
+        io_uring_get_events(ring);
+        if (!io_uring_cq_ready(ring))
+            break; /* the rest is on io-wq workers: the next wait gets it */
     }
-    io_uring_cq_advance(ring, seen);
     return (int)n;
 }
 
 void dx_close(dx_ring *r)
 {
     io_uring_queue_exit(&r->ring);
+    free(__atomic_exchange_n(&spare_buf, NULL, __ATOMIC_ACQ_REL)); /* keep no idle memory */
     if (r->br) {
         munmap(r->br, r->br_bytes);
         free(r->bufs);
