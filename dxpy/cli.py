@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--reactor", choices=("uring", "epoll"),
                      help="force a reactor backend (default: best available, or $DXPY_REACTOR)")
     run.add_argument("-m", dest="module", help="run a library module as a script")
+    run.add_argument("--vm", action="store_true",
+                     help="run the script through the dxpy VM (DPB bytecode; slower than CPython)")
+    run.add_argument("--fallback", action="store_true",
+                     help="with --vm: run on CPython instead when the DPB compiler refuses the script")
     run.add_argument("target", nargs="?", help="the script to run")
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
     commands.add_parser("info", help="show the active reactor backend and why")
@@ -137,6 +141,10 @@ def _run(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("run: give a script path or -m module")
     if options.module is not None and options.target is not None:
         options.args.insert(0, options.target)
+    if options.fallback and not options.vm:
+        parser.error("run: --fallback only applies with --vm")
+    if options.vm and options.module is not None:
+        parser.error("run: --vm runs a script path, not -m module")
     try:
         asyncio.set_event_loop_policy(Policy(options.reactor))
         create_reactor(options.reactor).close()  # fail now, clearly, if forced and absent
@@ -154,7 +162,24 @@ def _run(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 2
     sys.argv = [script, *options.args]
     sys.path[0] = os.path.dirname(os.path.abspath(script))
+    if options.vm:
+        return _run_on_vm(script, options.fallback)
     return _execute(lambda: runpy.run_path(script, run_name="__main__"), script)
+
+
+def _run_on_vm(script: str, fallback: bool) -> int:
+    """``dxpy run --vm``: compile first (refusals reported without a traceback), then run."""
+    from .vm.errors import DpbCompileError
+    from .vm.runner import script_runner
+    try:
+        body = script_runner(script, fallback)
+    except DpbCompileError as exc:
+        print(f"dxpy: {exc} (use --fallback to run it on CPython)", file=sys.stderr)
+        return 1
+    except SyntaxError as exc:
+        _print_user_traceback(exc, script)
+        return 1
+    return _execute(body, script)
 
 
 def _execute(body: "callable", script: str | None) -> int:

@@ -79,9 +79,9 @@ def test_cli_reports_errors(argv: tuple[str, ...], message: str) -> None:
 
 
 def test_cli_refuses_unsupported_source_at_compile_time(tmp_path: Path) -> None:
-    source = tmp_path / "uses_try.py"
-    source.write_text("x = 1\ntry:\n    pass\nfinally:\n    pass\n")
+    source = tmp_path / "uses_match.py"
+    source.write_text("x = 1\nmatch x:\n    case 1:\n        pass\n")
     status, _, err = cli("compile", str(source))
     assert status == 1
-    assert err.strip() == f"dxpy: {source}:2: try statement is not supported by the DPB compiler yet"
+    assert err.strip() == f"dxpy: {source}:2: match statement is not supported by the DPB compiler yet"
     assert not source.with_suffix(".dpb").exists()

@@ -13,7 +13,7 @@ import ast
 from dxpy.vm.assembler import Label
 from dxpy.vm.errors import DpbCompileError
 from dxpy.vm.opcodes import Opcode as Op
-from dxpy.vm.scope import ScopeEmitter
+from dxpy.vm.scope import FBlock, ScopeEmitter
 
 BINARY = {ast.Add: Op.BINARY_ADD, ast.Sub: Op.BINARY_SUBTRACT, ast.Mult: Op.BINARY_MULTIPLY,
           ast.Div: Op.BINARY_TRUE_DIVIDE, ast.FloorDiv: Op.BINARY_FLOOR_DIVIDE,
@@ -33,6 +33,18 @@ COMPARE = {ast.Lt: Op.COMPARE_LT, ast.LtE: Op.COMPARE_LE, ast.Eq: Op.COMPARE_EQ,
            ast.NotIn: Op.NOT_CONTAINS_OP}
 CONVERSION = {-1: 0, ord("s"): 1, ord("r"): 2, ord("a"): 3}
 """f-string ``!s``/``!r``/``!a`` to FORMAT_VALUE's low bits; bit 2 marks a format spec."""
+
+
+def _annotation_string(expression: ast.expr) -> str:
+    """The string CPython stores for a postponed annotation (PEP 563), made by CPython itself.
+
+    Under the future import annotations are never evaluated, so executing
+    ``__a: <expression>`` only records CPython's own rendering of the AST.
+    """
+    namespace: dict[str, dict[str, str]] = {}
+    exec(compile(f"from __future__ import annotations\n__a: {ast.unparse(expression)}\n",  # noqa: S102
+                 "<annotation>", "exec", dont_inherit=True), namespace)
+    return namespace["__annotations__"]["__a"]
 
 
 class Codegen(ScopeEmitter):
@@ -59,11 +71,28 @@ class Codegen(ScopeEmitter):
         self._store(node.targets[-1])
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        if self.kind != "function":
-            raise DpbCompileError(self.filename, node.lineno, "module- or class-level annotation")
+        """In a function only the value is stored (CPython never evaluates those annotations);
+        in a module or class body a simple name's annotation goes into ``__annotations__``."""
         if node.value is not None:
             self.visit(node.value)
             self._store(node.target)
+        if self.kind == "function":
+            return
+        if isinstance(node.target, ast.Name) and node.simple:
+            self.annotation(node.annotation)
+            self.emit(Op.LOAD_NAME, self.name_index("__annotations__"))
+            self.load_const(self.mangle(node.target.id))
+            self.emit(Op.STORE_SUBSCR)
+        elif not self.builder.future_annotations:
+            self.visit(node.annotation)
+            self.emit(Op.POP_TOP)
+
+    def annotation(self, expression: ast.expr) -> None:
+        """Push an annotation's value: evaluated, or its string under ``from __future__ import annotations``."""
+        if self.builder.future_annotations:
+            self.load_const(_annotation_string(expression))
+        else:
+            self.visit(expression)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         target, opcode = node.target, INPLACE[type(node.op)]
@@ -95,13 +124,6 @@ class Codegen(ScopeEmitter):
     def visit_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
             self._delete(target)
-
-    def visit_Return(self, node: ast.Return) -> None:
-        if node.value is None:
-            self.load_const(None)
-        else:
-            self.visit(node.value)
-        self.emit(Op.RETURN_VALUE)
 
     def visit_Raise(self, node: ast.Raise) -> None:
         parts = [part for part in (node.exc, node.cause) if part is not None]
@@ -136,9 +158,9 @@ class Codegen(ScopeEmitter):
         self.asm.mark(top)
         self.visit(node.test)
         self.emit(Op.POP_JUMP_IF_FALSE, otherwise)
-        self.loops.append((top, done, False))
+        self.fblocks.append(FBlock("loop", top, done, False))
         self.body(node.body)
-        self.loops.pop()
+        self.fblocks.pop()
         self.emit(Op.JUMP, top)
         self.asm.mark(otherwise)
         self.body(node.orelse)
@@ -151,22 +173,13 @@ class Codegen(ScopeEmitter):
         self.asm.mark(top)
         self.emit(Op.FOR_ITER, otherwise)
         self._store(node.target)
-        self.loops.append((top, done, True))
+        self.fblocks.append(FBlock("loop", top, done, True))
         self.body(node.body)
-        self.loops.pop()
+        self.fblocks.pop()
         self.emit(Op.JUMP, top)
         self.asm.mark(otherwise)
         self.body(node.orelse)
         self.asm.mark(done)
-
-    def visit_Break(self, node: ast.Break) -> None:
-        _, done, holds_iterator = self.loops[-1]
-        if holds_iterator:
-            self.emit(Op.POP_TOP)
-        self.emit(Op.JUMP, done)
-
-    def visit_Continue(self, node: ast.Continue) -> None:
-        self.emit(Op.JUMP, self.loops[-1][0])
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -239,12 +252,22 @@ class Codegen(ScopeEmitter):
 
     def visit_Call(self, node: ast.Call) -> None:
         self.visit(node.func)
+        if (isinstance(node.func, ast.Name) and node.func.id == "super" and not node.args
+                and not node.keywords and "__class__" in self.frees):
+            if self.first_arg is None:
+                raise DpbCompileError(self.filename, self.line, "zero-argument super() in a function "
+                                      "without positional parameters")
+            self._name_op("__class__", "load")
+            self._name_op(self.first_arg, "load")
+            self.emit(Op.CALL, 2)
+            return
         self._call_arguments(node.args, node.keywords, already=0)
 
     def _call_arguments(self, args: list[ast.expr], keywords: list[ast.keyword], already: int) -> None:
         """Push arguments and call; ``already`` arguments are on the stack."""
         if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in keywords):
-            raise DpbCompileError(self.filename, self.line, "*args or **kwargs unpacking in a call")
+            self._call_unpacking(args, keywords, already)
+            return
         for arg in args:
             self.visit(arg)
         for keyword in keywords:
@@ -255,6 +278,37 @@ class Codegen(ScopeEmitter):
             self.emit(Op.CALL_KW, count)
         else:
             self.emit(Op.CALL, count)
+
+    def _call_unpacking(self, args: list[ast.expr], keywords: list[ast.keyword], already: int) -> None:
+        """``f(*a, **k)``: a positional tuple and a keyword dict, then CALL_EX.
+
+        Every keyword goes through DICT_MERGE so a name given twice (``f(**d,
+        x=1)``) raises CPython's TypeError at run time.
+        """
+        self.emit(Op.BUILD_LIST, already)
+        self._sequence_items(args, Op.LIST_APPEND, Op.LIST_EXTEND)
+        self.emit(Op.LIST_TO_TUPLE)
+        if keywords:
+            self.emit(Op.BUILD_MAP, 0)
+            for keyword in keywords:
+                if keyword.arg is None:
+                    self.visit(keyword.value)
+                else:
+                    self.load_const(keyword.arg)
+                    self.visit(keyword.value)
+                    self.emit(Op.BUILD_MAP, 1)
+                self.emit(Op.DICT_MERGE, 1)
+        self.emit(Op.CALL_EX, 1 if keywords else 0)
+
+    def _sequence_items(self, elements: list[ast.expr], add: Op, extend: Op) -> None:
+        """Add each element (``add``) or each starred iterable's items (``extend``) to the container on TOS."""
+        for element in elements:
+            if isinstance(element, ast.Starred):
+                self.visit(element.value)
+                self.emit(extend, 1)
+            else:
+                self.visit(element)
+                self.emit(add, 1)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         self.visit(node.value)
@@ -275,6 +329,14 @@ class Codegen(ScopeEmitter):
         self.emit(Op.BUILD_SLICE, len(parts))
 
     def _display(self, elements: list[ast.expr], opcode: Op) -> None:
+        if any(isinstance(e, ast.Starred) for e in elements):
+            is_set = opcode == Op.BUILD_SET
+            self.emit(Op.BUILD_SET if is_set else Op.BUILD_LIST, 0)
+            self._sequence_items(elements, Op.SET_ADD if is_set else Op.LIST_APPEND,
+                                 Op.SET_UPDATE if is_set else Op.LIST_EXTEND)
+            if opcode == Op.BUILD_TUPLE:
+                self.emit(Op.LIST_TO_TUPLE)
+            return
         for element in elements:
             self.visit(element)
         self.emit(opcode, len(elements))
@@ -290,7 +352,16 @@ class Codegen(ScopeEmitter):
 
     def visit_Dict(self, node: ast.Dict) -> None:
         if any(key is None for key in node.keys):
-            raise DpbCompileError(self.filename, self.line, "** unpacking in a dict display")
+            self.emit(Op.BUILD_MAP, 0)
+            for key, value in zip(node.keys, node.values):
+                if key is None:
+                    self.visit(value)
+                    self.emit(Op.DICT_UPDATE, 1)
+                else:
+                    self.visit(key)
+                    self.visit(value)
+                    self.emit(Op.MAP_ADD, 1)
+            return
         for key, value in zip(node.keys, node.values):
             self.visit(key)  # type: ignore[arg-type]
             self.visit(value)

@@ -21,18 +21,24 @@ file:line and the construct, at compile time):
   (``from``), ``assert``, ``global``, ``nonlocal``, ``import`` and ``from
   ... import`` (absolute, relative, ``*``), ``def`` (positional-only,
   defaults, keyword-only, ``*args``, ``**kwargs``, annotations, decorators,
-  docstrings, closures), ``class`` (bases, keywords, decorators; no
-  zero-argument ``super()``);
+  docstrings, closures), ``class`` (bases, keywords, decorators,
+  zero-argument ``super()`` through a ``__class__`` cell);
 * expressions: constants, names, attributes, subscripts and slices, unary,
-  binary, boolean and (chained) comparison operators, calls with positional
-  and keyword arguments, tuple/list/set/dict displays, conditional
+  binary, boolean and (chained) comparison operators, calls with positional,
+  keyword, ``*`` and ``**`` arguments, tuple/list/set/dict displays (with
+  ``*``/``**``), conditional
   expressions, ``lambda``, the walrus operator, f-strings, list/set/dict
   comprehensions (nested ``for``, ``if`` filters; compiled as CPython 3.11
   does, to a nested function called with the outermost iterator ``.0``).
 
-Not yet: generator expressions, ``yield``, ``async`` and
-``await``, ``try``, ``with``, ``match``, ``*``/``**`` unpacking in calls and
-displays, zero-argument ``super()``, module- or class-level annotations.
+Exception handling, ``with``, ``yield``/``yield from``, generator
+expressions, ``async def`` (coroutines and async generators), ``await``,
+``async for`` and ``async with`` are
+compiled by ``handlers``; annotations everywhere (evaluated, or strings
+under ``from __future__ import annotations``), with ``__annotations__`` in
+module and class bodies.
+
+Not yet: ``try``/``except*`` and ``match``.
 """
 
 from __future__ import annotations
@@ -42,13 +48,14 @@ import symtable
 import tokenize
 
 from dxpy.vm.assembler import Label
-from dxpy.vm.codegen import Codegen
 from dxpy.vm.constants import CodeRef
 from dxpy.vm.errors import DpbCompileError
 from dxpy.vm.format import CodeFlags, CodeObject, DpbModule
+from dxpy.vm.handlers import HandlerCodegen
 from dxpy.vm.opcodes import Opcode as Op
 from dxpy.vm.scope import ModuleBuilder
 
+Comprehension = ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
 COMPREHENSION_BUILD = {ast.ListComp: Op.BUILD_LIST, ast.SetComp: Op.BUILD_SET, ast.DictComp: Op.BUILD_MAP}
 
 
@@ -68,11 +75,12 @@ def compile_source(source: str, filename: str = "<string>") -> DpbModule:
     return builder.module()
 
 
-class _ScopeCompiler(Codegen):
+class _ScopeCompiler(HandlerCodegen):
     """Compiles one scope (module, class body, function, lambda, comprehension) to a code object."""
 
     # -- whole scopes ------------------------------------------------------
     def compile_module(self, tree: ast.Module) -> None:
+        self._setup_annotations(tree.body)
         self.body(self._store_docstring(tree.body))
         self._return_none(tree.body)
         self._finish("<module>", 1)
@@ -82,13 +90,19 @@ class _ScopeCompiler(Codegen):
         self.emit(Op.STORE_NAME, self.name_index("__module__"))
         self.load_const(self.qualname)
         self.emit(Op.STORE_NAME, self.name_index("__qualname__"))
+        self._setup_annotations(node.body)
         self.body(self._store_docstring(node.body))
+        if self.cells:
+            self.emit(Op.LOAD_CLOSURE, 0)
+            self.emit(Op.STORE_NAME, self.name_index("__classcell__"))
         self._return_none(node.body)
         self._finish(node.name, node.lineno)
 
-    def compile_function(self, node: ast.FunctionDef | ast.Lambda, name: str) -> None:
+    def compile_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, name: str) -> None:
         args = node.args
         self.varnames = [self.mangle(a.arg) for a in args.posonlyargs + args.args + args.kwonlyargs]
+        positional = args.posonlyargs + args.args
+        self.first_arg = positional[0].arg if positional else None
         flags = 0
         for extra, flag in ((args.vararg, CodeFlags.VARARGS), (args.kwarg, CodeFlags.VARKEYWORDS)):
             if extra is not None:
@@ -97,6 +111,10 @@ class _ScopeCompiler(Codegen):
         for symbol in self.table.get_symbols():
             if symbol.is_local() and symbol.get_name() not in self.cells + self.varnames:
                 self.varnames.append(symbol.get_name())
+        if isinstance(node, ast.AsyncFunctionDef):
+            flags |= CodeFlags.ASYNC_GENERATOR if _is_generator(node) else CodeFlags.COROUTINE
+        elif _is_generator(node):
+            flags |= CodeFlags.GENERATOR
         if isinstance(node, ast.Lambda):
             self.visit(node.body)
             self.emit(Op.RETURN_VALUE)
@@ -111,30 +129,46 @@ class _ScopeCompiler(Codegen):
             self._return_none(node.body)
         self._finish(name, node.lineno, args, flags)
 
-    def compile_comprehension(self, node: ast.ListComp | ast.SetComp | ast.DictComp, name: str) -> None:
-        """The comprehension's function: one parameter, ``.0``, the outermost iterator."""
+    def compile_comprehension(self, node: Comprehension, name: str) -> None:
+        """The comprehension's function: one parameter, ``.0``, the outermost iterator.
+
+        A generator expression's function is a generator that yields each
+        element and returns None; the others build and return a container.
+        """
         self.varnames = [".0"] + [s.get_name() for s in self.table.get_symbols()
                                   if s.is_local() and s.get_name() not in self.cells + [".0"]]
-        self.emit(COMPREHENSION_BUILD[type(node)], 0)
+        is_generator = isinstance(node, ast.GeneratorExp)
+        if not is_generator:
+            self.emit(COMPREHENSION_BUILD[type(node)], 0)
         self._comprehension_loop(node, 0)
+        if is_generator:
+            self.load_const(None)
         self.emit(Op.RETURN_VALUE)
         implicit = ast.arguments(posonlyargs=[], args=[ast.arg(".0")], kwonlyargs=[], kw_defaults=[],
                                  defaults=[])
-        self._finish(name, node.lineno, implicit)
+        if _is_async_comprehension(node):
+            flags = CodeFlags.ASYNC_GENERATOR if is_generator else CodeFlags.COROUTINE
+        else:
+            flags = CodeFlags.GENERATOR if is_generator else 0
+        self._finish(name, node.lineno, implicit, flags)
 
-    def _comprehension_loop(self, node: ast.ListComp | ast.SetComp | ast.DictComp, index: int) -> None:
+    def _comprehension_loop(self, node: Comprehension, index: int) -> None:
         """One ``for`` clause; the innermost adds the element to the result below the iterators."""
         generator = node.generators[index]
-        if generator.is_async:
-            raise DpbCompileError(self.filename, self.line, "async comprehension")
-        top, done = Label(), Label()
+        top, done, stop = Label(), Label(), Label()
         if index == 0:
             self.emit(Op.LOAD_FAST, 0)
         else:
             self.visit(generator.iter)
-            self.emit(Op.GET_ITER)
+            self.emit(Op.GET_AITER if generator.is_async else Op.GET_ITER)
         self.asm.mark(top)
-        self.emit(Op.FOR_ITER, done)
+        if generator.is_async:  # as ``async for``: END_ASYNC_FOR at ``stop`` ends the loop
+            self.emit(Op.SETUP_FINALLY, stop)
+            self.emit(Op.GET_ANEXT)
+            self._delegate()
+            self.emit(Op.POP_BLOCK)
+        else:
+            self.emit(Op.FOR_ITER, done)
         self._store(generator.target)
         for condition in generator.ifs:
             self.visit(condition)
@@ -145,12 +179,31 @@ class _ScopeCompiler(Codegen):
             self.visit(node.key)
             self.visit(node.value)
             self.emit(Op.MAP_ADD, len(node.generators) + 1)
+        elif isinstance(node, ast.GeneratorExp):
+            self.visit(node.elt)
+            self.emit(Op.YIELD_VALUE)
+            self.emit(Op.POP_TOP)
         else:
             self.visit(node.elt)
             self.emit(Op.LIST_APPEND if isinstance(node, ast.ListComp) else Op.SET_ADD,
                       len(node.generators) + 1)
         self.emit(Op.JUMP, top)
+        if generator.is_async:
+            self.asm.mark(stop)
+            self.emit(Op.END_ASYNC_FOR)
         self.asm.mark(done)
+
+    def _setup_annotations(self, statements: list[ast.stmt]) -> None:
+        """``__annotations__ = {}`` when the body annotates a name (CPython's SETUP_ANNOTATIONS)."""
+        pending: list[ast.AST] = list(statements)
+        while pending:
+            current = pending.pop()
+            if isinstance(current, ast.AnnAssign):
+                self.emit(Op.BUILD_MAP, 0)
+                self.emit(Op.STORE_NAME, self.name_index("__annotations__"))
+                return
+            if not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.expr)):
+                pending.extend(ast.iter_child_nodes(current))
 
     def _return_none(self, statements: list[ast.stmt]) -> None:
         """The implicit ``return None``, on the body's last line as CPython reports it."""
@@ -207,7 +260,7 @@ class _ScopeCompiler(Codegen):
         self.load_const(CodeRef(compiler.index))
         self.emit(Op.MAKE_FUNCTION, flags)
 
-    def _function(self, node: ast.FunctionDef | ast.Lambda, name: str) -> None:
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, name: str) -> None:
         args = node.args
         flags = 0
         if args.defaults:
@@ -224,33 +277,31 @@ class _ScopeCompiler(Codegen):
             flags |= 2
         if self._annotations(node):
             flags |= 4
-        table = self._child(name if isinstance(node, ast.FunctionDef) else "lambda", node.lineno)
+        table = self._child("lambda" if isinstance(node, ast.Lambda) else name, node.lineno)
         compiler = _ScopeCompiler(self.builder, table, self.filename, self._child_qualname(name), node,
                                   self.private)
         compiler.compile_function(node, name)
         self._make_function(compiler, flags)
 
-    def _annotations(self, node: ast.FunctionDef | ast.Lambda) -> bool:
+    def _annotations(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> bool:
         """Push a dict of the parameter and return annotations, if there are any."""
         if isinstance(node, ast.Lambda):
             return False
         args = node.args
-        every = args.posonlyargs + args.args + args.kwonlyargs
-        every += [a for a in (args.vararg, args.kwarg) if a is not None]
+        # CPython's order: positional, *args, keyword-only, **kwargs, return.
+        every = args.posonlyargs + args.args + ([args.vararg] if args.vararg else [])
+        every += args.kwonlyargs + ([args.kwarg] if args.kwarg else [])
         pairs = [(a.arg, a.annotation) for a in every if a.annotation is not None]
         if node.returns is not None:
             pairs.append(("return", node.returns))
-        if pairs and self.builder.future_annotations:
-            raise DpbCompileError(self.filename, node.lineno,
-                                  "annotations under 'from __future__ import annotations'")
         for name, annotation in pairs:
             self.load_const(self.mangle(name))
-            self.visit(annotation)
+            self.annotation(annotation)
         if pairs:
             self.emit(Op.BUILD_MAP, len(pairs))
         return bool(pairs)
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for decorator in node.decorator_list:
             self.visit(decorator)
         self._function(node, node.name)
@@ -258,10 +309,12 @@ class _ScopeCompiler(Codegen):
             self.emit(Op.CALL, 1)
         self._name_op(node.name, "store")
 
+    visit_AsyncFunctionDef = visit_FunctionDef
+
     def visit_Lambda(self, node: ast.Lambda) -> None:
         self._function(node, "<lambda>")
 
-    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.DictComp, kind: str) -> None:
+    def _comprehension(self, node: Comprehension, kind: str) -> None:
         """Make the comprehension's function and call it on ``iter()`` of the outermost iterable."""
         table = self._child(kind, node.lineno)
         name = f"<{kind}>"
@@ -270,8 +323,11 @@ class _ScopeCompiler(Codegen):
         compiler.compile_comprehension(node, name)
         self._make_function(compiler, 0)
         self.visit(node.generators[0].iter)
-        self.emit(Op.GET_ITER)
+        self.emit(Op.GET_AITER if node.generators[0].is_async else Op.GET_ITER)
         self.emit(Op.CALL, 1)
+        if _is_async_comprehension(node) and not isinstance(node, ast.GeneratorExp):
+            self.emit(Op.GET_AWAITABLE, 0)  # the comprehension is a coroutine: await its result
+            self._delegate()
 
     def visit_ListComp(self, node: ast.ListComp) -> None:
         self._comprehension(node, "listcomp")
@@ -281,6 +337,9 @@ class _ScopeCompiler(Codegen):
 
     def visit_DictComp(self, node: ast.DictComp) -> None:
         self._comprehension(node, "dictcomp")
+
+    def visit_GeneratorExp(self, node: ast.GeneratorExp) -> None:
+        self._comprehension(node, "genexpr")
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for decorator in node.decorator_list:
@@ -296,6 +355,28 @@ class _ScopeCompiler(Codegen):
         for _ in node.decorator_list:
             self.emit(Op.CALL, 1)
         self._name_op(node.name, "store")
+
+
+def _is_async_comprehension(node: Comprehension) -> bool:
+    """``async for`` clauses or ``await`` in the elements make a comprehension asynchronous."""
+    return any(g.is_async for g in node.generators) or any(isinstance(n, ast.Await) for n in ast.walk(node))
+
+
+def _is_generator(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> bool:
+    """Whether ``yield`` occurs in the function's own scope (not in nested ones)."""
+    pending: list[ast.AST] = [node.body] if isinstance(node, ast.Lambda) else list(node.body)
+    while pending:
+        current = pending.pop()
+        if isinstance(current, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            pending.extend(getattr(current, "decorator_list", []))
+            continue
+        if isinstance(current, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            pending.append(current.generators[0].iter)
+            continue
+        pending.extend(ast.iter_child_nodes(current))
+    return False
 
 
 def _future_annotations(tree: ast.Module) -> bool:

@@ -10,14 +10,25 @@ decoded with jump targets turned into instruction indices, constants and
 names resolved.  The dispatch loop is a plain ``if`` chain over the opcode:
 this is the slow, simple reference the JIT will be measured against.
 
-Not yet: generators and coroutines, exception handlers (``try``/``with``
-are refused by the compiler), tracebacks that show the DPB source lines
-(exceptions propagate with the interpreter's frames), and the per-site type
-feedback the JIT will consume.
+Exceptions follow CPython 3.11's model: ``SETUP_FINALLY`` pushes a block
+``(handler, stack depth)``; an exception raised while a block is active
+truncates the value stack to that depth, pushes the exception and jumps to
+the handler; ``PUSH_EXC_INFO``/``POP_EXCEPT`` set the handled exception
+(see ``excstate`` for why that is done with ``PyErr_SetHandledException``
+rather than by nesting Python ``except`` blocks).  Frame state lives in a
+``_Frame`` so a generator's frame can stop at ``YIELD_VALUE`` and resume
+later (``generators``: generator functions return real generators,
+coroutine functions native coroutines).  Exceptions leaving a VM frame
+carry traceback entries naming the DPB source file and line (``excstate``).
+
+Known gaps: each VM call costs two Python frames (``VMFunction.__call__``
+and ``_execute``), so ``RecursionError`` comes at about half CPython's
+depth; no per-site type feedback for the JIT yet.
 """
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import inspect
 import operator
@@ -25,12 +36,15 @@ import sys
 import types
 from typing import Any
 
+from dxpy.vm import excstate, opsupport
 from dxpy.vm.constants import CodeRef
 from dxpy.vm.format import CodeFlags, CodeObject
 from dxpy.vm.loader import DpbFile
+from dxpy.vm.generators import make_async_generator, make_coroutine, make_generator
 from dxpy.vm.opcodes import ARG_KIND_BY_VALUE, ArgKind, Opcode as Op, decode_words
 
 _UNSET: Any = object()
+_ASYNCIO_COROUTINE_MARK: Any = getattr(asyncio.coroutines, "_is_coroutine", None)
 
 BINARY = {Op.BINARY_ADD: operator.add, Op.BINARY_SUBTRACT: operator.sub, Op.BINARY_MULTIPLY: operator.mul,
           Op.BINARY_TRUE_DIVIDE: operator.truediv, Op.BINARY_FLOOR_DIVIDE: operator.floordiv,
@@ -56,9 +70,10 @@ CONVERSIONS = (None, str, repr, ascii)
 class _Prepared:
     """A code object ready to run: indices resolved, jumps in instruction units."""
 
-    def __init__(self, file: DpbFile, index: int) -> None:
+    def __init__(self, file: DpbFile, index: int, filename: str) -> None:
         code = file.code_object(index)
         self.code = code
+        self.filename = filename
         self.name = file.name(code.name)
         self.qualname = file.name(code.qualname)
         self.localnames = [file.name(i) for i in code.localnames]
@@ -67,6 +82,7 @@ class _Prepared:
         self.consts = [file.constant(i) for i in code.consts]
         decoded = decode_words(code.instructions)
         position = {start: n for n, (start, _, _) in enumerate(decoded)}
+        self.starts = [start for start, _, _ in decoded]
         self.ops = [value for _, value, _ in decoded]
         self.args = [position[arg] if ARG_KIND_BY_VALUE[value] == ArgKind.JUMP else arg
                      for _, value, arg in decoded]
@@ -77,31 +93,82 @@ class _Prepared:
                             for n, name in enumerate(self.derefnames[:self.ncells])
                             if name in self.localnames[:params]]
 
+    def line_of(self, pc: int) -> int | None:
+        """Source line of instruction ``pc`` (an instruction index), from the line table."""
+        word = self.starts[pc]
+        line = None
+        for start, entry_line in self.code.linetable:
+            if start > word:
+                break
+            line = entry_line
+        return line
+
 
 class _Program:
     """Per-file cache of prepared code objects."""
 
-    def __init__(self, file: DpbFile) -> None:
+    def __init__(self, file: DpbFile, filename: str) -> None:
         self.file = file
+        self.filename = filename
         self._prepared: dict[int, _Prepared] = {}
 
     def prepared(self, index: int) -> _Prepared:
         if index not in self._prepared:
-            self._prepared[index] = _Prepared(self.file, index)
+            self._prepared[index] = _Prepared(self.file, index, self.filename)
         return self._prepared[index]
 
 
-def run_module(file: DpbFile, namespace: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Execute the module body (code object 0) in ``namespace``; returns it."""
+class _Frame:
+    """One activation's mutable state, kept in an object so a generator can suspend it."""
+
+    __slots__ = ("program", "code", "globals", "namespace", "locals", "cells", "stack", "blocks", "pc",
+                 "suspended", "pending", "reraise_context")
+
+    def __init__(self, program: _Program, code: _Prepared, globals_: dict[str, Any],
+                 namespace: dict[str, Any] | None, locals_: list[Any], cells: list[Any]) -> None:
+        self.program = program
+        self.code = code
+        self.globals = globals_
+        self.namespace = namespace
+        self.locals = locals_
+        self.cells = cells
+        self.stack: list[Any] = []
+        self.blocks: list[tuple[int, int]] = []
+        self.pc = 0
+        self.suspended = False
+        self.pending: BaseException | None = None
+        self.reraise_context: BaseException | None = None
+
+
+def run_module(file: DpbFile, namespace: dict[str, Any] | None = None,
+               filename: str | None = None) -> dict[str, Any]:
+    """Execute the module body (code object 0) in ``namespace``; returns it.
+
+    ``filename`` is the source file tracebacks name (default: the DPB file's
+    path).  An exception leaving the module has the interpreter's own frames
+    removed from its traceback, so it prints as CPython would print it.
+    """
     namespace = {"__name__": "__main__", "__builtins__": builtins} if namespace is None else namespace
     namespace.setdefault("__builtins__", builtins)
-    program = _Program(file)
-    _execute(program, program.prepared(0), namespace, namespace, [], [])
+    program = _Program(file, filename or file.path)
+    try:
+        _execute(_Frame(program, program.prepared(0), namespace, namespace, [], []))
+    except BaseException as exc:
+        excstate.clean_traceback(exc)
+        raise
     return namespace
 
 
 class VMFunction:
-    """A function whose body is DPB code, callable from anywhere."""
+    """A function whose body is DPB code, callable from anywhere.
+
+    The interpreter's own state lives in slots, not in ``__dict__``:
+    ``functools.wraps`` copies the wrapped function's ``__dict__`` onto the
+    wrapper, which must not hand the wrapper the wrapped function's code.
+    """
+
+    __slots__ = ("_program", "_prepared", "_globals", "_closure", "_slots", "_signature", "__defaults__",
+                 "__kwdefaults__", "__dict__")
 
     def __init__(self, program: _Program, index: int, globals_: dict[str, Any], defaults: tuple,
                  kwdefaults: dict | None, annotations: dict | None, closure: tuple) -> None:
@@ -117,14 +184,16 @@ class VMFunction:
         self.__defaults__ = defaults or None
         self.__kwdefaults__ = kwdefaults
         self.__annotations__ = annotations or {}
-        self.__signature__ = _signature(self._prepared, defaults, kwdefaults or {})
+        self._signature = _signature(self._prepared, defaults, kwdefaults or {})
         self._slots = _parameter_slots(code)
+        if code.flags & CodeFlags.COROUTINE:
+            self._is_coroutine = _ASYNCIO_COROUTINE_MARK  # asyncio.iscoroutinefunction() is true
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            bound = self.__signature__.bind(*args, **kwargs)
-        except TypeError as exc:
-            raise TypeError(f"{self.__qualname__}() {exc}") from None
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError:
+            raise opsupport.binding_error(self.__qualname__, self._signature, args, kwargs) from None
         bound.apply_defaults()
         locals_ = [_UNSET] * self._prepared.code.nlocals
         for slot, value in zip(self._slots, bound.arguments.values()):
@@ -132,12 +201,23 @@ class VMFunction:
         cells = [types.CellType() for _ in range(self._prepared.ncells)]
         for cell, slot in self._prepared.cell_params:
             cells[cell].cell_contents = locals_[slot]
-        return _execute(self._program, self._prepared, self._globals, None, locals_,
-                        cells + list(self._closure))
+        frame = _Frame(self._program, self._prepared, self._globals, None, locals_, cells + list(self._closure))
+        if self._prepared.code.flags & CodeFlags.GENERATOR:
+            return make_generator(frame, _execute, self.__name__, self.__qualname__)
+        if self._prepared.code.flags & CodeFlags.COROUTINE:
+            return make_coroutine(frame, _execute, self.__name__, self.__qualname__)
+        if self._prepared.code.flags & CodeFlags.ASYNC_GENERATOR:
+            return make_async_generator(frame, _execute, self.__name__, self.__qualname__)
+        return _execute(frame)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return self._signature
 
     def run_class_body(self, namespace: dict[str, Any]) -> None:
         """Execute this (class-body) code with ``namespace`` as its locals."""
-        _execute(self._program, self._prepared, self._globals, namespace, [], list(self._closure))
+        cells = [types.CellType() for _ in range(self._prepared.ncells)]  # __class__, for super()
+        _execute(_Frame(self._program, self._prepared, self._globals, namespace, [], cells + list(self._closure)))
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         return self if instance is None else types.MethodType(self, instance)
@@ -184,13 +264,19 @@ def _signature(prepared: _Prepared, defaults: tuple, kwdefaults: dict) -> inspec
     return inspect.Signature(params)
 
 
-def _build_class(func: Any, name: str, *bases: Any, **keywords: Any) -> type:
+def _build_class(func: Any, name: str, /, *bases: Any, **keywords: Any) -> type:
     """``__build_class__`` for class bodies compiled to DPB; others go to CPython's."""
     if not isinstance(func, VMFunction):
         return builtins.__build_class__(func, name, *bases, **keywords)
     resolved = types.resolve_bases(bases)
     meta, namespace, keywords = types.prepare_class(name, resolved, keywords)
     func.run_class_body(namespace)
+    # type.__new__ makes these implicit class/static methods only for Python
+    # functions (PyFunction_Check); a VMFunction needs the same treatment.
+    for special, wrap in (("__init_subclass__", classmethod), ("__class_getitem__", classmethod),
+                          ("__new__", staticmethod)):
+        if isinstance(namespace.get(special), VMFunction):
+            namespace[special] = wrap(namespace[special])
     if resolved is not bases:
         namespace["__orig_bases__"] = bases
     return meta(name, resolved, namespace, **keywords)
@@ -249,61 +335,105 @@ _POP_JUMP_IF_TRUE = int(Op.POP_JUMP_IF_TRUE)
 _JUMP = int(Op.JUMP)
 _FOR_ITER = int(Op.FOR_ITER)
 _RETURN_VALUE = int(Op.RETURN_VALUE)
+_YIELD_VALUE = int(Op.YIELD_VALUE)
+_RERAISES = frozenset({int(Op.RERAISE), int(Op.END_ASYNC_FOR)})
 _BINARY_BY_INT = {int(op): fn for op, fn in BINARY.items()}
 
 
-def _execute(program: _Program, frame: _Prepared, globals_: dict[str, Any], namespace: dict[str, Any] | None,
-             locals_: list[Any], cells: list[Any]) -> Any:
-    """The dispatch loop: run ``frame`` until it returns."""
-    stack: list[Any] = []
+def _execute(f: _Frame) -> Any:
+    """The dispatch loop: run frame ``f`` until it returns or (generators) yields.
+
+    On ``YIELD_VALUE`` the frame is left with ``suspended`` set and the
+    yielded value is returned; ``f.pending`` is an exception to raise at the
+    resume point (``generator.throw``).
+    """
+    frame, program = f.code, f.program
+    stack = f.stack
     push, pop = stack.append, stack.pop
     ops, args, consts, name = frame.ops, frame.args, frame.consts, frame.names
+    globals_, namespace, locals_, cells = f.globals, f.namespace, f.locals, f.cells
     builtins_ = _builtins(globals_)
     binary = _BINARY_BY_INT
-    pc = 0
+    pc = f.pc
+    f.suspended = False
+    if f.pending is not None:
+        thrown, f.pending = f.pending, None
+        context = thrown.__context__
+        try:
+            raise thrown
+        except BaseException as caught:
+            caught.__context__ = context  # throw() does not chain, as in CPython
+            pc = _unwind(f, caught, pc)
     while True:
-        op = ops[pc]
-        arg = args[pc]
-        pc += 1
-        if op == _LOAD_FAST:
-            value = locals_[arg]
-            if value is _UNSET:
-                raise UnboundLocalError(f"cannot access local variable {frame.localnames[arg]!r} "
-                                        "where it is not associated with a value")
-            push(value)
-        elif op == _LOAD_CONST:
-            push(consts[arg])
-        elif op == _STORE_FAST:
-            locals_[arg] = pop()
-        elif op in binary:
-            right = pop()
-            stack[-1] = binary[op](stack[-1], right)
-        elif op == _LOAD_GLOBAL:
-            push(_load_global(name(arg), globals_, builtins_))
-        elif op == _LOAD_ATTR:
-            stack[-1] = getattr(stack[-1], name(arg))
-        elif op == _CALL:
-            call_args = stack[len(stack) - arg:]
-            del stack[len(stack) - arg:]
-            stack[-1] = stack[-1](*call_args)
-        elif op == _POP_JUMP_IF_FALSE:
-            if not pop():
-                pc = arg
-        elif op == _POP_JUMP_IF_TRUE:
-            if pop():
-                pc = arg
-        elif op == _JUMP:
-            pc = arg
-        elif op == _FOR_ITER:
-            try:
-                push(next(stack[-1]))
-            except StopIteration:
-                pop()
-                pc = arg
-        elif op == _RETURN_VALUE:
-            return pop()
-        else:
-            pc = _slow_op(program, frame, op, arg, pc, stack, globals_, builtins_, namespace, locals_, cells)
+        try:
+            while True:
+                op = ops[pc]
+                arg = args[pc]
+                pc += 1
+                if op == _LOAD_FAST:
+                    value = locals_[arg]
+                    if value is _UNSET:
+                        raise UnboundLocalError(f"cannot access local variable {frame.localnames[arg]!r} "
+                                                "where it is not associated with a value")
+                    push(value)
+                elif op == _LOAD_CONST:
+                    push(consts[arg])
+                elif op == _STORE_FAST:
+                    locals_[arg] = pop()
+                elif op in binary:
+                    right = pop()
+                    stack[-1] = binary[op](stack[-1], right)
+                elif op == _LOAD_GLOBAL:
+                    push(_load_global(name(arg), globals_, builtins_))
+                elif op == _LOAD_ATTR:
+                    stack[-1] = getattr(stack[-1], name(arg))
+                elif op == _CALL:
+                    call_args = stack[len(stack) - arg:]
+                    del stack[len(stack) - arg:]
+                    stack[-1] = stack[-1](*call_args)
+                elif op == _POP_JUMP_IF_FALSE:
+                    if not pop():
+                        pc = arg
+                elif op == _POP_JUMP_IF_TRUE:
+                    if pop():
+                        pc = arg
+                elif op == _JUMP:
+                    pc = arg
+                elif op == _FOR_ITER:
+                    try:
+                        push(next(stack[-1]))
+                    except StopIteration:
+                        pop()
+                        pc = arg
+                elif op == _RETURN_VALUE:
+                    return pop()
+                elif op == _YIELD_VALUE:
+                    f.pc = pc
+                    f.suspended = True
+                    return pop()
+                else:
+                    f.pc = pc
+                    pc = _slow_op(f, op, arg, pc, builtins_)
+        except BaseException as caught:
+            if ops[pc - 1] in _RERAISES:
+                caught.__context__ = f.reraise_context  # re-raising never chains (CPython's does not)
+            pc = _unwind(f, caught, pc)
+
+
+def _unwind(f: _Frame, exc: BaseException, pc: int) -> int:
+    """Route ``exc`` (raised by instruction ``pc - 1``) to the innermost handler, or re-raise it.
+
+    Called inside the dispatch loop's ``except`` clause, where ``exc`` is the
+    handled exception: re-raising it there leaves its ``__context__`` alone.
+    """
+    code = f.code
+    excstate.vm_traceback(exc, code.filename, code.name, code.line_of(pc - 1), code.ops[pc - 1] not in _RERAISES)
+    if not f.blocks:
+        raise exc
+    handler, depth = f.blocks.pop()
+    del f.stack[depth:]
+    f.stack.append(exc)
+    return handler
 
 
 def _load_global(key: str, globals_: dict[str, Any], builtins_: dict[str, Any]) -> Any:
@@ -314,11 +444,13 @@ def _load_global(key: str, globals_: dict[str, Any], builtins_: dict[str, Any]) 
     raise NameError(f"name {key!r} is not defined", name=key)
 
 
-def _slow_op(program: _Program, frame: _Prepared, op: int, arg: int, pc: int, stack: list[Any],
-             globals_: dict[str, Any], builtins_: dict[str, Any], namespace: dict[str, Any] | None,
-             locals_: list[Any], cells: list[Any]) -> int:
+def _slow_op(f: _Frame, op: int, arg: int, pc: int, builtins_: dict[str, Any]) -> int:
     """Every other opcode; returns the next pc.  Split out to keep the hot loop short."""
+    program, frame, stack, globals_ = f.program, f.code, f.stack, f.globals
+    namespace, locals_, cells = f.namespace, f.locals, f.cells
     push, pop, name = stack.append, stack.pop, frame.names
+    if op in opsupport.EXCEPTION_OPS:
+        return opsupport.exception_op(f, op, arg, pc)
     if op in UNARY:
         stack[-1] = UNARY[op](stack[-1])
     elif op == Op.POP_TOP:
@@ -415,6 +547,15 @@ def _slow_op(program: _Program, frame: _Prepared, op: int, arg: int, pc: int, st
         push(AssertionError)
     elif op == Op.RAISE:
         _raise(stack, arg)
+    elif op == Op.GET_YIELD_FROM_ITER:
+        if not isinstance(stack[-1], types.GeneratorType):
+            stack[-1] = iter(stack[-1])
+    elif op == Op.SEND:
+        return opsupport.send(stack, arg, pc)
+    elif op in opsupport.UNPACKING_OPS:
+        opsupport.unpacking_op(op, arg, stack)
+    elif op == Op.GET_AWAITABLE:
+        stack[-1] = opsupport.awaitable(stack[-1])
     else:
         raise SystemError(f"{frame.qualname}: opcode {Op(op).name} is not implemented by this interpreter")
     return pc

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import struct
 import symtable
+from typing import NamedTuple
 
 from dxpy.vm.assembler import Assembler, Label
 from dxpy.vm.constants import Constant
@@ -50,6 +51,16 @@ def _key(value: Constant) -> object:
     if type(value) is tuple:
         return tuple, tuple(_key(item) for item in value)  # type: ignore[union-attr]
     return type(value), value
+
+
+class FBlock(NamedTuple):
+    """A block a jump may leave: what to undo when leaving it early."""
+
+    kind: str  # "loop", "try", "finally", "handler", "handler_name", "with", "async_with"
+    top: Label | None = None
+    done: Label | None = None
+    holds_iterator: bool = False
+    extra: object = None  # finally: its body; handler_name: the bound name
 
 
 class ModuleBuilder:
@@ -101,18 +112,19 @@ class ScopeEmitter(ast.NodeVisitor):
         self.children = list(table.get_children())
         self.nested: list[int] = []
         self.consts: dict[int, int] = {}
-        self.loops: list[tuple[Label, Label, bool]] = []
+        self.fblocks: list[FBlock] = []  # innermost last
         child_frees = {s.get_name() for c in self.children for s in c.get_symbols() if s.is_free()}
         self._refuse_unsupported_scoping(child_frees, node)
         own = {s.get_name(): s for s in table.get_symbols()}
         self.cells = sorted(n for n in child_frees if self.kind == "function" and own[n].is_local())
+        if self.kind == "class" and "__class__" in child_frees:
+            self.cells = ["__class__"]  # filled by type.__new__ from __classcell__ (zero-argument super())
+        self.first_arg: str | None = None  # set by compile_function; super() passes it
         self.frees = sorted(n for n, s in own.items() if s.is_free())
         self.varnames: list[str] = []
 
     def _refuse_unsupported_scoping(self, child_frees: set[str], node: ast.AST) -> None:
-        if "__class__" in child_frees or "__class__" in self.table.get_identifiers():
-            raise DpbCompileError(self.filename, getattr(node, "lineno", 1), "zero-argument super()")
-        if self.kind == "class" and any(self.table.lookup(n).is_local() for n in child_frees):
+        if self.kind == "class" and any(self.table.lookup(n).is_local() for n in child_frees - {"__class__"}):
             raise DpbCompileError(self.filename, getattr(node, "lineno", 1),
                                   "a class attribute shadowing a closure variable its methods use")
 

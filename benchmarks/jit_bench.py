@@ -1,0 +1,216 @@
+"""CPython vs numba @njit vs dxpy.jit on numeric kernels, in one run.
+
+    python benchmarks/jit_bench.py            # full sizes
+    python benchmarks/jit_bench.py --quick    # small sizes, a smoke run
+
+Each kernel is written once (``make_kernels``) and instantiated three times
+with a different decorator, so all three run the same source.  Compile time
+is the first call (for dxpy.jit also reported by its own stats) and is
+reported apart from steady-state time, which is the best of ``--repeat``
+timed calls after warm-up.  Every compiled result is checked against
+CPython's before timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+
+def make_kernels(deco: Callable[[Any], Any]) -> dict[str, Any]:
+    """The benchmark kernels, each wrapped by ``deco`` (identity, numba.njit, dxpy.jit)."""
+
+    @deco
+    def fib(n):
+        if n < 2:
+            return n
+        return fib(n - 1) + fib(n - 2)
+
+    @deco
+    def reduce_floats(n):
+        s = 0.0
+        for i in range(n):
+            x = i * 1e-6
+            s += x * x + 0.5 * x - math.sqrt(x + 1.0)
+        return s
+
+    @deco
+    def mandelbrot(width, height, max_iter):
+        total = 0
+        for py in range(height):
+            ci = 2.0 * py / height - 1.0
+            for px in range(width):
+                cr = 3.0 * px / width - 2.0
+                zr = 0.0
+                zi = 0.0
+                k = 0
+                while k < max_iter and zr * zr + zi * zi <= 4.0:
+                    t = zr * zr - zi * zi + cr
+                    zi = 2.0 * zr * zi + ci
+                    zr = t
+                    k += 1
+                total += k
+        return total
+
+    @deco
+    def eval_a(i, j):
+        return 1.0 / ((i + j) * (i + j + 1) // 2 + i + 1)
+
+    @deco
+    def mul_av(v, out):
+        n = len(v)
+        for i in range(n):
+            s = 0.0
+            for j in range(n):
+                s += eval_a(i, j) * v[j]
+            out[i] = s
+
+    @deco
+    def mul_atv(v, out):
+        n = len(v)
+        for i in range(n):
+            s = 0.0
+            for j in range(n):
+                s += eval_a(j, i) * v[j]
+            out[i] = s
+
+    @deco
+    def spectral_norm(u, v, tmp):
+        for _ in range(10):
+            mul_av(u, tmp)
+            mul_atv(tmp, v)
+            mul_av(v, tmp)
+            mul_atv(tmp, u)
+        vbv = 0.0
+        vv = 0.0
+        for i in range(len(u)):
+            vbv += u[i] * v[i]
+            vv += v[i] * v[i]
+        return math.sqrt(vbv / vv)
+
+    @deco
+    def nbody(pos, vel, mass, steps, dt):
+        n = len(mass)
+        for _ in range(steps):
+            for i in range(n):
+                for j in range(i + 1, n):
+                    dx = pos[i, 0] - pos[j, 0]
+                    dy = pos[i, 1] - pos[j, 1]
+                    dz = pos[i, 2] - pos[j, 2]
+                    d2 = dx * dx + dy * dy + dz * dz
+                    mag = dt / (d2 * math.sqrt(d2))
+                    mj = mass[j] * mag
+                    mi = mass[i] * mag
+                    vel[i, 0] -= dx * mj
+                    vel[i, 1] -= dy * mj
+                    vel[i, 2] -= dz * mj
+                    vel[j, 0] += dx * mi
+                    vel[j, 1] += dy * mi
+                    vel[j, 2] += dz * mi
+            for i in range(n):
+                pos[i, 0] += dt * vel[i, 0]
+                pos[i, 1] += dt * vel[i, 1]
+                pos[i, 2] += dt * vel[i, 2]
+        e = 0.0
+        for i in range(n):
+            e += 0.5 * mass[i] * (vel[i, 0] ** 2 + vel[i, 1] ** 2 + vel[i, 2] ** 2)
+        return e
+
+    @deco
+    def stencil(a, out, iters):
+        n, m = a.shape
+        for _ in range(iters):
+            for i in range(1, n - 1):
+                for j in range(1, m - 1):
+                    out[i, j] = 0.25 * (a[i - 1, j] + a[i + 1, j] + a[i, j - 1] + a[i, j + 1])
+            for i in range(1, n - 1):
+                for j in range(1, m - 1):
+                    a[i, j] = out[i, j]
+        return out[n // 2, m // 2]
+
+    return {"fib": fib, "reduce_floats": reduce_floats, "mandelbrot": mandelbrot,
+            "spectral_norm": spectral_norm, "nbody": nbody, "stencil": stencil}
+
+
+def workloads(quick: bool) -> dict[str, Callable[[], tuple[Any, ...]]]:
+    """Fresh arguments per call (kernels that write arrays get new copies)."""
+    s = 0.25 if quick else 1.0
+    rng = np.random.default_rng(1)
+    pos0 = rng.random((32, 3)) * 10
+    vel0 = rng.random((32, 3))
+    mass0 = rng.random(32) + 0.5
+    grid0 = rng.random((int(400 * s), int(400 * s)))
+    nsn = int(300 * s)
+    return {
+        "fib": lambda: (25 if quick else 30,),
+        "reduce_floats": lambda: (int(2_000_000 * s),),
+        "mandelbrot": lambda: (int(160 * s), int(120 * s), 200),
+        "spectral_norm": lambda: (np.ones(nsn), np.ones(nsn), np.ones(nsn)),
+        "nbody": lambda: (pos0.copy(), vel0.copy(), mass0.copy(), int(200 * s), 0.001),
+        "stencil": lambda: (grid0.copy(), np.zeros_like(grid0), 10),
+    }
+
+
+def best_time(fn: Callable[..., Any], make_args: Callable[[], tuple[Any, ...]],
+              repeat: int) -> float:
+    best = math.inf
+    for _ in range(repeat):
+        args = make_args()
+        t0 = time.perf_counter()
+        fn(*args)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def same(a: Any, b: Any) -> bool:
+    return bool(a == b or (a != a and b != b) or abs(a - b) <= 1e-9 * max(abs(a), abs(b)))
+
+
+def main() -> None:
+    import dxpy
+    import numba
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cpython-repeat", type=int, default=1)
+    opts = parser.parse_args()
+
+    py = make_kernels(lambda f: f)
+    nb = make_kernels(numba.njit(cache=False))
+    dx = make_kernels(dxpy.jit)
+    rows = []
+    for name, make_args in workloads(opts.quick).items():
+        expected = py[name](*make_args())
+        compile_times = {}
+        for label, impl in (("numba", nb), ("dxpy", dx)):
+            t0 = time.perf_counter()
+            got = impl[name](*make_args())
+            compile_times[label] = time.perf_counter() - t0
+            if not same(got, expected):
+                raise SystemExit(f"{label} {name}: {got!r} != CPython {expected!r}")
+        t_py = best_time(py[name], make_args, opts.cpython_repeat)
+        t_nb = best_time(nb[name], make_args, opts.repeat)
+        t_dx = best_time(dx[name], make_args, opts.repeat)
+        dx_stats = dx[name].stats()["signatures"]
+        compiled = all(s["compiled"] for s in dx_stats)
+        rows.append((name, t_py, t_nb, t_dx, compile_times["numba"], compile_times["dxpy"],
+                     compiled))
+    header = (f"{'kernel':<14}{'cpython':>10}{'numba':>10}{'dxpy':>10}{'dxpy/cpy':>10}"
+              f"{'dxpy/numba':>11}{'numba 1st':>10}{'dxpy 1st':>10}")
+    print(header)
+    for name, t_py, t_nb, t_dx, c_nb, c_dx, compiled in rows:
+        note = "" if compiled else "  (dxpy ran in CPython)"
+        print(f"{name:<14}{t_py * 1e3:>8.1f}ms{t_nb * 1e3:>8.2f}ms{t_dx * 1e3:>8.2f}ms"
+              f"{t_py / t_dx:>9.0f}x{t_nb / t_dx:>10.2f}x{c_nb * 1e3:>8.0f}ms"
+              f"{c_dx * 1e3:>8.0f}ms{note}")
+    print("ratios: steady state, higher is better for dxpy (dxpy/cpy = CPython time / dxpy "
+          "time; dxpy/numba = numba time / dxpy time). '1st' = first call incl. compile.")
+
+
+if __name__ == "__main__":
+    main()

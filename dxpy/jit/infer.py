@@ -1,0 +1,415 @@
+"""Type inference: one pass over a function's ``ast`` for one argument signature.
+
+Why flow-insensitive with a fixpoint: locals are kept unboxed in one LLVM
+slot each, so each local needs one type for the whole function.  The pass
+re-walks the body until no local changes type (loops feed types back to
+their heads).  Anything outside the subset raises :class:`JitTypeError`;
+the dispatcher then runs that signature in CPython, so an unsupported
+construct costs speed, never correctness.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .types import (BOOL, BOTTOM, FLOAT, INT, NONE, Array, Bottom, JitType, JitTypeError,
+                    Scalar, Tuple, numeric_result, unify)
+
+#: math functions compiled to LLVM intrinsics or libm calls: name -> arity.
+MATH_FUNCS: dict[str, int] = {
+    "sqrt": 1, "sin": 1, "cos": 1, "tan": 1, "exp": 1, "log": 1, "fabs": 1, "floor": 1,
+    "ceil": 1, "pow": 2, "atan": 1, "atan2": 2, "asin": 1, "acos": 1, "tanh": 1, "sinh": 1,
+    "cosh": 1, "log10": 1, "log2": 1, "hypot": 2, "copysign": 2, "trunc": 1,
+}
+MATH_CONSTS: dict[str, float] = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf}
+ARITH_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+
+#: resolves a callee (a Dispatcher) at a signature to its inferred return type.
+CalleeResolver = Callable[[Any, tuple[JitType, ...]], JitType]
+
+
+@dataclass
+class TypedFunction:
+    """The result of inference: everything the lowering pass needs."""
+
+    node: ast.FunctionDef
+    name: str
+    argnames: list[str]
+    argtypes: tuple[JitType, ...]
+    locals: dict[str, JitType]
+    exprs: dict[ast.AST, JitType]
+    return_type: JitType
+    callees: dict[ast.Call, tuple[Any, tuple[JitType, ...]]] = field(default_factory=dict)
+    stores_arrays: bool = False
+    #: array parameters this function stores into itself, and whether it hands arrays
+    #: to compiled callees (which may store into them): what the dispatcher snapshots.
+    stored_params: frozenset[str] = frozenset()
+    arrays_to_callees: bool = False
+
+
+def _is_range_call(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "range" and 1 <= len(node.args) <= 3 and not node.keywords)
+
+
+class Inferer:
+    """Infers local, expression and return types of one function for one signature."""
+
+    def __init__(self, node: ast.FunctionDef, globals_: dict[str, Any],
+                 argtypes: tuple[JitType, ...], resolve_callee: CalleeResolver,
+                 is_dispatcher: Callable[[Any], bool]) -> None:
+        self.node = node
+        self.globals = globals_
+        self.argtypes = argtypes
+        self.resolve_callee = resolve_callee
+        self.is_dispatcher = is_dispatcher
+        self.argnames = [a.arg for a in node.args.args]
+        self.locals: dict[str, JitType] = dict(zip(self.argnames, argtypes))
+        self.exprs: dict[ast.AST, JitType] = {}
+        self.callees: dict[ast.Call, tuple[Any, tuple[JitType, ...]]] = {}
+        self.ret: JitType = BOTTOM
+        self.stores_arrays = False
+        self.stored_params: set[str] = set()
+        self.arrays_to_callees = False
+        self.changed = False
+
+    def run(self) -> TypedFunction:
+        """Walk the body until locals and the return type stop changing."""
+        args = self.node.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs or args.defaults:
+            raise JitTypeError("only plain positional parameters are compiled")
+        if len(self.argnames) != len(self.argtypes):
+            raise JitTypeError("wrong number of arguments")
+        for _ in range(50):
+            self.changed = False
+            self.block(self.node.body)
+            if not self.changed:
+                break
+        else:
+            raise JitTypeError("type inference did not converge")
+        if isinstance(self.ret, Bottom):
+            self.ret = NONE if not self._has_value_return() else BOTTOM
+        if _falls_off_end(self.node.body) and not isinstance(self.ret, (type(NONE), Bottom)):
+            raise JitTypeError("function may return both None and a value")
+        return TypedFunction(self.node, self.node.name, self.argnames, self.argtypes,
+                             self.locals, self.exprs, self.ret, self.callees,
+                             self.stores_arrays, frozenset(self.stored_params),
+                             self.arrays_to_callees)
+
+    def _has_value_return(self) -> bool:
+        return any(isinstance(n, ast.Return) and n.value is not None
+                   for n in ast.walk(self.node))
+
+    # -- statements ---------------------------------------------------------------
+    def block(self, stmts: list[ast.stmt]) -> None:
+        for stmt in stmts:
+            self.stmt(stmt)
+
+    def bind(self, name: str, t: JitType) -> None:
+        """Give local ``name`` type ``t`` (unified with what it already had)."""
+        if isinstance(t, (Array, type(NONE))) and name not in self.argnames:
+            raise JitTypeError(f"local {name!r} cannot hold {t}")
+        old = self.locals.get(name, BOTTOM)
+        new = unify(old, t, f"variable {name!r}")
+        if new != old:
+            if name in self.argnames and isinstance(old, Array):
+                raise JitTypeError(f"array parameter {name!r} is reassigned")
+            self.locals[name] = new
+            self.changed = True
+
+    def stmt(self, s: ast.stmt) -> None:
+        if isinstance(s, ast.Assign):
+            if len(s.targets) != 1:
+                raise JitTypeError("chained assignment")
+            self.assign(s.targets[0], self.expr(s.value))
+        elif isinstance(s, ast.AugAssign):
+            if not isinstance(s.op, ARITH_OPS):
+                raise JitTypeError(f"operator {type(s.op).__name__}")
+            current = self.expr(s.target)
+            self.assign(s.target, self.binop_type(s.op, current, self.expr(s.value)))
+        elif isinstance(s, ast.AnnAssign) and s.value is not None and s.simple:
+            self.assign(s.target, self.expr(s.value))
+        elif isinstance(s, ast.If):
+            self.condition(s.test)
+            self.block(s.body)
+            self.block(s.orelse)
+        elif isinstance(s, ast.While):
+            if s.orelse:
+                raise JitTypeError("while/else")
+            self.condition(s.test)
+            self.block(s.body)
+        elif isinstance(s, ast.For):
+            self.for_range(s)
+        elif isinstance(s, ast.Return):
+            t = NONE if s.value is None else self.expr(s.value)
+            if isinstance(t, Array):
+                raise JitTypeError("returning an array")
+            new = unify(self.ret, t, "the return value")
+            if new != self.ret:
+                self.ret = new
+                self.changed = True
+        elif isinstance(s, ast.Expr):
+            if not isinstance(s.value, ast.Call):
+                if isinstance(s.value, ast.Constant):  # docstring
+                    return
+                raise JitTypeError("expression statement")
+            self.expr(s.value)
+        elif not isinstance(s, (ast.Pass, ast.Break, ast.Continue)):
+            raise JitTypeError(f"statement {type(s).__name__}")
+
+    def for_range(self, s: ast.For) -> None:
+        if s.orelse or not isinstance(s.target, ast.Name) or not _is_range_call(s.iter):
+            raise JitTypeError("only `for name in range(...)` loops")
+        assert isinstance(s.iter, ast.Call)
+        for arg in s.iter.args:
+            t = self.expr(arg)
+            if not (isinstance(t, Scalar) and t.kind in ("int", "bool")):
+                raise JitTypeError("range() of a non-integer")
+        self.bind(s.target.id, INT)
+        self.block(s.body)
+
+    def assign(self, target: ast.expr, t: JitType) -> None:
+        if isinstance(target, ast.Name):
+            self.bind(target.id, t)
+        elif isinstance(target, ast.Subscript):
+            arr = self.subscript_array(target)
+            if not isinstance(t, Scalar) or (arr.dtype == "int" and t.kind == "float"):
+                raise JitTypeError(f"storing {t} into {arr}")
+            self.stores_arrays = True
+            if isinstance(target.value, ast.Name):
+                self.stored_params.add(target.value.id)
+        elif isinstance(target, ast.Tuple) and isinstance(t, Tuple):
+            if len(target.elts) != len(t.items):
+                raise JitTypeError("tuple unpacking length mismatch")
+            for elt, item in zip(target.elts, t.items):
+                self.assign(elt, item)
+        else:
+            raise JitTypeError(f"assignment to {type(target).__name__}")
+        self.exprs[target] = t
+
+    def condition(self, test: ast.expr) -> None:
+        t = self.expr(test)
+        if not isinstance(t, Scalar):
+            raise JitTypeError(f"truth value of {t}")
+
+    # -- expressions --------------------------------------------------------------
+    def expr(self, e: ast.expr) -> JitType:
+        t = self._expr(e)
+        self.exprs[e] = t
+        return t
+
+    def _expr(self, e: ast.expr) -> JitType:
+        if isinstance(e, ast.Constant):
+            v = e.value
+            if type(v) is bool:
+                return BOOL
+            if type(v) is int:
+                if not -(1 << 63) <= v < (1 << 63):
+                    raise JitTypeError("integer constant outside int64")
+                return INT
+            if type(v) is float:
+                return FLOAT
+            raise JitTypeError(f"constant {v!r}")
+        if isinstance(e, ast.Name):
+            if e.id in self.locals:
+                return self.locals[e.id]
+            if e.id in self.globals or e.id in ("True", "False"):
+                raise JitTypeError(f"global {e.id!r} used as a value")
+            return BOTTOM  # assigned later in the loop; the fixpoint settles it
+        if isinstance(e, ast.BinOp):
+            if not isinstance(e.op, ARITH_OPS):
+                raise JitTypeError(f"operator {type(e.op).__name__}")
+            return self.binop_type(e.op, self.expr(e.left), self.expr(e.right))
+        if isinstance(e, ast.UnaryOp):
+            t = self.expr(e.operand)
+            if not isinstance(t, Scalar):
+                return self._bottom_or_error(t, "unary operand")
+            if isinstance(e.op, ast.Not):
+                return BOOL
+            if isinstance(e.op, (ast.USub, ast.UAdd)):
+                if t.kind == "bool" and t.np is not False:
+                    raise JitTypeError("arithmetic on numpy bool")
+                return Scalar("int", t.np) if t.kind == "bool" else t
+            raise JitTypeError("operator ~")
+        if isinstance(e, ast.BoolOp):
+            types = [self.expr(v) for v in e.values]
+            result: JitType = BOTTOM
+            for t in types:
+                result = unify(result, t, "an and/or expression")
+            if not isinstance(result, (Scalar, Bottom)):
+                raise JitTypeError("and/or of non-scalars")
+            return result
+        if isinstance(e, ast.Compare):
+            return self.compare_type(e)
+        if isinstance(e, ast.IfExp):
+            self.condition(e.test)
+            return unify(self.expr(e.body), self.expr(e.orelse), "a conditional expression")
+        if isinstance(e, ast.Call):
+            return self.call_type(e)
+        if isinstance(e, ast.Subscript):
+            return self.subscript_type(e)
+        if isinstance(e, ast.Attribute):
+            return self.attribute_type(e)
+        if isinstance(e, ast.Tuple):
+            items = [self.expr(x) for x in e.elts]
+            if any(isinstance(x, Bottom) for x in items):
+                return BOTTOM
+            if not all(isinstance(x, Scalar) for x in items):
+                raise JitTypeError("tuples hold scalars only")
+            return Tuple(tuple(items))  # type: ignore[arg-type]
+        raise JitTypeError(f"expression {type(e).__name__}")
+
+    @staticmethod
+    def _bottom_or_error(t: JitType, what: str) -> JitType:
+        if isinstance(t, Bottom):
+            return BOTTOM
+        raise JitTypeError(f"{what} is {t}")
+
+    def binop_type(self, op: ast.operator, a: JitType, b: JitType) -> JitType:
+        if isinstance(a, Bottom) or isinstance(b, Bottom):
+            return BOTTOM
+        if not (isinstance(a, Scalar) and isinstance(b, Scalar)):
+            raise JitTypeError(f"arithmetic on {a} and {b}")
+        if (a.kind == "bool" and a.np is not False) or (b.kind == "bool" and b.np is not False):
+            raise JitTypeError("arithmetic on numpy bool")
+        result = numeric_result(a, b)
+        if isinstance(op, ast.Div):
+            return Scalar("float", result.np)
+        return result
+
+    def compare_type(self, e: ast.Compare) -> JitType:
+        operands = [self.expr(e.left)] + [self.expr(c) for c in e.comparators]
+        for op in e.ops:
+            if not isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)):
+                raise JitTypeError(f"comparison {type(op).__name__}")
+        if any(isinstance(t, Bottom) for t in operands):
+            return BOTTOM
+        if not all(isinstance(t, Scalar) for t in operands):
+            raise JitTypeError("comparison of non-scalars")
+        npflag: bool | None = False
+        for t in operands:
+            assert isinstance(t, Scalar)
+            if t.np is True:
+                npflag = True
+            elif t.np is None and npflag is False:
+                npflag = None
+        if len(operands) > 2 and npflag is not False:
+            raise JitTypeError("chained comparison of numpy scalars")
+        return Scalar("bool", npflag)
+
+    def call_type(self, e: ast.Call) -> JitType:
+        if e.keywords:
+            raise JitTypeError("keyword arguments")
+        args = [self.expr(a) for a in e.args]
+        func = e.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            if self.globals.get(func.value.id) is not math or func.attr not in MATH_FUNCS:
+                raise JitTypeError(f"call to {func.value.id}.{func.attr}")
+            if len(args) != MATH_FUNCS[func.attr]:
+                raise JitTypeError(f"math.{func.attr} arity")
+            self._scalar_args(args, f"math.{func.attr}")
+            if func.attr in ("floor", "ceil", "trunc"):
+                for t in args:
+                    if isinstance(t, Scalar) and t.np is not False:
+                        raise JitTypeError(f"math.{func.attr} of a numpy scalar")
+                return INT
+            return FLOAT
+        if not isinstance(func, ast.Name) or func.id in self.locals:
+            raise JitTypeError("call of a non-global")
+        name = func.id
+        target = self.globals.get(name, _BUILTINS.get(name))
+        if target is not None and self.is_dispatcher(target):
+            if any(isinstance(t, Bottom) for t in args):
+                return BOTTOM
+            sig = tuple(args)
+            self.arrays_to_callees |= any(isinstance(t, Array) for t in sig)
+            self.callees[e] = (target, sig)
+            return self.resolve_callee(target, sig)
+        if target is not _BUILTINS.get(name):
+            raise JitTypeError(f"call to {name!r}")
+        return self.builtin_type(name, args)
+
+    def _scalar_args(self, args: list[JitType], what: str) -> None:
+        for t in args:
+            if not isinstance(t, (Scalar, Bottom)) or (isinstance(t, Scalar)
+                                                        and t.kind == "bool" and t.np):
+                raise JitTypeError(f"{what} of {t}")
+
+    def builtin_type(self, name: str, args: list[JitType]) -> JitType:
+        if name == "len":
+            if len(args) != 1 or not isinstance(args[0], Array):
+                raise JitTypeError("len() of a non-array")
+            return INT
+        self._scalar_args(args, f"{name}()")
+        if any(isinstance(t, Bottom) for t in args):
+            return BOTTOM
+        scalars: list[Scalar] = args  # type: ignore[assignment]
+        if name == "abs" and len(args) == 1:
+            t = scalars[0]
+            return Scalar("int", t.np) if t.kind == "bool" else t
+        if name in ("min", "max") and len(args) >= 2:
+            result: JitType = BOTTOM
+            for t in scalars:
+                if t != scalars[0]:
+                    raise JitTypeError(f"{name}() of mixed types {t} and {scalars[0]}")
+                result = t
+            return result
+        if name == "float" and len(args) == 1:
+            return FLOAT
+        if name == "int" and len(args) == 1:
+            return INT
+        if name == "bool" and len(args) == 1:
+            return BOOL
+        raise JitTypeError(f"builtin {name}() with {len(args)} arguments")
+
+    def subscript_array(self, e: ast.Subscript) -> Array:
+        base = self.expr(e.value)
+        if not isinstance(base, Array):
+            raise JitTypeError(f"indexing {base}")
+        idx = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
+        if len(idx) != base.ndim:
+            raise JitTypeError(f"{len(idx)} indices into a {base.ndim}-d array")
+        for i in idx:
+            t = self.expr(i)
+            if not (isinstance(t, Bottom) or isinstance(t, Scalar) and t.kind == "int"):
+                raise JitTypeError(f"array index of type {t}")
+        return base
+
+    def subscript_type(self, e: ast.Subscript) -> JitType:
+        base = self.expr(e.value)
+        if isinstance(base, Tuple):
+            if not (isinstance(e.slice, ast.Constant) and type(e.slice.value) is int
+                    and -len(base.items) <= e.slice.value < len(base.items)):
+                raise JitTypeError("tuple index must be a constant in range")
+            return base.items[e.slice.value]
+        return self.subscript_array(e).element
+
+    def attribute_type(self, e: ast.Attribute) -> JitType:
+        if isinstance(e.value, ast.Name) and self.globals.get(e.value.id) is math \
+                and e.attr in MATH_CONSTS and e.value.id not in self.locals:
+            return FLOAT
+        base = self.expr(e.value)
+        if isinstance(base, Array) and e.attr == "shape":
+            return Tuple((INT,) * base.ndim)
+        raise JitTypeError(f"attribute .{e.attr}")
+
+
+_BUILTINS: dict[str, Any] = {"len": len, "abs": abs, "min": min, "max": max,
+                             "float": float, "int": int, "bool": bool}
+
+
+def _falls_off_end(body: list[ast.stmt]) -> bool:
+    """Whether control can reach the end of ``body`` (conservative, structural)."""
+    if not body:
+        return True
+    last = body[-1]
+    if isinstance(last, ast.Return):
+        return False
+    if isinstance(last, ast.If):
+        return _falls_off_end(last.body) or _falls_off_end(last.orelse)
+    if isinstance(last, ast.While) and isinstance(last.test, ast.Constant) and last.test.value:
+        return any(isinstance(n, ast.Break) for n in ast.walk(last))
+    return True

@@ -1,0 +1,329 @@
+"""Scalar operations with CPython's exact semantics, as LLVM IR.
+
+Why every unusual case deoptimises instead of being emulated: the fast path
+(no overflow, non-zero divisor, finite math results, indices in bounds) is
+what compiled code is for, and re-running the call in CPython reproduces
+every rare outcome exactly (big ints, ZeroDivisionError and its message,
+``math domain error``, NumPy's wrap-around and warnings).  So each
+operation here is "fast path, or branch to the function's deopt block".
+The pieces that must match CPython on the fast path are written out:
+floor division and modulo (int and float, including signed zeros), exact
+int/float comparison, ``min``/``max`` argument order, truthiness of NaN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from llvmlite import ir
+
+from .types import Scalar
+
+I1 = ir.IntType(1)
+I8 = ir.IntType(8)
+I32 = ir.IntType(32)
+I64 = ir.IntType(64)
+F64 = ir.DoubleType()
+TRUE = ir.Constant(I1, 1)
+FALSE = ir.Constant(I1, 0)
+TWO53 = 1 << 53
+
+LLVM_TYPES = {"int": I64, "float": F64, "bool": I1}
+
+
+@dataclass
+class Val:
+    """An unboxed scalar: its IR value, its JIT type and its NumPy tag (an i1)."""
+
+    v: ir.Value
+    t: Scalar
+    tag: ir.Value
+
+
+class Ops:
+    """Emits operations into ``builder``; failed fast-path checks branch to ``deopt``."""
+
+    def __init__(self, builder: ir.IRBuilder, module: ir.Module,
+                 deopt: Callable[[], ir.Block]) -> None:
+        self.b = builder
+        self.module = module
+        self._deopt = deopt
+
+    # -- helpers ------------------------------------------------------------------
+    def intrinsic(self, name: str, ret: ir.Type, args: list[ir.Type]) -> ir.Function:
+        """Declare (once) an LLVM intrinsic or libm function."""
+        if name in self.module.globals:
+            return self.module.globals[name]
+        return ir.Function(self.module, ir.FunctionType(ret, args), name=name)
+
+    def guard(self, bad: ir.Value) -> None:
+        """Continue only if ``bad`` is false; otherwise deoptimise (marked unlikely)."""
+        ok = self.b.append_basic_block("ok")
+        br = self.b.cbranch(bad, self._deopt(), ok)
+        br.set_weights([1, 1 << 20])
+        self.b.position_at_end(ok)
+
+    def tag_or(self, *vals: Val) -> ir.Value:
+        tag: ir.Value = FALSE
+        for val in vals:
+            if val.t.np is True:
+                return TRUE
+            if val.t.np is None:
+                tag = val.tag if tag is FALSE else self.b.or_(tag, val.tag)
+        return tag
+
+    def to_float(self, val: Val) -> ir.Value:
+        if val.t.kind == "float":
+            return val.v
+        if val.t.kind == "bool":
+            return self.b.uitofp(val.v, F64)
+        return self.b.sitofp(val.v, F64)
+
+    def to_int(self, val: Val) -> ir.Value:
+        return self.b.zext(val.v, I64) if val.t.kind == "bool" else val.v
+
+    def truth(self, val: Val) -> ir.Value:
+        """CPython truthiness (NaN is true)."""
+        if val.t.kind == "bool":
+            return val.v
+        if val.t.kind == "float":
+            return self.b.fcmp_unordered("!=", val.v, ir.Constant(F64, 0.0))
+        return self.b.icmp_signed("!=", val.v, ir.Constant(I64, 0))
+
+    def float_call(self, name: str, *args: ir.Value) -> ir.Value:
+        fn = self.intrinsic(name, F64, [F64] * len(args))
+        return self.b.call(fn, list(args))
+
+    def is_nan(self, x: ir.Value) -> ir.Value:
+        return self.b.fcmp_unordered("uno", x, x)
+
+    def is_finite(self, x: ir.Value) -> ir.Value:
+        ax = self.float_call("llvm.fabs.f64", x)
+        return self.b.fcmp_ordered("<", ax, ir.Constant(F64, float("inf")))
+
+    def int_fits_double(self, x: ir.Value) -> ir.Value:
+        """|x| <= 2**53: converting to double is exact."""
+        biased = self.b.add(x, ir.Constant(I64, TWO53))
+        return self.b.icmp_unsigned("<=", biased, ir.Constant(I64, 2 * TWO53))
+
+    # -- arithmetic ---------------------------------------------------------------
+    def binop(self, op: str, a: Val, b: Val, result: Scalar) -> Val:
+        tag = self.tag_or(a, b)
+        if result.kind == "float":
+            if op == "/" and a.t.kind != "float" and b.t.kind != "float":
+                return Val(self.int_truediv(self.to_int(a), self.to_int(b)), result, tag)
+            x, y = self.to_float(a), self.to_float(b)
+            return Val(self.float_binop(op, x, y), result, tag)
+        return Val(self.int_binop(op, self.to_int(a), self.to_int(b)), result, tag)
+
+    def checked(self, name: str, x: ir.Value, y: ir.Value) -> ir.Value:
+        fn = self.intrinsic(f"llvm.{name}.with.overflow.i64",
+                            ir.LiteralStructType([I64, I1]), [I64, I64])
+        pair = self.b.call(fn, [x, y])
+        self.guard(self.b.extract_value(pair, 1))
+        return self.b.extract_value(pair, 0)
+
+    def int_binop(self, op: str, x: ir.Value, y: ir.Value) -> ir.Value:
+        if op == "+":
+            return self.checked("sadd", x, y)
+        if op == "-":
+            return self.checked("ssub", x, y)
+        if op == "*":
+            return self.checked("smul", x, y)
+        if op in ("//", "%"):
+            return self.int_floordiv_mod(op, x, y)
+        if op == "**":
+            return self.int_pow(x, y)
+        raise AssertionError(op)
+
+    def int_floordiv_mod(self, op: str, x: ir.Value, y: ir.Value) -> ir.Value:
+        zero = ir.Constant(I64, 0)
+        self.guard(self.b.icmp_signed("==", y, zero))
+        overflow = self.b.and_(self.b.icmp_signed("==", x, ir.Constant(I64, -(1 << 63))),
+                               self.b.icmp_signed("==", y, ir.Constant(I64, -1)))
+        self.guard(overflow)
+        q = self.b.sdiv(x, y)
+        r = self.b.srem(x, y)
+        # Python rounds toward -inf: adjust when the remainder and divisor differ in sign.
+        adjust = self.b.and_(self.b.icmp_signed("!=", r, zero),
+                             self.b.icmp_signed("<", self.b.xor(r, y), zero))
+        if op == "//":
+            return self.b.select(adjust, self.b.sub(q, ir.Constant(I64, 1)), q)
+        return self.b.select(adjust, self.b.add(r, y), r)
+
+    def int_pow(self, x: ir.Value, y: ir.Value) -> ir.Value:
+        """Square-and-multiply with overflow guards; a negative exponent deoptimises."""
+        self.guard(self.b.icmp_signed("<", y, ir.Constant(I64, 0)))
+        pre = self.b.block
+        head = self.b.append_basic_block("pow.head")
+        body = self.b.append_basic_block("pow.body")
+        done = self.b.append_basic_block("pow.done")
+        self.b.branch(head)
+        self.b.position_at_end(head)
+        acc = self.b.phi(I64)
+        base = self.b.phi(I64)
+        exp = self.b.phi(I64)
+        acc.add_incoming(ir.Constant(I64, 1), pre)
+        base.add_incoming(x, pre)
+        exp.add_incoming(y, pre)
+        self.b.cbranch(self.b.icmp_signed("==", exp, ir.Constant(I64, 0)), done, body)
+        self.b.position_at_end(body)
+        odd = self.b.trunc(exp, I1)
+        mul_blk = self.b.append_basic_block("pow.mul")
+        after_mul = self.b.append_basic_block("pow.next")
+        cur = self.b.block
+        self.b.cbranch(odd, mul_blk, after_mul)
+        self.b.position_at_end(mul_blk)
+        product = self.checked("smul", acc, base)
+        mul_end = self.b.block
+        self.b.branch(after_mul)
+        self.b.position_at_end(after_mul)
+        new_acc = self.b.phi(I64)
+        new_acc.add_incoming(acc, cur)
+        new_acc.add_incoming(product, mul_end)
+        new_exp = self.b.ashr(exp, ir.Constant(I64, 1))
+        sq_blk = self.b.append_basic_block("pow.square")
+        latch = self.b.append_basic_block("pow.latch")
+        cur2 = self.b.block
+        self.b.cbranch(self.b.icmp_signed("==", new_exp, ir.Constant(I64, 0)), latch, sq_blk)
+        self.b.position_at_end(sq_blk)
+        squared = self.checked("smul", base, base)  # only squared when still needed
+        sq_end = self.b.block
+        self.b.branch(latch)
+        self.b.position_at_end(latch)
+        new_base = self.b.phi(I64)
+        new_base.add_incoming(base, cur2)
+        new_base.add_incoming(squared, sq_end)
+        acc.add_incoming(new_acc, latch)
+        base.add_incoming(new_base, latch)
+        exp.add_incoming(new_exp, latch)
+        self.b.branch(head)
+        self.b.position_at_end(done)
+        return acc
+
+    def int_truediv(self, x: ir.Value, y: ir.Value) -> ir.Value:
+        """int / int: exact operands convert exactly, so one fdiv is correctly rounded."""
+        self.guard(self.b.icmp_signed("==", y, ir.Constant(I64, 0)))
+        exact = self.b.and_(self.int_fits_double(x), self.int_fits_double(y))
+        self.guard(self.b.not_(exact))
+        return self.b.fdiv(self.b.sitofp(x, F64), self.b.sitofp(y, F64))
+
+    def float_binop(self, op: str, x: ir.Value, y: ir.Value) -> ir.Value:
+        zero = ir.Constant(F64, 0.0)
+        if op == "+":
+            return self.b.fadd(x, y)
+        if op == "-":
+            return self.b.fsub(x, y)
+        if op == "*":
+            return self.b.fmul(x, y)
+        if op == "**":
+            return self.float_pow(x, y)
+        self.guard(self.b.fcmp_ordered("==", y, zero))
+        if op == "/":
+            return self.b.fdiv(x, y)
+        return self.float_floordiv_mod(op, x, y)
+
+    def float_floordiv_mod(self, op: str, x: ir.Value, y: ir.Value) -> ir.Value:
+        """CPython's float_divmod (Objects/floatobject.c) for a non-zero divisor."""
+        zero = ir.Constant(F64, 0.0)
+        mod = self.float_call("fmod", x, y)
+        div = self.b.fdiv(self.b.fsub(x, mod), y)
+        mod_nz = self.b.fcmp_unordered("!=", mod, zero)
+        signs_differ = self.b.xor(self.b.fcmp_ordered("<", y, zero),
+                                  self.b.fcmp_ordered("<", mod, zero))
+        adjust = self.b.and_(mod_nz, signs_differ)
+        signed_zero = self.float_call("llvm.copysign.f64", zero, y)
+        mod_adj = self.b.select(adjust, self.b.fadd(mod, y), mod)
+        if op == "%":
+            return self.b.select(mod_nz, mod_adj, signed_zero)
+        div = self.b.select(adjust, self.b.fsub(div, ir.Constant(F64, 1.0)), div)
+        floordiv = self.float_call("llvm.floor.f64", div)
+        bump = self.b.fcmp_ordered(">", self.b.fsub(div, floordiv), ir.Constant(F64, 0.5))
+        floordiv = self.b.select(bump, self.b.fadd(floordiv, ir.Constant(F64, 1.0)), floordiv)
+        zero_div = self.float_call("llvm.copysign.f64", zero, self.b.fdiv(x, y))
+        return self.b.select(self.b.fcmp_unordered("!=", div, zero), floordiv, zero_div)
+
+    def float_pow(self, x: ir.Value, y: ir.Value) -> ir.Value:
+        """C pow, except where CPython raises or returns complex (then deoptimise)."""
+        zero = ir.Constant(F64, 0.0)
+        result = self.float_call("llvm.pow.f64", x, y)
+        zero_neg = self.b.and_(self.b.fcmp_ordered("==", x, zero),
+                               self.b.fcmp_ordered("<", y, zero))
+        y_frac = self.b.fcmp_ordered("!=", self.float_call("llvm.floor.f64", y), y)
+        neg_frac = self.b.and_(self.b.fcmp_ordered("<", x, zero),
+                               self.b.and_(y_frac, self.is_finite(y)))
+        overflow = self.b.and_(self.b.not_(self.is_finite(result)),
+                               self.b.and_(self.is_finite(x), self.is_finite(y)))
+        self.guard(self.b.or_(zero_neg, self.b.or_(neg_frac, overflow)))
+        return result
+
+    def negate(self, a: Val) -> Val:
+        t = Scalar("int", a.t.np) if a.t.kind == "bool" else a.t
+        if a.t.kind == "float":
+            return Val(self.b.fneg(a.v), t, a.tag)
+        return Val(self.checked("ssub", ir.Constant(I64, 0), self.to_int(a)), t, a.tag)
+
+    # -- comparisons --------------------------------------------------------------
+    def compare(self, op: str, a: Val, b: Val) -> ir.Value:
+        kinds = {a.t.kind, b.t.kind}
+        if "float" not in kinds:
+            return self.b.icmp_signed(op, self.to_int(a), self.to_int(b))
+        for side in (a, b):
+            if side.t.kind == "int":  # exact comparison: deopt beyond 2**53
+                self.guard(self.b.not_(self.int_fits_double(side.v)))
+        x, y = self.to_float(a), self.to_float(b)
+        if op == "!=":
+            return self.b.fcmp_unordered("!=", x, y)
+        return self.b.fcmp_ordered(op, x, y)
+
+    # -- builtins and math --------------------------------------------------------
+    def abs_(self, a: Val) -> Val:
+        if a.t.kind == "float":
+            return Val(self.float_call("llvm.fabs.f64", a.v), a.t, a.tag)
+        x = self.to_int(a)
+        neg = self.checked("ssub", ir.Constant(I64, 0), x)
+        isneg = self.b.icmp_signed("<", x, ir.Constant(I64, 0))
+        return Val(self.b.select(isneg, neg, x), Scalar("int", a.t.np), a.tag)
+
+    def min_max(self, name: str, vals: list[Val]) -> Val:
+        """CPython keeps the first extreme: ``cur = x if x < cur else cur`` (NaN-faithful)."""
+        cur = vals[0]
+        op = "<" if name == "min" else ">"
+        for x in vals[1:]:
+            take = self.compare(op, x, cur)
+            cur = Val(self.b.select(take, x.v, cur.v), cur.t,
+                      self.b.select(take, x.tag, cur.tag))
+        return cur
+
+    def float_to_int(self, x: ir.Value) -> ir.Value:
+        """int(float): truncation; NaN, inf and values outside int64 deoptimise."""
+        lo = self.b.fcmp_ordered(">=", x, ir.Constant(F64, -(2.0 ** 63)))
+        hi = self.b.fcmp_ordered("<", x, ir.Constant(F64, 2.0 ** 63))
+        self.guard(self.b.not_(self.b.and_(lo, hi)))
+        return self.b.fptosi(x, I64)
+
+    def math_call(self, name: str, args: list[Val]) -> ir.Value:
+        """math.<name>: libm/intrinsic result; CPython's errors show as NaN/inf -> deopt."""
+        if name in ("floor", "ceil", "trunc"):
+            if args[0].t.kind != "float":
+                return self.to_int(args[0])
+            rounded = self.float_call(f"llvm.{name}.f64", args[0].v)
+            return self.float_to_int(rounded)
+        xs = [self.to_float(a) for a in args]
+        intrinsic = {"sqrt", "sin", "cos", "exp", "log", "fabs", "pow", "log10", "log2",
+                     "copysign"}
+        fname = f"llvm.{name}.f64" if name in intrinsic else name
+        result = self.float_call(fname, *xs)
+        if name in ("fabs", "copysign"):
+            return result
+        any_nan: ir.Value = FALSE
+        all_finite: ir.Value = TRUE
+        for x in xs:
+            any_nan = self.b.or_(any_nan, self.is_nan(x))
+            all_finite = self.b.and_(all_finite, self.is_finite(x))
+        domain = self.b.and_(self.is_nan(result), self.b.not_(any_nan))
+        overflow = self.b.and_(self.b.not_(self.is_finite(result)),
+                               self.b.and_(all_finite, self.b.not_(self.is_nan(result))))
+        self.guard(self.b.or_(domain, overflow))
+        return result

@@ -1,0 +1,121 @@
+"""The interpreter's view of CPython's exception state and tracebacks.
+
+Handled-exception state (``sys.exc_info()``, implicit ``__context__``).
+CPython keeps "the exception being handled" in the thread state (or, while a
+generator runs, in the generator's own slot).  Two ways to reproduce it for
+VM handlers were considered:
+
+* run every handler region of VM code inside a real Python ``except`` block
+  (a recursive call of the dispatch loop per handler).  Rejected: a VM
+  generator that yields inside an ``except`` clause would need the Python
+  frame of that ``except`` block to suspend, and ``return``/``break`` out of
+  a handler would unwind through nested dispatch loops, so the loop would
+  have to exist twice (plain and generator) with non-local exits;
+* set the handled exception directly, exactly where CPython 3.11's own
+  ``PUSH_EXC_INFO``/``POP_EXCEPT`` do, with ``PyErr_SetHandledException``
+  (public C API since 3.11, reached through ``ctypes.pythonapi``).  Chosen:
+  the dispatch loop stays flat with a block stack like CPython's; implicit
+  chaining comes from CPython itself (it reads the same slot when any
+  exception is raised); and because the slot written is whatever
+  ``tstate->exc_info`` points at, a VM generator driven by a Python generator
+  gets per-generator exception state for free (CPython swaps it on resume
+  and suspend).
+
+Tracebacks: an exception leaving or caught in a VM frame gets a traceback
+entry whose frame reports the DPB source file and function name and whose
+line comes from the code object's line table; the interpreter's own frames
+are removed, so ``traceback.print_exc()`` shows the user's source lines as
+CPython would.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+import types
+
+_set_handled = ctypes.pythonapi.PyErr_SetHandledException
+_set_handled.argtypes = [ctypes.py_object]
+_set_handled.restype = None
+
+_VM_DIR = os.path.dirname(os.path.abspath(__file__))
+_INTERNAL = frozenset(os.path.join(_VM_DIR, name)
+                      for name in ("interpreter.py", "opsupport.py", "generators.py", "excstate.py"))
+"""Source files whose frames are interpreter machinery, hidden from VM tracebacks."""
+
+_fake_frames: dict[tuple[str, str, int], types.FrameType] = {}
+
+
+def set_handled(exc: BaseException | None) -> None:
+    """Make ``exc`` the exception being handled (what ``sys.exception()`` returns)."""
+    _set_handled(exc)
+
+
+def handled() -> BaseException | None:
+    return sys.exception()
+
+
+def _frame_for(filename: str, name: str, line: int) -> types.FrameType:
+    """A finished frame whose code is ``name`` in ``filename``, located at ``line`` without columns.
+
+    The location table says "line, no column information" for every
+    instruction (3.11's entry code 13), so both the C and the Python
+    traceback printers show the source line and no misplaced carets.
+    """
+    key = (filename, name, line)
+    frame = _fake_frames.get(key)
+    if frame is None:
+        code = compile("_getframe()", filename, "eval")
+        units = len(code.co_code) // 2
+        table = b"".join(bytes((0x80 | 13 << 3 | (min(8, units - start) - 1), 0))
+                         for start in range(0, units, 8))
+        code = code.replace(co_name=name, co_firstlineno=line, co_linetable=table)
+        frame = eval(code, {"_getframe": sys._getframe})  # noqa: S307 - fixed, compiled-here code
+        _fake_frames[key] = frame
+    return frame
+
+
+def strip_internal(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """``tb`` without the interpreter's frames; entries after the last internal one are reused."""
+    entries = []
+    last_internal = -1
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename in _INTERNAL:
+            last_internal = len(entries)
+        entries.append(tb)
+        tb = tb.tb_next
+    if last_internal < 0:
+        return entries[0] if entries else None
+    result = entries[last_internal].tb_next
+    for entry in reversed(entries[:last_internal]):
+        if entry.tb_frame.f_code.co_filename not in _INTERNAL:
+            result = types.TracebackType(result, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return result
+
+
+def vm_traceback(exc: BaseException, filename: str, name: str, line: int | None,
+                 add_entry: bool) -> None:
+    """Rewrite ``exc.__traceback__`` for an exception seen by a VM frame.
+
+    ``add_entry`` is false for a re-raise, whose frame entry was added when
+    the exception was first caught (CPython's RERAISE adds none either).
+    """
+    tb = strip_internal(exc.__traceback__)
+    if add_entry and line is not None:
+        frame = _frame_for(filename, name, line)
+        tb = types.TracebackType(tb, frame, frame.f_lasti, line)
+    exc.__traceback__ = tb
+
+
+def clean_traceback(exc: BaseException) -> None:
+    """Drop interpreter frames from an exception leaving ``run_module`` (and its chain)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = strip_internal(current.__traceback__)
+        pending += [current.__cause__, current.__context__]

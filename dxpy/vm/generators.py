@@ -1,0 +1,167 @@
+"""VM generator functions return real CPython generators (coroutine functions coroutines,
+async generator functions async generators).
+
+Calling a DPB function whose code has the ``GENERATOR`` flag returns a
+Python generator (``_drive``) that owns the VM frame and runs the dispatch
+loop until each ``YIELD_VALUE``.  Being a genuine ``types.GeneratorType``
+rather than a look-alike class buys, from CPython itself and word for word:
+``send``/``throw``/``close`` argument checking, "can't send non-None value to
+a just-started generator", PEP 479's "generator raised StopIteration",
+"generator ignored GeneratorExit", ``inspect.isgenerator``, ``gi_running``,
+and a per-generator handled-exception slot (see ``excstate``).
+
+What the driver adds is ``yield from`` delegation of ``throw``/``close``:
+while the frame is suspended at the ``YIELD_VALUE`` right after a ``SEND``,
+the value stack's top is the delegate, and a thrown exception goes to it
+first, as CPython's ``gen_throw`` does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Generator
+
+from dxpy.vm.opcodes import Opcode as Op
+
+if TYPE_CHECKING:
+    from dxpy.vm.interpreter import _Frame
+
+_SEND = int(Op.SEND)
+_NOTHING: Any = object()
+
+
+def make_generator(frame: "_Frame", execute: Callable[["_Frame"], Any], name: str,
+                   qualname: str) -> Generator[Any, Any, Any]:
+    generator = _drive(frame, execute)
+    generator.__name__ = name
+    generator.__qualname__ = qualname
+    return generator
+
+
+class _Awaitable:
+    """Hands a native coroutine the driver generator to delegate to (``await`` = ``yield from``)."""
+
+    __slots__ = ("_driver",)
+
+    def __init__(self, driver: Generator[Any, Any, Any]) -> None:
+        self._driver = driver
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        return self._driver
+
+
+async def _coroutine(awaitable: _Awaitable) -> Any:
+    return await awaitable
+
+
+def make_coroutine(frame: "_Frame", execute: Callable[["_Frame"], Any], name: str,
+                   qualname: str) -> Any:
+    """A native coroutine running the VM frame: awaitable by asyncio, the dxpy loop, anything.
+
+    The frame itself is driven by ``_drive``; the native coroutine around it
+    supplies what event loops check for (``types.CoroutineType``, "never
+    awaited" warnings, ``cr_*`` attributes) and forwards send/throw/close.
+    """
+    coroutine = _coroutine(_Awaitable(_drive(frame, execute)))
+    coroutine.__name__ = name
+    coroutine.__qualname__ = qualname
+    return coroutine
+
+
+class _Suspend:
+    """Awaitable that passes one value the VM frame yielded (an ``await`` inside it) up to the event loop."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        return (yield self._value)
+
+
+def make_async_generator(frame: "_Frame", execute: Callable[["_Frame"], Any], name: str,
+                         qualname: str) -> Any:
+    """A native async generator running the VM frame.
+
+    The frame yields for two reasons: an ``await`` (its YIELD_VALUE follows a
+    SEND, since ``yield from`` is not allowed in async generators) goes up
+    to the event loop through ``_Suspend``; any other ``yield`` produces a
+    value for ``async for``.  ``asend``/``athrow``/``aclose`` and the loop's
+    cancellations arrive as exceptions and continue in the frame.
+    """
+    generator = _drive_async(frame, execute)
+    generator.__name__ = name
+    generator.__qualname__ = qualname
+    return generator
+
+
+async def _drive_async(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> Any:
+    while True:
+        value = execute(frame)
+        if not frame.suspended:
+            return
+        awaiting = frame.code.ops[frame.pc - 2] == _SEND
+        while True:
+            thrown: BaseException | None = None
+            try:
+                if awaiting:
+                    sent = await _Suspend(value)
+                else:
+                    sent = yield value
+            except BaseException as exc:  # athrow(), aclose(), cancellation
+                thrown = exc
+            if thrown is None:
+                frame.stack.append(sent)
+                break
+            value = _throw(frame, thrown)
+            if value is _NOTHING:
+                break
+
+
+def _drive(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> Generator[Any, Any, Any]:
+    """Run ``frame`` between yields; values sent in are pushed as the result of the yield."""
+    while True:
+        value = execute(frame)
+        if not frame.suspended:
+            return value
+        while True:
+            try:
+                sent = yield value
+            except BaseException as exc:  # throw() and close() arrive here
+                thrown: BaseException | None = exc
+            else:
+                thrown = None
+            # Handled outside the except clause, so the thrown exception is
+            # not the "handled" one while the delegate or the frame runs.
+            if thrown is None:
+                frame.stack.append(sent)
+                break
+            value = _throw(frame, thrown)
+            if value is _NOTHING:
+                break
+
+
+def _throw(frame: "_Frame", exc: BaseException) -> Any:
+    """Deliver a thrown exception; returns a value the delegate yielded, or ``_NOTHING`` to resume."""
+    code = frame.code
+    delegating = frame.pc >= 2 and code.ops[frame.pc - 2] == _SEND
+    if not delegating:
+        frame.pending = exc
+        return _NOTHING
+    delegate = frame.stack[-1]
+    method = getattr(delegate, "close" if isinstance(exc, GeneratorExit) else "throw", None)
+    if method is None:
+        frame.pending = exc
+        return _NOTHING
+    try:
+        if isinstance(exc, GeneratorExit):
+            method()
+            frame.pending = exc
+            return _NOTHING
+        return method(exc)
+    except StopIteration as stop:
+        frame.stack[-1] = stop.value
+        frame.pc = code.args[frame.pc - 2]
+    except BaseException as error:  # the delegate's own exception continues in the frame
+        frame.pending = error
+    return _NOTHING

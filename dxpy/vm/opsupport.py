@@ -1,0 +1,235 @@
+"""Opcode helpers of the interpreter that are not on its hot path.
+
+Handler and ``with`` opcodes, ``yield from``/``await`` delegation, and
+``*``/``**`` unpacking, each with CPython's error messages.  Kept apart from
+``interpreter`` so the dispatch loop's module stays small.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+from typing import TYPE_CHECKING, Any
+
+from dxpy.vm import excstate
+from dxpy.vm.opcodes import Opcode as Op
+
+if TYPE_CHECKING:
+    from dxpy.vm.interpreter import _Frame
+
+
+EXCEPTION_OPS = frozenset({Op.SETUP_FINALLY, Op.POP_BLOCK, Op.POP_EXCEPT, Op.RERAISE, Op.CHECK_EXC_MATCH,
+                            Op.PUSH_EXC_INFO, Op.BEFORE_WITH, Op.WITH_EXCEPT_START, Op.BEFORE_ASYNC_WITH,
+                            Op.GET_AITER, Op.GET_ANEXT, Op.END_ASYNC_FOR})
+
+
+def exception_op(f: "_Frame", op: int, arg: int, pc: int) -> int:
+    """Block-stack, handler and ``with`` opcodes (stack effects on ``Opcode``)."""
+    stack = f.stack
+    if op == Op.SETUP_FINALLY:
+        f.blocks.append((arg, len(stack)))
+    elif op == Op.POP_BLOCK:
+        f.blocks.pop()
+    elif op == Op.PUSH_EXC_INFO:
+        exc = stack.pop()
+        stack.append(excstate.handled())
+        stack.append(exc)
+        excstate.set_handled(exc)
+    elif op == Op.POP_EXCEPT:
+        excstate.set_handled(stack.pop())
+    elif op == Op.CHECK_EXC_MATCH:
+        stack[-1] = _exception_matches(stack[-2], stack[-1])
+    elif op == Op.RERAISE:
+        exc = stack.pop()
+        f.reraise_context = exc.__context__
+        raise exc
+    elif op == Op.BEFORE_WITH:
+        manager = stack.pop()
+        kind = type(manager)
+        if not hasattr(kind, "__enter__") or not hasattr(kind, "__exit__"):
+            raise TypeError(f"{kind.__name__!r} object does not support the context manager protocol")
+        stack.append(types.MethodType(kind.__exit__, manager))
+        stack.append(kind.__enter__(manager))
+    elif op == Op.BEFORE_ASYNC_WITH:
+        manager = stack.pop()
+        kind = type(manager)
+        if not hasattr(kind, "__aenter__") or not hasattr(kind, "__aexit__"):
+            raise TypeError(f"{kind.__name__!r} object does not support the asynchronous context manager "
+                            "protocol")
+        stack.append(types.MethodType(kind.__aexit__, manager))
+        stack.append(kind.__aenter__(manager))
+    elif op == Op.GET_AITER:
+        iterable = stack[-1]
+        if not hasattr(type(iterable), "__aiter__"):
+            raise TypeError(f"'async for' requires an object with __aiter__ method, got {type(iterable).__name__}")
+        stack[-1] = type(iterable).__aiter__(iterable)
+    elif op == Op.GET_ANEXT:
+        iterator = stack[-1]
+        if not hasattr(type(iterator), "__anext__"):
+            raise TypeError(f"'async for' requires an iterator with __anext__ method, got "
+                            f"{type(iterator).__name__}")
+        stack.append(awaitable(type(iterator).__anext__(iterator)))
+    elif op == Op.END_ASYNC_FOR:  # [aiter, exc]: StopAsyncIteration ends the loop
+        exc = stack.pop()
+        if not isinstance(exc, StopAsyncIteration):
+            f.reraise_context = exc.__context__
+            raise exc
+        stack.pop()
+    else:  # WITH_EXCEPT_START: [exit, prev, exc] -> [exit, prev, exc, exit(type, exc, tb)]
+        exc = stack[-1]
+        stack.append(stack[-3](type(exc), exc, exc.__traceback__))
+    return pc
+
+
+def _exception_matches(exc: BaseException, kinds: Any) -> bool:
+    """``except kinds:`` test, with CPython's TypeError for non-exception classes."""
+    for kind in kinds if isinstance(kinds, tuple) else (kinds,):
+        if not (isinstance(kind, type) and issubclass(kind, BaseException)):
+            raise TypeError("catching classes that do not inherit from BaseException is not allowed")
+    return isinstance(exc, kinds)
+
+
+def send(stack: list[Any], target: int, pc: int) -> int:
+    """SEND: resume the delegate TOS1 with TOS; its StopIteration value ends ``yield from``."""
+    value = stack.pop()
+    delegate = stack[-1]
+    try:
+        if isinstance(delegate, (types.GeneratorType, types.CoroutineType)):
+            result = delegate.send(value)
+        elif value is None:
+            result = next(delegate)
+        else:
+            result = delegate.send(value)
+    except StopIteration as stop:
+        stack[-1] = stop.value
+        return target
+    stack.append(result)
+    return pc
+
+
+def awaitable(value: Any) -> Any:
+    """GET_AWAITABLE: the iterator ``await value`` delegates to, with CPython's TypeErrors."""
+    if isinstance(value, types.CoroutineType):
+        if value.cr_running or value.cr_frame is None:
+            raise RuntimeError("coroutine is being awaited already")
+        return value
+    if isinstance(value, types.GeneratorType) and value.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE:
+        return value
+    method = getattr(type(value), "__await__", None)
+    if method is None:
+        raise TypeError(f"object {type(value).__name__} can't be used in 'await' expression")
+    iterator = method(value)
+    if not hasattr(iterator, "__next__"):
+        raise TypeError(f"__await__() returned non-iterator of type '{type(iterator).__name__}'")
+    return iterator
+
+
+UNPACKING_OPS = frozenset({Op.LIST_EXTEND, Op.SET_UPDATE, Op.DICT_UPDATE, Op.DICT_MERGE, Op.LIST_TO_TUPLE,
+                            Op.CALL_EX})
+
+
+def unpacking_op(op: int, arg: int, stack: list[Any]) -> None:
+    """``*``/``**`` in displays and calls, with CPython's TypeErrors."""
+    if op == Op.LIST_TO_TUPLE:
+        stack[-1] = tuple(stack[-1])
+    elif op == Op.CALL_EX:
+        kwargs = stack.pop() if arg & 1 else {}
+        positional = stack.pop()
+        stack[-1] = stack[-1](*positional, **kwargs)
+    elif op in (Op.LIST_EXTEND, Op.SET_UPDATE):
+        items = stack.pop()
+        target = stack[-arg]
+        try:
+            (target.extend if op == Op.LIST_EXTEND else target.update)(items)
+        except TypeError:
+            if hasattr(items, "__iter__") or hasattr(items, "__getitem__"):
+                raise
+            callee = stack[-arg - 1] if op == Op.LIST_EXTEND and len(stack) > arg else None
+            where = f"{_callable_name(callee)} argument" if callable(callee) else "Value"
+            raise TypeError(f"{where} after * must be an iterable, not {type(items).__name__}") from None
+    else:
+        mapping = stack.pop()
+        target = stack[-arg]
+        if not hasattr(mapping, "keys"):
+            if op == Op.DICT_MERGE:
+                raise TypeError(f"{_callable_name(stack[-arg - 2])} argument after ** must be a mapping, "
+                                f"not {type(mapping).__name__}")
+            raise TypeError(f"'{type(mapping).__name__}' object is not a mapping")
+        if op == Op.DICT_MERGE:
+            for key in mapping.keys():
+                if key in target:
+                    raise TypeError(f"{_callable_name(stack[-arg - 2])} got multiple values for keyword "
+                                    f"argument '{key}'")
+                target[key] = mapping[key]
+        else:
+            target.update(mapping)
+
+
+def _callable_name(func: Any) -> str:
+    """How CPython names a callable in call errors (``_PyObject_FunctionStr``): ``module.qualname()``."""
+    if isinstance(func, types.MethodType):
+        func = func.__func__
+    qualname = getattr(func, "__qualname__", None)
+    if qualname is None:
+        return f"{type(func).__name__} object"
+    module = getattr(func, "__module__", None)
+    return f"{module}.{qualname}()" if module not in (None, "builtins") else f"{qualname}()"
+
+
+def _names(names: list[str]) -> str:
+    """CPython's list of argument names: 'a', 'a' and 'b', 'a', 'b', and 'c'."""
+    quoted = [f"'{n}'" for n in names]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def binding_error(qualname: str, signature: inspect.Signature, args: tuple, kwargs: dict) -> TypeError:
+    """The TypeError CPython raises for a call that does not fit the signature, in its words.
+
+    Only computed after ``Signature.bind`` has failed (whose messages differ
+    from CPython's), so it costs nothing on successful calls.
+    """
+    kind = inspect.Parameter
+    params = list(signature.parameters.values())
+    positional = [p for p in params if p.kind in (kind.POSITIONAL_ONLY, kind.POSITIONAL_OR_KEYWORD)]
+    keyword_only = [p for p in params if p.kind == kind.KEYWORD_ONLY]
+    var_positional = any(p.kind == kind.VAR_POSITIONAL for p in params)
+    var_keyword = any(p.kind == kind.VAR_KEYWORD for p in params)
+    where = f"{qualname}()"
+    posonly_as_keyword = [p.name for p in positional if p.kind == kind.POSITIONAL_ONLY and p.name in kwargs]
+    if posonly_as_keyword and not var_keyword:
+        return TypeError(f"{where} got some positional-only arguments passed as keyword arguments: "
+                         f"{', '.join(repr(n) for n in posonly_as_keyword)}")
+    if len(args) > len(positional) and not var_positional:
+        required = sum(1 for p in positional if p.default is kind.empty)
+        takes = (f"from {required} to {len(positional)}" if required != len(positional) else str(len(positional)))
+        given_kw = sum(1 for p in keyword_only if p.name in kwargs)
+        given = (f"{len(args)} positional argument{'s' if len(args) != 1 else ''} "
+                 f"(and {_plural(given_kw, 'keyword-only argument')}) were given" if given_kw
+                 else f"{len(args)} {'was' if len(args) == 1 else 'were'} given")
+        return TypeError(f"{where} takes {takes} positional argument{'s' if takes != '1' else ''} but {given}")
+    names = {p.name for p in params if p.kind != kind.POSITIONAL_ONLY}
+    for key in kwargs:
+        if key not in names and not var_keyword:
+            return TypeError(f"{where} got an unexpected keyword argument '{key}'")
+    for p in positional[:len(args)]:
+        if p.name in kwargs and p.kind != kind.POSITIONAL_ONLY:
+            return TypeError(f"{where} got multiple values for argument '{p.name}'")
+    missing = [p.name for p in positional[len(args):] if p.default is kind.empty and p.name not in kwargs]
+    if missing:
+        return TypeError(f"{where} missing {len(missing)} required positional argument"
+                         f"{'s' if len(missing) != 1 else ''}: {_names(missing)}")
+    missing = [p.name for p in keyword_only if p.default is kind.empty and p.name not in kwargs]
+    if missing:
+        return TypeError(f"{where} missing {len(missing)} required keyword-only argument"
+                         f"{'s' if len(missing) != 1 else ''}: {_names(missing)}")
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        return TypeError(f"{where} {exc}")
+    return TypeError(f"{where}: arguments do not fit the signature")

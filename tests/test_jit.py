@@ -1,0 +1,320 @@
+"""dxpy.jit: the compiled subset, arrays, deoptimisation, tiers and stats."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import dxpy
+from dxpy.jit import Dispatcher
+
+
+def compiled_signatures(fn: Dispatcher) -> list[str]:
+    return [s["signature"] for s in fn.stats()["signatures"] if s["compiled"]]
+
+
+def check(fn: Dispatcher, *args: object) -> object:
+    """Call compiled and CPython versions on copies; results and effects must match."""
+    def copies() -> list[object]:
+        return [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    a1, a2 = copies(), copies()
+    outcome = []
+    for call, argv in ((fn, a1), (fn.py_func, a2)):
+        try:
+            r = call(*argv)
+            outcome.append(("ok", type(r), r))
+        except Exception as exc:  # noqa: BLE001 - comparing exceptions is the point
+            outcome.append(("raise", type(exc), str(exc)))
+    (k1, t1, v1), (k2, t2, v2) = outcome
+    assert (k1, t1) == (k2, t2), (outcome, args)
+    if k1 == "ok" and isinstance(v1, float) and math.isnan(v1):
+        assert math.isnan(v2)
+    elif k1 == "ok" and isinstance(v1, float):
+        assert v1 == v2 and math.copysign(1, v1) == math.copysign(1, v2)
+    else:
+        assert v1 == v2, outcome
+    for x, y in zip(a1, a2):
+        if isinstance(x, np.ndarray):
+            np.testing.assert_array_equal(x, y)
+    return v1
+
+
+@dxpy.jit
+def fib(n):
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)
+
+
+@dxpy.jit
+def fact(n):
+    r = 1
+    for i in range(2, n + 1):
+        r *= i
+    return r
+
+
+@dxpy.jit
+def collatz(n):
+    steps = 0
+    while n != 1:
+        if n % 2 == 0:
+            n //= 2
+        elif n < 0:
+            break
+        else:
+            n = 3 * n + 1
+        steps += 1
+    return steps
+
+
+@dxpy.jit
+def hyp(x, y):
+    return math.sqrt(x * x + y * y), math.atan2(y, x)
+
+
+@dxpy.jit
+def polar(x, y):
+    r, t = hyp(x, y)
+    return r * math.cos(t), r * math.sin(t)
+
+
+def test_recursion_and_loops_compile_and_match() -> None:
+    assert check(fib, 20) == 6765
+    assert compiled_signatures(fib) == ["(int)"]
+    for n in (1, 7, 27, 97):
+        check(collatz, n)
+    assert compiled_signatures(collatz) == ["(int)"]
+
+
+def test_int_overflow_deopts_to_exact_big_int() -> None:
+    assert check(fact, 20) == math.factorial(20)
+    assert check(fact, 30) == math.factorial(30)  # overflows i64: re-run in CPython
+    sig = fact.stats()["signatures"][0]
+    assert sig["compiled"] and sig["deopts"] >= 1
+
+
+def test_big_int_argument_runs_in_python() -> None:
+    assert fib(2**70 - 2**70 + 10) == 55
+    assert collatz.py_func(2**64) == collatz(2**64)
+
+
+def test_tuples_and_calls_between_functions() -> None:
+    r = check(polar, 3.0, 4.0)
+    assert isinstance(r, tuple) and len(r) == 2
+    assert compiled_signatures(polar) == ["(float, float)"]
+
+
+@dxpy.jit
+def divide(a, b):
+    return a / b
+
+
+@dxpy.jit
+def floordiv(a, b):
+    return a // b
+
+
+@dxpy.jit
+def modulo(a, b):
+    return a % b
+
+
+@pytest.mark.parametrize("fn", [divide, floordiv, modulo])
+@pytest.mark.parametrize("a,b", [(7, 0), (7.0, 0.0), (7, 0.0), (-7, 2), (7, -2), (-7.5, 2.0),
+                                 (7.5, -2.0), (-0.0, 1.0), (0.0, -1.0), (-(2**63), -1),
+                                 (math.inf, 2.0), (1.0, math.inf), (-1.0, math.inf),
+                                 (math.nan, 1.0), (True, 2), (3, True)])
+def test_division_semantics(fn: Dispatcher, a: object, b: object) -> None:
+    check(fn, a, b)
+
+
+@dxpy.jit
+def unbound(flag):
+    if flag:
+        x = 1
+    return x  # noqa: F821 - UnboundLocalError is the point
+
+
+def test_unbound_local_raises_like_cpython() -> None:
+    check(unbound, True)
+    check(unbound, False)
+
+
+@dxpy.jit
+def uses_list(xs):
+    return len(xs)
+
+
+def test_unsupported_types_and_constructs_run_in_python() -> None:
+    assert uses_list([1, 2, 3]) == 3
+    assert uses_list.stats()["signatures"] == []  # no JIT type for lists: never compiled
+
+    @dxpy.jit
+    def mixes(n):
+        x = 0
+        if n:
+            x = 1.5
+        return x
+    assert mixes(0) == 0 and type(mixes(0)) is int and mixes(1) == 1.5
+    sig = mixes.stats()["signatures"][0]
+    assert not sig["compiled"] and "int and float" in sig["reason"]
+
+
+# -- arrays -------------------------------------------------------------------------
+
+@dxpy.jit
+def asum(a):
+    s = 0.0
+    for i in range(len(a)):
+        s += a[i]
+    return s
+
+
+@dxpy.jit
+def scale(a, k):
+    n, m = a.shape
+    for i in range(n):
+        for j in range(m):
+            a[i, j] *= k
+    return a.shape[0] * a.shape[1]
+
+
+@dxpy.jit
+def get(a, i):
+    return a[i]
+
+
+@dxpy.jit
+def store_then_overflow(a, x):
+    for i in range(len(a)):
+        a[i] += 1
+    return x * x
+
+
+def test_array_reads_types_and_strides() -> None:
+    a = np.arange(10.0)
+    assert check(asum, a) == 45.0
+    assert type(asum(a)) is np.float64 and type(asum(np.zeros(0))) is float
+    assert asum(a[::3]) == asum.py_func(a[::3]) == 18.0  # strided view, read in place
+    check(asum, np.arange(5))    # int64 elements into a float accumulator
+    assert "(array(float64, 1d))" in compiled_signatures(asum)
+
+
+def test_array_writes_2d_and_views() -> None:
+    a = np.arange(12.0).reshape(3, 4)
+    check(scale, a, 2.0)
+    check(scale, a.T, 3)
+    b = np.arange(12).reshape(3, 4)
+    check(scale, b, 2)
+    view = np.zeros((4, 6))
+    scale(view[1:3, ::2], 5.0)  # writes through the view into the parent
+    assert view.sum() == 0.0
+
+
+def test_index_errors_match_numpy() -> None:
+    a = np.arange(5.0)
+    for i in (0, 4, -1, -5, 5, -6, 2**40):
+        check(get, a, i)
+
+
+def test_array_store_then_deopt_restores_and_reruns() -> None:
+    a = np.zeros(4, dtype=np.int64)
+    assert store_then_overflow(a, 3) == 9 and list(a) == [1, 1, 1, 1]
+    assert store_then_overflow(a, 2**40) == 2**80  # deopt: arrays restored, re-run once
+    assert list(a) == [2, 2, 2, 2]
+
+
+def test_read_only_array_store_raises_like_numpy() -> None:
+    a = np.zeros(3)
+    a.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        scale(a.reshape(1, 3), 2.0)
+
+
+# -- tiers, modes and stats -----------------------------------------------------------
+
+def test_tiered_compiles_after_threshold() -> None:
+    @dxpy.jit.jit(eager=False, threshold=5)
+    def sq(x):
+        return x * x
+    for i in range(5):
+        assert sq(i) == i * i
+    assert sq.stats()["signatures"] == []
+    assert sq(6) == 36
+    assert compiled_signatures(sq) == ["(int)"]
+
+
+def test_dxpy_jit_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DXPY_JIT", "off")
+
+    @dxpy.jit
+    def sq(x):
+        return x * x
+    assert sq(3) == 9 and sq.stats()["signatures"] == []
+
+
+def test_repeated_deopts_blacklist_the_signature() -> None:
+    @dxpy.jit
+    def square(x):
+        return x * x
+    for _ in range(60):
+        assert square(2**40) == 2**80
+    sig = square.stats()["signatures"][0]
+    assert sig["blacklisted"]
+    assert square(3) == 9
+
+
+def test_stats_report_pass_timings() -> None:
+    fib(10)
+    entry = next(s for s in dxpy.jit.stats() if s["function"] == "fib")
+    passes = entry["signatures"][0]["passes"]
+    assert set(passes) == {"parse", "infer", "lower", "optimise", "emit"}
+
+
+def test_ir_is_vectorised_for_contiguous_arrays() -> None:
+    @dxpy.jit
+    def axpy(a, x, y):
+        for i in range(len(x)):
+            y[i] = a * x[i] + y[i]
+    ir_text = axpy.inspect_ir(2.0, np.zeros(8), np.zeros(8))
+    assert "<2 x double>" in ir_text or "<4 x double>" in ir_text or "<8 x double>" in ir_text
+
+
+@dxpy.jit
+def is_even(n):
+    if n == 0:
+        return True
+    return is_odd(n - 1)
+
+
+@dxpy.jit
+def is_odd(n):
+    if n == 0:
+        return False
+    return is_even(n - 1)
+
+
+def test_mutual_recursion() -> None:
+    assert [is_even(n) for n in range(6)] == [True, False, True, False, True, False]
+    assert compiled_signatures(is_even) == ["(int)"]
+
+
+@dxpy.jit
+def copy_scaled(src, dst, k):
+    for i in range(len(src)):
+        dst[i] = src[i] * k
+    return k * k
+
+
+def test_only_stored_arrays_are_guarded_and_restored() -> None:
+    src = np.arange(4.0)
+    src.flags.writeable = False      # only read: fine for compiled code
+    dst = np.zeros(4)
+    assert copy_scaled(src, dst, 3) == 9 and list(dst) == [0.0, 3.0, 6.0, 9.0]
+    assert copy_scaled(src, dst, 2**40) == 2**80  # deopt: dst restored, re-run in CPython
+    assert list(dst) == [0.0, 2.0**40, 2.0**41, 3 * 2.0**40]
+    sig = copy_scaled.stats()["signatures"][0]
+    assert sig["compiled"] and sig["deopts"] == 1
