@@ -22,6 +22,8 @@ suite) and does the raw I/O as awaited operations:
 
 from __future__ import annotations
 
+import abc
+
 import asyncio
 import errno
 import io
@@ -38,21 +40,24 @@ if TYPE_CHECKING:  # pragma: no cover
 _SCRATCH_MAX = 16 << 20
 
 
-class FileBase:
+class FileBase(abc.ABC):
     """What binary and text files share: closing, context manager, iteration."""
 
     name: Any
     mode: str
 
     @property
+    @abc.abstractmethod
     def closed(self) -> bool:
-        raise NotImplementedError
+        """Whether ``close()`` has run."""
 
+    @abc.abstractmethod
     async def close(self) -> None:
-        raise NotImplementedError
+        """Flush and release the file."""
 
+    @abc.abstractmethod
     async def readline(self, size: int = -1) -> Any:
-        raise NotImplementedError
+        """One line (at most ``size`` bytes/characters when ``size >= 0``)."""
 
     async def readlines(self, hint: int = -1) -> list[Any]:
         """Lines until their total size reaches ``hint`` (``-1``: all), as
@@ -72,8 +77,9 @@ class FileBase:
         for line in lines:
             await self.write(line)
 
+    @abc.abstractmethod
     async def write(self, data: Any) -> int:
-        raise NotImplementedError
+        """Write ``data``; return how much was written (as ``open()``'s files do)."""
 
     async def __aenter__(self) -> "FileBase":
         return self

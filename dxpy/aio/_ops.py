@@ -15,6 +15,7 @@ strerror, filename)``, which picks ``FileNotFoundError``,
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import concurrent.futures
 import errno
@@ -44,35 +45,39 @@ def display_name(path: bytes) -> str:
     return os.fsdecode(path)
 
 
-class FileOps:
+class FileOps(abc.ABC):
     """Primitives for ``dxpy.aio``; each raises the ``os`` exception on error."""
 
     #: What ``dxpy info`` prints after "file I/O:".
     kind = ""
 
+    @abc.abstractmethod
     async def open(self, path: bytes, flags: int, mode: int = 0o666) -> int:
-        raise NotImplementedError
+        """Open ``path``; return the fd."""
 
+    @abc.abstractmethod
     async def pread(self, fd: int, view: memoryview, offset: int) -> int:
         """One read into ``view`` at ``offset`` (-1: the file position); may be short."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def pwrite(self, fd: int, view: memoryview, offset: int) -> int:
         """One write of ``view`` at ``offset`` (-1: the file position); may be short."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def close(self, fd: int) -> None:
-        raise NotImplementedError
+        """Close ``fd``."""
 
+    @abc.abstractmethod
     async def fsync(self, fd: int, datasync: bool = False) -> None:
-        raise NotImplementedError
+        """Flush ``fd`` to storage."""
 
+    @abc.abstractmethod
     async def stat(self, path: bytes, follow_symlinks: bool = True) -> os.stat_result:
-        raise NotImplementedError
+        """``os.stat`` of ``path``."""
 
+    @abc.abstractmethod
     async def read_whole(self, paths: list[bytes]) -> list[bytes | OSError]:
         """Read each file completely; an ``OSError`` stands in for a failed one."""
-        raise NotImplementedError
 
     async def blocking(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a call that has no reactor operation (ftruncate, copy_file_range)

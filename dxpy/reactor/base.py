@@ -85,15 +85,16 @@ class FileStat:
         self.stat: os.stat_result | None = None
 
 
-class FileBatch:
+class FileBatch(abc.ABC):
     """Result holder for ``read_files``: the bytes of file ``index`` once its
     completion (``result >= 0``) has been returned, as ``data(index, result)``.
     """
 
     __slots__ = ()
 
-    def data(self, index: int, count: int) -> bytes:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def data(self, index: int, count: int) -> bytes:
+        """The ``count`` bytes read for file ``index``."""
 
 
 class Reactor(abc.ABC):
