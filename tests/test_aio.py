@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import dxpy
 from dxpy import aio
-from tests.conftest import open_fds
+from tests.conftest import URING_OK, URING_WHY, open_fds
 
 FAST = settings(max_examples=int(os.environ.get("AIO_EXAMPLES", "60")), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -271,6 +271,7 @@ def test_read_many_around_the_batch_slot_size(tmp_path: Path, backend: str,
     assert open_fds() == before
 
 
+@pytest.mark.skipif(not URING_OK, reason=f"io_uring unavailable: {URING_WHY}")
 def test_read_many_without_batch_support(tmp_path: Path, monkeypatch: Any) -> None:
     """When the reactor refuses a batch (no free registered slots), every
     file goes the per-op way with the same results."""
