@@ -158,13 +158,7 @@ class Codegen(ScopeEmitter):
         self.asm.mark(top)
         self.visit(node.test)
         self.emit(Op.POP_JUMP_IF_FALSE, otherwise)
-        self.fblocks.append(FBlock("loop", top, done, False))
-        self.body(node.body)
-        self.fblocks.pop()
-        self.emit(Op.JUMP, top)
-        self.asm.mark(otherwise)
-        self.body(node.orelse)
-        self.asm.mark(done)
+        self._loop_rest(node, top, otherwise, done, holds_iterator=False)
 
     def visit_For(self, node: ast.For) -> None:
         top, otherwise, done = Label(), Label(), Label()
@@ -173,7 +167,13 @@ class Codegen(ScopeEmitter):
         self.asm.mark(top)
         self.emit(Op.FOR_ITER, otherwise)
         self._store(node.target)
-        self.fblocks.append(FBlock("loop", top, done, True))
+        self._loop_rest(node, top, otherwise, done, holds_iterator=True)
+
+    def _loop_rest(self, node: ast.While | ast.For, top: Label, otherwise: Label, done: Label,
+                   holds_iterator: bool) -> None:
+        """Body (break/continue resolve through the loop's FBlock), jump back,
+        then the ``else`` clause, which a break skips."""
+        self.fblocks.append(FBlock("loop", top, done, holds_iterator))
         self.body(node.body)
         self.fblocks.pop()
         self.emit(Op.JUMP, top)
