@@ -123,7 +123,7 @@ def info() -> str:
     ]
     if features:
         lines.append("io_uring features: " + ", ".join(
-            f"{name}={value}" for name, value in features.items() if name != "kernel"))
+            f"{name}={value}" for name, value in features.items()))
     return "\n".join(lines)
 
 

@@ -117,7 +117,6 @@ class IoUringReactor(Reactor):
         """What this ring runs with (shown by ``dxpy info``)."""
         flags = lib.dx_setup_flags(self._ring)
         return {
-            "kernel": platform.release(),
             "sqpoll": bool(flags & lib.IORING_SETUP_SQPOLL),
             "coop_taskrun": bool(flags & lib.IORING_SETUP_COOP_TASKRUN),
             "defer_taskrun": bool(flags & lib.IORING_SETUP_DEFER_TASKRUN),
