@@ -309,6 +309,39 @@ def test_large_file_over_the_per_op_cap(tmp_path: Path, backend: str, monkeypatc
     assert (tmp_path / "big").read_bytes() == data
 
 
+def test_real_file_over_4_gib(tmp_path: Path, backend: str) -> None:
+    """A sparse 4.5 GiB file: writes and reads at offsets past 2**31 and 2**32
+    land where ``open()`` puts them, and a read across the 2 GiB boundary
+    returns every byte.  (A single read larger than one operation may move is
+    covered by ``test_large_file_over_the_per_op_cap``: a real one first makes
+    the kernel allocate 2 GiB of page cache for the holes, ~5 s.)"""
+    path = tmp_path / "huge"
+    marks = {(1 << 31) - 3: b"across-2GiB", (1 << 32) + 7: b"past-4GiB", (9 << 29) - 4: b"end!"}
+    span_start, span = (1 << 31) - (4 << 20), 8 << 20
+
+    async def main() -> None:
+        async with aio.open(path, "wb") as f:
+            for offset, mark in marks.items():
+                assert await f.seek(offset) == offset
+                await f.write(mark)
+        async with aio.open(path, "rb") as f:
+            for offset, mark in marks.items():
+                assert await f.seek(offset) == offset
+                assert await f.read(len(mark)) == mark
+                assert await f.tell() == offset + len(mark)
+            await f.seek(span_start)
+            data = await f.read(span)
+            mark_at = (1 << 31) - 3 - span_start
+            assert data == bytes(mark_at) + marks[(1 << 31) - 3] + bytes(span - mark_at - 11)
+
+    dxpy.run(main(), reactor=backend)
+    assert path.stat().st_size == (9 << 29)
+    with open(path, "rb") as f:
+        for offset, mark in marks.items():
+            f.seek(offset)
+            assert f.read(len(mark)) == mark
+
+
 # ---- errors ---------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", ["r", "rb", "r+"])
 def test_open_errors_match_open(tmp_path: Path, backend: str, mode: str) -> None:
@@ -435,3 +468,15 @@ def test_info_reports_file_io() -> None:
 
     assert "file I/O: " in info()
 
+
+
+def test_fresh_bytes_is_a_new_object_filled_through_its_view() -> None:
+    from dxpy.aio._fresh import fresh_bytes
+
+    data, view = fresh_bytes(5)
+    view[:] = b"hello"
+    assert data == b"hello" and type(data) is bytes and not view.readonly
+    other, _ = fresh_bytes(5)
+    assert other is not data
+    with pytest.raises(ValueError, match="positive size"):
+        fresh_bytes(0)

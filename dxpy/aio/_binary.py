@@ -30,14 +30,13 @@ import io
 import os
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
+from ._fresh import fresh_bytes
 from ._ops import MAX_IO, os_error
 from ._whole import read_rest, write_all
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._ops import FileOps
 
-#: Largest direct-read buffer kept for reuse by one open file.
-_SCRATCH_MAX = 16 << 20
 
 
 class FileBase(abc.ABC):
@@ -119,7 +118,6 @@ class BinaryFile(FileBase):
         self._rbuf = b""  # read buffer: file bytes ending at self._pos
         self._rused = 0
         self._wbuf = bytearray()  # write buffer: bytes going to self._pos
-        self._scratch = bytearray()  # landing buffer of _read_direct
 
     # ---- state ---------------------------------------------------------------
     @property
@@ -184,7 +182,10 @@ class BinaryFile(FileBase):
         parts = [self._take(self._buffered())]
         missing = size - len(parts[0])
         if missing > self._buffer_size:
-            parts.append(await self._read_direct(missing))
+            direct = await self._read_direct(missing)
+            if not parts[0]:
+                return direct  # nothing was buffered: no join, no copy
+            parts.append(direct)
         else:
             while missing > 0 and await self._fill():
                 parts.append(self._take(missing))
@@ -264,14 +265,11 @@ class BinaryFile(FileBase):
     async def _read_direct(self, size: int) -> bytes:
         """Read ``size`` bytes (fewer at EOF) past the buffer, looping short reads.
 
-        The landing buffer is reused from call to call (a fresh 1 MiB
-        bytearray page-faults on every use: ~10% of a sequential read).  It is taken away while in use, so an operation that a
-        cancellation abandoned in the kernel never writes into a buffer a
-        later call reads from.
+        The kernel fills the ``bytes`` object that is returned (see
+        ``_fresh``): no landing buffer, no copy, except the slice after a short
+        read at EOF.
         """
-        buf = self._scratch if len(self._scratch) >= size else bytearray(size)
-        self._scratch = bytearray()
-        view = memoryview(buf)[:size]
+        data, view = fresh_bytes(size)
         done = 0
         while done < size:
             count = await self._raw_read(view[done:done + MAX_IO], self._pos)
@@ -279,10 +277,7 @@ class BinaryFile(FileBase):
                 break
             self._pos += count
             done += count
-        data = bytes(view[:done])
-        if size <= _SCRATCH_MAX:
-            self._scratch = buf
-        return data
+        return data if done == size else data[:done]
 
     async def _raw_read(self, view: memoryview, offset: int) -> int:
         try:
