@@ -132,8 +132,52 @@ def make_kernels(deco: Callable[[Any], Any]) -> dict[str, Any]:
                     a[i, j] = out[i, j]
         return out[n // 2, m // 2]
 
+    @deco
+    def fannkuch(n, perm1, perm, count):
+        """fannkuch-redux on int64 arrays of length n: (checksum, max flips)."""
+        for i in range(n):
+            perm1[i] = i
+        maxflips = 0
+        checksum = 0
+        sign = 1
+        r = n
+        while True:
+            while r != 1:
+                count[r - 1] = r
+                r -= 1
+            for i in range(n):
+                perm[i] = perm1[i]
+            flips = 0
+            k = perm[0]
+            while k != 0:
+                i = 0
+                j = k
+                while i < j:
+                    t = perm[i]
+                    perm[i] = perm[j]
+                    perm[j] = t
+                    i += 1
+                    j -= 1
+                flips += 1
+                k = perm[0]
+            maxflips = max(maxflips, flips)
+            checksum += sign * flips
+            sign = -sign
+            while True:  # next permutation in count order
+                if r == n:
+                    return checksum, maxflips
+                p0 = perm1[0]
+                for i in range(r):
+                    perm1[i] = perm1[i + 1]
+                perm1[r] = p0
+                count[r] -= 1
+                if count[r] > 0:
+                    break
+                r += 1
+
     return {"fib": fib, "reduce_floats": reduce_floats, "mandelbrot": mandelbrot,
-            "spectral_norm": spectral_norm, "nbody": nbody, "stencil": stencil}
+            "spectral_norm": spectral_norm, "nbody": nbody, "stencil": stencil,
+            "fannkuch": fannkuch}
 
 
 def workloads(quick: bool) -> dict[str, Callable[[], tuple[Any, ...]]]:
@@ -145,6 +189,7 @@ def workloads(quick: bool) -> dict[str, Callable[[], tuple[Any, ...]]]:
     mass0 = rng.random(32) + 0.5
     grid0 = rng.random((int(400 * s), int(400 * s)))
     nsn = int(300 * s)
+    nfk = 8 if quick else 9
     return {
         "fib": lambda: (25 if quick else 30,),
         "reduce_floats": lambda: (int(2_000_000 * s),),
@@ -152,6 +197,7 @@ def workloads(quick: bool) -> dict[str, Callable[[], tuple[Any, ...]]]:
         "spectral_norm": lambda: (np.ones(nsn), np.ones(nsn), np.ones(nsn)),
         "nbody": lambda: (pos0.copy(), vel0.copy(), mass0.copy(), int(200 * s), 0.001),
         "stencil": lambda: (grid0.copy(), np.zeros_like(grid0), 10),
+        "fannkuch": lambda: (nfk, *(np.zeros(nfk, np.int64) for _ in range(3))),
     }
 
 
@@ -167,6 +213,9 @@ def best_time(fn: Callable[..., Any], make_args: Callable[[], tuple[Any, ...]],
 
 
 def same(a: Any, b: Any) -> bool:
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return (isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b)
+                and all(map(same, a, b)))
     return bool(a == b or (a != a and b != b) or abs(a - b) <= 1e-9 * max(abs(a), abs(b)))
 
 

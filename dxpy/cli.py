@@ -39,11 +39,17 @@ def _parser() -> argparse.ArgumentParser:
                      help="run the script through the dxpy VM (DPB bytecode; slower than CPython)")
     run.add_argument("--fallback", action="store_true",
                      help="with --vm: run on CPython instead when the DPB compiler refuses the script")
+    run.add_argument("--jit-stats", action="store_true",
+                     help="at exit, print on stderr which functions the JIT compiled, at which "
+                          "tier, their deopts and compile time")
     run.add_argument("target", nargs="?", help="the script to run")
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
     commands.add_parser("info", help="show the active reactor backend and why")
     dis = commands.add_parser("dis", help="list the DPB bytecode of a .py or .dpb file")
     dis.add_argument("path", help="a Python source file, or a .dpb file")
+    dis.add_argument("--annotated", action="store_true",
+                     help="run the program in the VM first (its output goes to stderr) and show the "
+                          "recorded profile: calls, type feedback, inline caches, branch counts")
     compile_ = commands.add_parser("compile", help="compile a Python source file to DPB")
     compile_.add_argument("source", help="the .py file")
     compile_.add_argument("-o", dest="output", help="output path (default: beside it, .dpb)")
@@ -59,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     options = parser.parse_args(argv)
     if options.command == "run":
+        if options.jit_stats:
+            return _run_with_jit_stats(options, parser)
         return _run(options, parser)
     if options.command == "info":
         print(info())
@@ -87,7 +95,9 @@ def _vm_tool(options: argparse.Namespace) -> int:
     try:
         if options.command == "dis":
             with vm_dis.open_program(options.path) as program:
-                print(vm_dis.disassemble(program), end="")
+                listing = (vm_dis.run_annotated(program, options.path) if options.annotated
+                           else vm_dis.disassemble(program))
+                print(listing, end="")
         else:
             print(vm_dis.compile_to_file(options.source, options.output))
     except (DpbError, DpbCompileError, SyntaxError, OSError) as exc:
@@ -118,8 +128,8 @@ def info() -> str:
         f"reactor: {active} ({reason})",
         f"io_uring: {'yes' if ok else 'no'} ({why})",
         f"file I/O: {file_io}",
-        "execution engine: CPython bytecode (dxpy VM: `dxpy dis`/`dxpy compile` only; "
-        "`dxpy run` through the VM and the JIT are not built yet)",
+        "execution engine: CPython bytecode; `dxpy run --vm` runs the script and its own modules "
+        "in the DPB VM (opt-in, slower than CPython); JIT: `@dxpy.jit` on numeric functions",
     ]
     if features:
         lines.append("io_uring features: " + ", ".join(
@@ -136,6 +146,16 @@ def _file_io_line(reactor: object) -> str:
 
 
 # ---- dxpy run -------------------------------------------------------------
+def _run_with_jit_stats(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """``--jit-stats``: the run, then the JIT's table on stderr (also after ``sys.exit``)."""
+    from .jit.report import print_report  # imported first: the run registers into it
+
+    try:
+        return _run(options, parser)
+    finally:
+        print_report(sys.stderr)
+
+
 def _run(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if options.module is None and options.target is None:
         parser.error("run: give a script path or -m module")
@@ -179,7 +199,15 @@ def _run_on_vm(script: str, fallback: bool) -> int:
     except SyntaxError as exc:
         _print_user_traceback(exc, script)
         return 1
-    return _execute(body, script)
+
+    def body_refusing_modules() -> None:
+        """A user module the compiler refuses at import time ends the run as the script would."""
+        try:
+            body()
+        except DpbCompileError as exc:
+            print(f"dxpy: {exc} (use --fallback to run it on CPython)", file=sys.stderr)
+            raise SystemExit(1) from None
+    return _execute(body_refusing_modules, script)
 
 
 def _execute(body: "callable", script: str | None) -> int:

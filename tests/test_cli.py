@@ -37,6 +37,7 @@ def test_info_names_active_backend(backend: str) -> None:
     out = dxpy_cmd("info", env={"DXPY_REACTOR": backend})
     assert out.returncode == 0, out.stderr
     assert f"reactor: {backend} (forced by DXPY_REACTOR={backend})" in out.stdout
+    assert "`dxpy run --vm` runs the script and its own modules" in out.stdout
 
 
 def test_run_matches_python_on_success(tmp_path: Path) -> None:

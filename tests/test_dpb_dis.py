@@ -79,9 +79,69 @@ def test_cli_reports_errors(argv: tuple[str, ...], message: str) -> None:
 
 
 def test_cli_refuses_unsupported_source_at_compile_time(tmp_path: Path) -> None:
-    source = tmp_path / "uses_match.py"
-    source.write_text("x = 1\nmatch x:\n    case 1:\n        pass\n")
+    source = tmp_path / "wide.py"
+    source.write_text("if 0:\n    a, *b, " + ", ".join(f"c{i}" for i in range(65536)) + " = x\n")
     status, _, err = cli("compile", str(source))
     assert status == 1
-    assert err.strip() == f"dxpy: {source}:2: match statement is not supported by the DPB compiler yet"
+    assert err.strip() == (f"dxpy: {source}:2: star-unpacking into this many targets is not supported by the "
+                           "DPB compiler yet")
     assert not source.with_suffix(".dpb").exists()
+
+
+PROFILED = textwrap.dedent('''\
+    class Point:
+        def __init__(self, x):
+            self.x = x
+
+    def total(points):
+        s = 0
+        for p in points:
+            if p.x % 4:
+                s += p.x
+        return s
+
+    print(total([Point(i) for i in range(100)]))
+    print(len("abc"))
+''')
+
+
+def test_annotated_listing_shows_what_the_interpreter_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "profiled.py"
+    path.write_text(PROFILED)
+    status, listing, err = cli("dis", "--annotated", str(path))
+    assert status == 0 and err == "3750\n3\n"  # the program's own output goes to stderr
+    plain = disassemble(open_program(str(path))).splitlines()
+    annotated = listing.splitlines()
+    assert [line.split("  ;")[0] for line in annotated if not line.startswith("  profile:")
+            and not line.startswith("  arg types:")] == plain  # the listing itself is unchanged
+    assert "  profile: calls 100, back-edges 0" in annotated
+    assert "  arg types: self: Point mono 100x, x: int mono 100x" in annotated
+    assert "  profile: calls 1, back-edges 100" in annotated  # total
+    assert any(line.endswith("(x)  ; types Point mono 100x; IC mono hit 99.0%") and "LOAD_ATTR" in line
+               for line in annotated)
+    assert any("BINARY_MODULO" in line and line.endswith("; types int,int mono 100x") for line in annotated)
+    assert any("POP_JUMP_IF_FALSE" in line and line.endswith("; taken 25/100") for line in annotated)
+    assert any("INPLACE_ADD" in line and line.endswith("; types int,int mono 75x") for line in annotated)
+    assert any("LOAD_GLOBAL" in line and line.endswith("(Point)  ; IC mono hit 99.0% (globals)")
+               for line in annotated)
+    assert any("STORE_ATTR" in line and line.endswith("; types Point mono 100x") for line in annotated)
+
+
+def test_annotated_listing_of_a_failing_program_shows_what_ran(tmp_path: Path) -> None:
+    path = tmp_path / "fails.py"
+    path.write_text("def never():\n    return 1\n\ndef boom(x):\n    return x + 'a'\n\nboom(1)\n")
+    status, listing, err = cli("dis", "--annotated", str(path))
+    assert status == 0
+    assert "TypeError: unsupported operand type(s) for +: 'int' and 'str'" in err
+    assert "listing what ran until then" in err
+    never, boom = listing.split("\n\ncode ")[1:]
+    assert "profile: calls 0, back-edges 0" in never  # defined, never called
+    assert "profile: calls 1" in boom and "types int,str mono 1x" in boom
+
+
+def test_annotated_listing_of_an_exiting_program(tmp_path: Path) -> None:
+    path = tmp_path / "exits.py"
+    path.write_text("import sys\nfor i in range(3):\n    pass\nsys.exit(3)\n")
+    status, listing, err = cli("dis", "--annotated", str(path))
+    assert status == 0 and "the program exited (3)" in err
+    assert "profile: calls 1, back-edges 3" in listing

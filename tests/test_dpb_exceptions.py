@@ -113,8 +113,8 @@ def test_throw_into_yield_from_reaches_the_delegate() -> None:
 
 
 @pytest.mark.parametrize("source, construct", [
-    ("try:\n    pass\nexcept* ValueError:\n    pass\n", "try/except*"),
-    ("match x:\n    case 1:\n        pass\n", "match statement"),
+    ("if 0:\n    a, *b, " + ", ".join(f"c{i}" for i in range(65536)) + " = x\n",
+     "star-unpacking into this many targets"),
 ])
 def test_still_refused_constructs(source: str, construct: str) -> None:
     from dxpy.vm.errors import DpbCompileError
@@ -139,13 +139,15 @@ def test_run_vm_executes_the_script_and_prints_cpython_style_tracebacks(tmp_path
 
 def test_run_vm_refuses_unsupported_and_fallback_runs_cpython(tmp_path: Path) -> None:
     script = tmp_path / "m.py"
-    script.write_text("print('start')\nmatch 1:\n    case 1:\n        print('matched')\n")
+    wide = ", ".join(f"c{i}" for i in range(65536))  # more targets after a star than UNPACK_EX encodes
+    script.write_text(f"print('start')\nif 0:\n    a, *b, {wide} = x\nprint('done')\n")
+    construct = "star-unpacking into this many targets"
     refused = dxpy_run("--vm", str(script))
     assert refused.returncode == 1 and refused.stdout == ""
-    assert f"{script}:2: match statement is not supported" in refused.stderr
+    assert f"{script}:3: {construct} is not supported" in refused.stderr
     fallback = dxpy_run("--vm", "--fallback", str(script))
-    assert (fallback.returncode, fallback.stdout) == (0, "start\nmatched\n")
-    assert fallback.stderr.strip() == (f"dxpy: {script}:2: match statement is not supported by the DPB "
+    assert (fallback.returncode, fallback.stdout) == (0, "start\ndone\n")
+    assert fallback.stderr.strip() == (f"dxpy: {script}:3: {construct} is not supported by the DPB "
                                        f"compiler yet; running {script} on CPython instead")
 
 

@@ -27,31 +27,58 @@ on one path and a float on another is not unified (CPython would return
 different types), so that signature runs in CPython; arrays are never
 created, sliced or returned; a function that stores into arrays and may
 deoptimise has those arrays copied before each call so a re-run starts from
-the same state.  Compilation happens on the calling thread (not yet on the
-loop's executor), a deopt re-runs the whole call rather than resuming
-mid-function (no OSR), and there are no inline caches: those need the DPB
-interpreter.
+the same state.  ``@dxpy.jit`` compiles on the calling thread; a deopt
+re-runs the whole call in CPython (resuming mid-function exists only for OSR
+entries, below); there are no inline caches in compiled code.
+
+Automatic tiering (``tiering.py``): under ``dxpy run --vm`` DPB functions
+move from the interpreter (tier 0, profiling) to tier 1 (their source
+compiled by CPython, after 100 calls or a hot loop) to tier 2 (this JIT, for
+the argument types seen, compiled in the background after 1000 calls and
+swapped in when ready); a function called once with a long top-level loop is
+entered mid-loop by OSR (``osr.py``).  ``DXPY_JIT=off|eager``,
+``DXPY_JIT_THRESHOLD``, ``DXPY_JIT_TIER2_THRESHOLD``,
+``DXPY_JIT_OSR_THRESHOLD``; ``dxpy run --jit-stats`` prints what happened
+(``report.py``).
 
 Why the front end reads the function's ``ast`` and not DPB bytecode: the
-DPB VM (``dxpy/vm/``) does not yet expose per-function code objects and
-profiles for the JIT to consume.  Both read the same ``ast``, so the
-seam is the function's source; the pass pipeline (``pipeline.py``) is where
-a DPB front end will slot in beside ``parse``.
+ast is what both engines share (the DPB compiler and CPython's both start
+from it), and tier 1 -- the deopt target that makes results CPython's --
+must be built from it anyway; tiering finds a DPB function's ``def`` again
+in its source file (``source.py``) and uses the VM's profiles only to decide
+when and for which types to compile.
 
 Modules: ``types`` (lattice), ``infer`` (type inference), ``ops`` (scalar
 semantics in IR), ``lower`` (statements and calling convention),
 ``engine`` (LLVM target, O3, MCJIT), ``pipeline`` (named passes),
-``dispatcher`` (signature cache, guards, deopt, tiers, stats).
+``dispatcher`` (signature cache, guards, deopt, tiers, stats), ``source``
+(tier 1), ``tiering``/``tiered`` (VM tiers), ``osr``, ``report``.
 """
 
 from __future__ import annotations
 
 import sys
 from types import ModuleType
-from typing import Any, Callable, overload
+from typing import TYPE_CHECKING, Any, Callable, overload
 
-from .dispatcher import Dispatcher, all_stats
-from .types import JitTypeError
+if TYPE_CHECKING:
+    from .dispatcher import Dispatcher
+    from .types import JitTypeError
+
+
+def __getattr__(name: str) -> Any:
+    """``Dispatcher``, ``JitTypeError``, ``all_stats``: imported on first use.
+
+    NumPy and llvmlite cost ~130 ms to import, and ``dxpy run --vm`` imports
+    ``dxpy.jit.tiering`` whether or not any function ever gets hot.
+    """
+    if name in ("Dispatcher", "all_stats"):
+        from . import dispatcher
+        return getattr(dispatcher, name)
+    if name == "JitTypeError":
+        from .types import JitTypeError
+        return JitTypeError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @overload
@@ -72,13 +99,18 @@ def jit(func: Callable[..., Any] | None = None, *, eager: bool = True,
     ``eager=False`` runs in CPython until ``threshold`` calls (default 100 or
     ``DXPY_JIT_THRESHOLD``), then compiles.
     """
-    def wrap(f: Callable[..., Any]) -> Dispatcher:
+    def wrap(f: Callable[..., Any]) -> Any:
+        if type(f).__name__ == "VMFunction":  # DPB code (``dxpy run --vm``): see tiering
+            from .tiering import jit_vm_function
+            return jit_vm_function(f, eager, threshold)
+        from .dispatcher import Dispatcher
         return Dispatcher(f, eager=eager, threshold=threshold)
     return wrap if func is None else wrap(func)
 
 
 def stats() -> list[dict[str, Any]]:
     """Per function: calls; per signature: compiled or why not, pass times, deopts."""
+    from .dispatcher import all_stats
     return all_stats()
 
 

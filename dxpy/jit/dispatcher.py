@@ -33,6 +33,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .engine import get_engine
+from .lower import entry_ctypes, entry_flattener, index_error
+from .ops import STATUS_DEOPT, STATUS_INDEX_ERROR, STATUS_OK
 from .pipeline import CompileResult, compile_signature, parse
 from .types import (INT64_MAX, INT64_MIN, Array, JitType, JitTypeError, NoneType, Scalar, Tuple,
                     typeof)
@@ -81,18 +84,15 @@ class _Version:
             i for i, t in enumerate(argtypes) if isinstance(t, Array)
             and (typed.arrays_to_callees or typed.argnames[i] in typed.stored_params)]
         self.int_positions = [i for i, t in enumerate(argtypes) if t == Scalar("int")]
-        ctypes_args: list[Any] = []
-        for t in argtypes:
-            if isinstance(t, Array):
-                ctypes_args += [ctypes.c_void_p] + [ctypes.c_int64] * 4
-            elif isinstance(t, Scalar):
-                ctypes_args.append(ctypes.c_double if t.kind == "float" else ctypes.c_int64)
+        # No snapshot when LLVM proved every deopt away (only IndexError, raised as is, left).
+        self.may_deopt = get_engine().may_return(result.symbol, STATUS_DEOPT)
+        ctypes_args = entry_ctypes(argtypes)  # the entry point's ABI lives in lower
         rt = result.typed.return_type
         self.Result = _result_struct(rt)
         proto = ctypes.CFUNCTYPE(ctypes.c_int32, *ctypes_args, ctypes.POINTER(self.Result))
         self.cfunc = proto(result.address)
         self.box = _boxer(rt)
-        self.flatten = _flattener(argtypes)
+        self.flatten = entry_flattener(argtypes)
 
 
 def _scalars(rt: JitType) -> list[Scalar]:
@@ -132,32 +132,13 @@ def _boxer(rt: JitType) -> Callable[[Any], Any]:
     return boxers[0]
 
 
-def _flattener(argtypes: tuple[JitType, ...]) -> Callable[[tuple[Any, ...]], list[Any]]:
-    """Argument objects -> ctypes arguments (arrays: pointer, shape, byte strides)."""
-    kinds = ["a" if isinstance(t, Array) else "s" for t in argtypes]
-    if "a" not in kinds:
-        return list
-
-    def flatten(args: tuple[Any, ...]) -> list[Any]:
-        out: list[Any] = []
-        for kind, a in zip(kinds, args):
-            if kind == "s":
-                out.append(a)
-                continue
-            shape = a.shape + (0,) * (2 - a.ndim)
-            strides = a.strides + (0,) * (2 - a.ndim)
-            out += [a.ctypes.data, shape[0], shape[1], strides[0], strides[1]]
-        return out
-    return flatten
-
-
 class Dispatcher:
     """A function under the JIT: call it like the original."""
 
     _dxpy_jit_dispatcher = True
 
     def __init__(self, py_func: Callable[..., Any], eager: bool = True,
-                 threshold: int | None = None) -> None:
+                 threshold: int | None = None, register: bool = True) -> None:
         functools.update_wrapper(self, py_func)
         self.py_func = py_func
         mode = _mode()
@@ -171,8 +152,9 @@ class Dispatcher:
         self._stats: dict[tuple[JitType, ...], SignatureStats] = {}
         self._by_pytype: dict[tuple[type, ...], _Version] = {}
         self._lock = threading.Lock()
-        with _registry_lock:
-            _registry.append(self)
+        if register:  # tiering's dispatchers report through their own stats instead
+            with _registry_lock:
+                _registry.append(self)
 
     def func_ast(self) -> ast.FunctionDef:
         """The parsed source, cached (pass ``parse``)."""
@@ -231,10 +213,14 @@ class Dispatcher:
             arrays = [args[i] for i in version.array_positions]
             if not all(a.flags.writeable for a in arrays):
                 return self.py_func(*args)  # CPython raises the read-only error
-            snapshots = [(a, a.copy()) for a in arrays]
+            if version.may_deopt:
+                snapshots = [(a, a.copy()) for a in arrays]
         res = version.Result()
-        if version.cfunc(*version.flatten(args), res) == 0:
+        status = version.cfunc(*version.flatten(args), res)
+        if status == STATUS_OK:
             return version.box(res)
+        if status == STATUS_INDEX_ERROR:  # CPython raises it at that point, arrays as left
+            raise index_error(res)
         return self._deopt(sig, args, snapshots)
 
     def _deopt(self, sig: tuple[JitType, ...], args: tuple[Any, ...],

@@ -10,6 +10,7 @@ loop's executor, in the tiered future).
 
 from __future__ import annotations
 
+import re
 import threading
 
 import llvmlite.binding as llvm
@@ -33,6 +34,7 @@ class Engine:
         self._mcjit = llvm.create_mcjit_compiler(backing, self.target_machine)
         self._lock = threading.Lock()
         self._modules: list[llvm.ModuleRef] = []
+        self._statuses: dict[str, frozenset[int] | None] = {}
 
     def optimise(self, ir_text: str) -> llvm.ModuleRef:
         """Parse, verify and run LLVM's O3 module pipeline (loop + SLP vectorisation)."""
@@ -50,11 +52,113 @@ class Engine:
 
     def emit(self, module: llvm.ModuleRef, symbol: str) -> int:
         """Generate machine code for ``module`` and return the address of ``symbol``."""
+        statuses = returned_constants(str(module.get_function(symbol)))
         with self._lock:
+            self._statuses[symbol] = statuses
             self._mcjit.add_module(module)
             self._mcjit.finalize_object()
             self._modules.append(module)
             return self._mcjit.get_function_address(symbol)
+
+    def may_return(self, symbol: str, status: int) -> bool:
+        """Whether emitted function ``symbol`` can return ``status``, as far as its optimised
+        IR shows (True when unsure).  Why ask: once LLVM has proved every deopt away,
+        the dispatcher can skip what only a deopt needs (array snapshots)."""
+        statuses = self._statuses.get(symbol)
+        return statuses is None or status in statuses
+
+
+def returned_constants(fn_text: str) -> frozenset[int] | None:
+    """The integer constants the function printed in ``fn_text`` can return, following
+    the status through phis, selects, zext and field 0 of ``{i8 status, ...}``
+    aggregates (the body's result); None when a returned value is not traced to
+    constants.  Why text: walking instructions through the binding cost 5-15 ms a
+    function (a ctypes call per instruction); printing once and reading is ~1 ms."""
+    defs = {m.group(1): (m.group(2), m.group(3)) for m in _DEF.finditer(fn_text)}
+    pending = [m.group(1) for m in _RET.finditer(fn_text)]
+    if not pending:
+        return None  # not the shape this reads: unsure
+    found: set[int] = set()
+    seen: set[str] = set()
+    while pending:
+        value = pending.pop().strip()
+        if not value.startswith("%"):
+            constant = _status_literal(value)
+            if constant is None:
+                return None
+            found.add(constant)
+            continue
+        if value in seen:
+            continue
+        seen.add(value)
+        if value not in defs:
+            return None
+        sources = _status_sources(*defs[value])
+        if sources is None:
+            return None
+        pending.extend(sources)
+    return frozenset(found)
+
+
+def _status_sources(op: str, rest: str) -> list[str] | None:
+    """The operands a status defined by ``op`` comes from (None: not followed)."""
+    if op == "phi":
+        start = rest.index("[")
+        return [_split(piece.strip()[1:-1])[0] for piece in _split(rest[start:])]
+    parts = _split(rest)
+    if op == "select" and len(parts) == 3:
+        return [_untyped(parts[1]), _untyped(parts[2])]
+    if op == "zext":  # zext [nneg] i8 %s to i32: the last word before "to"
+        return [rest.rsplit(" to ", 1)[0].split()[-1]]
+    if op == "extractvalue" and len(parts) == 2 and parts[1] == "0":
+        return [_untyped(parts[0])]
+    if op == "insertvalue" and len(parts) == 3:
+        return [_untyped(parts[1] if parts[2] == "0" else parts[0])]
+    return None
+
+
+def _split(text: str) -> list[str]:
+    """``text`` split at commas outside brackets, pieces stripped."""
+    pieces, depth, begin = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "[{<(":
+            depth += 1
+        elif ch in "]}>)":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            pieces.append(text[begin:i].strip())
+            begin = i + 1
+    pieces.append(text[begin:].strip())
+    return pieces
+
+
+def _untyped(typed_value: str) -> str:
+    """``i8 %x`` -> ``%x``; ``{ i8, double } { i8 1, ... }`` -> ``{ i8 1, ... }``."""
+    text = typed_value.strip()
+    if text[:1] in "{<":
+        close = "}" if text[0] == "{" else ">"
+        depth = 0
+        for i, ch in enumerate(text):
+            depth += ch == text[0]
+            depth -= ch == close
+            if depth == 0:
+                return text[i + 1:].strip()
+    return text.split(" ", 1)[1].strip()
+
+
+def _status_literal(value: str) -> int | None:
+    """An integer literal, or field 0 of a ``{ i8 status, ... }`` literal."""
+    if value == "zeroinitializer":
+        return 0
+    match = _INT.fullmatch(value) or _STRUCT_STATUS.match(value)
+    return int(match.group(1)) if match else None
+
+
+_NAME = r'%[-\w.$]+|%"[^"]*"'
+_DEF = re.compile(rf"^\s+({_NAME}) = (\w+) (.*)$", re.MULTILINE)
+_RET = re.compile(r"^\s+ret i32 (.*?)\s*$", re.MULTILINE)
+_INT = re.compile(r"(-?\d+)")
+_STRUCT_STATUS = re.compile(r"\{ i8 (-?\d+),")
 
 
 _ENGINE: Engine | None = None

@@ -22,8 +22,9 @@ from .types import (BOOL, BOTTOM, FLOAT, INT, NONE, Array, Bottom, JitType, JitT
 MATH_FUNCS: dict[str, int] = {
     "sqrt": 1, "sin": 1, "cos": 1, "tan": 1, "exp": 1, "log": 1, "fabs": 1, "floor": 1,
     "ceil": 1, "pow": 2, "atan": 1, "atan2": 2, "asin": 1, "acos": 1, "tanh": 1, "sinh": 1,
-    "cosh": 1, "log10": 1, "log2": 1, "hypot": 2, "copysign": 2, "trunc": 1,
+    "cosh": 1, "log10": 1, "log2": 1, "copysign": 2, "trunc": 1,
 }
+# Not hypot: CPython computes its own (not libm's), 1 ULP apart on some inputs (e.g. tiny ones).
 MATH_CONSTS: dict[str, float] = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf}
 ARITH_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
 
@@ -48,6 +49,11 @@ class TypedFunction:
     #: to compiled callees (which may store into them): what the dispatcher snapshots.
     stored_params: frozenset[str] = frozenset()
     arrays_to_callees: bool = False
+    #: an out-of-bounds index raises IndexError in place (status 2) instead of deoptimising.
+    #: Only worth it where it can spare the array snapshot: a function that stores into
+    #: arrays and has no other likely deopt (``likely_deopts``).  Elsewhere the plain deopt
+    #: is kept because a second kind of exit makes LLVM duplicate loops (~30% compile time).
+    exact_index_errors: bool = False
 
 
 def _is_range_call(node: ast.AST) -> bool:
@@ -94,10 +100,11 @@ class Inferer:
             self.ret = NONE if not self._has_value_return() else BOTTOM
         if _falls_off_end(self.node.body) and not isinstance(self.ret, (type(NONE), Bottom)):
             raise JitTypeError("function may return both None and a value")
+        exact = self.stores_arrays and not likely_deopts(self.node, self.exprs, self.callees)
         return TypedFunction(self.node, self.node.name, self.argnames, self.argtypes,
                              self.locals, self.exprs, self.ret, self.callees,
                              self.stores_arrays, frozenset(self.stored_params),
-                             self.arrays_to_callees)
+                             self.arrays_to_callees, exact)
 
     def _has_value_return(self) -> bool:
         return any(isinstance(n, ast.Return) and n.value is not None
@@ -401,6 +408,52 @@ _BUILTINS: dict[str, Any] = {"len": len, "abs": abs, "min": min, "max": max,
                              "float": float, "int": int, "bool": bool}
 
 
+def likely_deopts(node: ast.AST, exprs: dict[ast.AST, JitType],
+                  callees: dict[ast.Call, Any]) -> bool:
+    """Whether some operation in ``node`` keeps a deopt check LLVM is unlikely to remove:
+    a division or power, an int operation on two variables (overflow), a math function
+    (domain), an int/float comparison, a call to a compiled function.  Only a heuristic
+    for ``exact_index_errors``: a wrong guess costs speed, never correctness."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.BinOp) and _likely_binop_deopt(sub.op, sub.left, sub.right,
+                                                             exprs.get(sub)):
+            return True
+        if isinstance(sub, ast.AugAssign) and _likely_binop_deopt(
+                sub.op, sub.target, sub.value, exprs.get(sub.target)):
+            return True
+        if isinstance(sub, ast.Call) and (sub in callees or _likely_call_deopt(sub)):
+            return True
+        if isinstance(sub, ast.UnaryOp) and isinstance(sub.op, ast.USub) \
+                and _is_int(exprs.get(sub)) and not isinstance(sub.operand, ast.Constant):
+            return True
+        if isinstance(sub, ast.Compare):
+            kinds = {getattr(exprs.get(x), "kind", None) for x in [sub.left, *sub.comparators]}
+            if {"int", "float"} <= kinds:
+                return True
+    return False
+
+
+def _is_int(t: JitType | None) -> bool:
+    return isinstance(t, Scalar) and t.kind in ("int", "bool")
+
+
+def _likely_binop_deopt(op: ast.operator, left: ast.expr, right: ast.expr,
+                        result: JitType | None) -> bool:
+    if isinstance(op, (ast.Div, ast.FloorDiv, ast.Mod)):
+        return not (isinstance(right, ast.Constant) and right.value not in (0, -1))
+    if isinstance(op, ast.Pow):
+        return True
+    return _is_int(result) and not (isinstance(left, ast.Constant)
+                                    or isinstance(right, ast.Constant))
+
+
+def _likely_call_deopt(call: ast.Call) -> bool:
+    func = call.func
+    if isinstance(func, ast.Attribute):  # math.<name>: domain and range checks
+        return func.attr not in ("fabs", "copysign")
+    return isinstance(func, ast.Name) and func.id in ("int", "abs")
+
+
 def _falls_off_end(body: list[ast.stmt]) -> bool:
     """Whether control can reach the end of ``body`` (conservative, structural)."""
     if not body:
@@ -411,5 +464,15 @@ def _falls_off_end(body: list[ast.stmt]) -> bool:
     if isinstance(last, ast.If):
         return _falls_off_end(last.body) or _falls_off_end(last.orelse)
     if isinstance(last, ast.While) and isinstance(last.test, ast.Constant) and last.test.value:
-        return any(isinstance(n, ast.Break) for n in ast.walk(last))
+        return _breaks_out(last.body)
     return True
+
+
+def _breaks_out(body: list[ast.stmt]) -> bool:
+    """Whether ``body`` holds a ``break`` of its own loop (nested loops' breaks stay inside)."""
+    for stmt in body:
+        if isinstance(stmt, ast.Break):
+            return True
+        if isinstance(stmt, ast.If) and (_breaks_out(stmt.body) or _breaks_out(stmt.orelse)):
+            return True
+    return False

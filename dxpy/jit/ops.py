@@ -1,11 +1,16 @@
 """Scalar operations with CPython's exact semantics, as LLVM IR.
 
 Why every unusual case deoptimises instead of being emulated: the fast path
-(no overflow, non-zero divisor, finite math results, indices in bounds) is
-what compiled code is for, and re-running the call in CPython reproduces
-every rare outcome exactly (big ints, ZeroDivisionError and its message,
-``math domain error``, NumPy's wrap-around and warnings).  So each
-operation here is "fast path, or branch to the function's deopt block".
+(no overflow, non-zero divisor, finite math results) is what compiled code
+is for, and re-running the call in CPython reproduces every rare outcome
+exactly (big ints, ZeroDivisionError and its message, ``math domain
+error``, NumPy's wrap-around and warnings).  So each operation here is
+"fast path, or branch to the function's failure exit with status DEOPT".
+The one exception is an array index out of bounds: CPython raises
+IndexError right there, with the arrays exactly as the compiled code left
+them, so that exit (status INDEX_ERROR, index/axis/size in the error slots)
+is raised as is -- and a function whose only failures are those needs no
+array snapshot for a re-run.
 The pieces that must match CPython on the fast path are written out:
 floor division and modulo (int and float, including signed zeros), exact
 int/float comparison, ``min``/``max`` argument order, truthiness of NaN.
@@ -31,6 +36,12 @@ TWO53 = 1 << 53
 
 LLVM_TYPES = {"int": I64, "float": F64, "bool": I1}
 
+#: the status a compiled function returns: its result is valid / re-run the call in
+#: CPython / raise IndexError from the two error slots (index; size | axis << 62).
+STATUS_OK, STATUS_DEOPT, STATUS_INDEX_ERROR = 0, 1, 2
+STATUS = ir.IntType(8)
+AXIS_SHIFT = 62
+
 
 @dataclass
 class Val:
@@ -42,13 +53,15 @@ class Val:
 
 
 class Ops:
-    """Emits operations into ``builder``; failed fast-path checks branch to ``deopt``."""
+    """Emits operations into ``builder``; failed fast-path checks branch to the exit."""
 
     def __init__(self, builder: ir.IRBuilder, module: ir.Module,
-                 deopt: Callable[[], ir.Block]) -> None:
+                 fail: Callable[[ir.Value], ir.Block], err: ir.Value) -> None:
         self.b = builder
         self.module = module
-        self._deopt = deopt
+        self._fail = fail  # the exit block, given the status this edge brings
+        self.err = err  # i64[2] the caller reads when the status is INDEX_ERROR
+        self._index_error: tuple[ir.Block, tuple[ir.PhiInstr, ir.PhiInstr]] | None = None
 
     # -- helpers ------------------------------------------------------------------
     def intrinsic(self, name: str, ret: ir.Type, args: list[ir.Type]) -> ir.Function:
@@ -57,12 +70,51 @@ class Ops:
             return self.module.globals[name]
         return ir.Function(self.module, ir.FunctionType(ret, args), name=name)
 
-    def guard(self, bad: ir.Value) -> None:
-        """Continue only if ``bad`` is false; otherwise deoptimise (marked unlikely)."""
+    def assume(self, fact: ir.Value) -> None:
+        """Tell LLVM ``fact`` holds (only for invariants the runtime guarantees)."""
+        self.b.call(self.intrinsic("llvm.assume", ir.VoidType(), [I1]), [fact])
+
+    def guard(self, bad: ir.Value, status: ir.Value | None = None) -> None:
+        """Continue only if ``bad`` is false; else leave with ``status`` (default DEOPT),
+        the branch marked unlikely so LLVM lays the failure paths out of line."""
         ok = self.b.append_basic_block("ok")
-        br = self.b.cbranch(bad, self._deopt(), ok)
+        exit_block = self._fail(ir.Constant(STATUS, STATUS_DEOPT) if status is None else status)
+        br = self.b.cbranch(bad, exit_block, ok)
         br.set_weights([1, 1 << 20])
         self.b.position_at_end(ok)
+
+    def check_index(self, index: ir.Value, size: ir.Value, axis: int, exact: bool) -> ir.Value:
+        """``index`` wrapped like Python's negative indices; out of bounds raises NumPy's
+        IndexError in place when ``exact``, else deoptimises (CPython then raises it)."""
+        zero = ir.Constant(I64, 0)
+        wrapped = self.b.select(self.b.icmp_signed("<", index, zero),
+                                self.b.add(index, size), index)
+        if not exact:
+            self.guard(self.b.icmp_unsigned(">=", wrapped, size))
+            return wrapped
+        ok = self.b.append_basic_block("ok")
+        packed = self.b.or_(size, ir.Constant(I64, axis << AXIS_SHIFT))
+        br = self.b.cbranch(self.b.icmp_unsigned(">=", wrapped, size),
+                            self._index_error_edge(index, packed), ok)
+        br.set_weights([1, 1 << 20])
+        self.b.position_at_end(ok)
+        return wrapped
+
+    def _index_error_edge(self, index: ir.Value, packed: ir.Value) -> ir.Block:
+        """The function's one IndexError exit (phis gather the details): why one block and
+        not one per subscript: dozens of cold blocks made LLVM's passes ~30% slower."""
+        if self._index_error is None:
+            block = self.b.function.append_basic_block("index.error")
+            with self.b.goto_block(block):
+                phis = (self.b.phi(I64, "bad.index"), self.b.phi(I64, "bad.size"))
+                for i, phi in enumerate(phis):
+                    self.b.store(phi, self.b.gep(self.err, [ir.Constant(I64, i)]))
+                self.b.branch(self._fail(ir.Constant(STATUS, STATUS_INDEX_ERROR)))
+            self._index_error = (block, phis)
+        block, (index_phi, packed_phi) = self._index_error
+        index_phi.add_incoming(index, self.b.block)
+        packed_phi.add_incoming(packed, self.b.block)
+        return block
 
     def tag_or(self, *vals: Val) -> ir.Value:
         tag: ir.Value = FALSE

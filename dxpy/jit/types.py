@@ -105,11 +105,14 @@ def typeof(value: Any) -> JitType | None:
     if cls is np.int64:
         return Scalar("int", True)
     if cls is np.ndarray:
-        kind = _ARRAY_KINDS.get(value.dtype)
-        if kind is None or value.ndim not in (1, 2):
-            return None
-        return Array(kind, value.ndim, bool(value.flags.c_contiguous))
+        return _ARRAY_TYPES.get((value.dtype, value.ndim, value.flags.c_contiguous))
     return None
+
+
+#: every array type there is, made once: building one per call cost more than the lookup.
+_ARRAY_TYPES = {(dtype, ndim, contig): Array(kind, ndim, contig)
+                for dtype, kind in _ARRAY_KINDS.items() for ndim in (1, 2)
+                for contig in (False, True)}
 
 
 def unify(a: JitType, b: JitType, what: str) -> JitType:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 
 from dxpy.vm.assembler import Label
-from dxpy.vm.errors import DpbCompileError
 from dxpy.vm.opcodes import Opcode as Op
 from dxpy.vm.scope import FBlock, ScopeEmitter
 
@@ -31,6 +30,9 @@ COMPARE = {ast.Lt: Op.COMPARE_LT, ast.LtE: Op.COMPARE_LE, ast.Eq: Op.COMPARE_EQ,
            ast.NotEq: Op.COMPARE_NE, ast.Gt: Op.COMPARE_GT, ast.GtE: Op.COMPARE_GE,
            ast.Is: Op.IS_OP, ast.IsNot: Op.IS_NOT_OP, ast.In: Op.CONTAINS_OP,
            ast.NotIn: Op.NOT_CONTAINS_OP}
+FRAME_BUILTINS = frozenset({"globals", "locals", "vars", "dir"})
+"""Builtins that inspect their caller's frame: zero-argument calls go through CALL_FRAME_BUILTIN
+(as does ``super()`` in a method without positional parameters)."""
 CONVERSION = {-1: 0, ord("s"): 1, ord("r"): 2, ord("a"): 3}
 """f-string ``!s``/``!r``/``!a`` to FORMAT_VALUE's low bits; bit 2 marks a format spec."""
 
@@ -254,12 +256,15 @@ class Codegen(ScopeEmitter):
         self.visit(node.func)
         if (isinstance(node.func, ast.Name) and node.func.id == "super" and not node.args
                 and not node.keywords and "__class__" in self.frees):
-            if self.first_arg is None:
-                raise DpbCompileError(self.filename, self.line, "zero-argument super() in a function "
-                                      "without positional parameters")
+            if self.first_arg is None:  # CPython's super() fails at run time: no argument to bind
+                self.emit(Op.CALL_FRAME_BUILTIN)
+                return
             self._name_op("__class__", "load")
             self._name_op(self.first_arg, "load")
             self.emit(Op.CALL, 2)
+            return
+        if isinstance(node.func, ast.Name) and node.func.id in FRAME_BUILTINS and not (node.args or node.keywords):
+            self.emit(Op.CALL_FRAME_BUILTIN)
             return
         self._call_arguments(node.args, node.keywords, already=0)
 

@@ -31,14 +31,16 @@ file:line and the construct, at compile time):
   comprehensions (nested ``for``, ``if`` filters; compiled as CPython 3.11
   does, to a nested function called with the outermost iterator ``.0``).
 
-Exception handling, ``with``, ``yield``/``yield from``, generator
-expressions, ``async def`` (coroutines and async generators), ``await``,
-``async for`` and ``async with`` are
-compiled by ``handlers``; annotations everywhere (evaluated, or strings
+Exception handling (``try``/``except``/``except*``/``finally``), ``with``,
+``yield``/``yield from``, generator expressions, ``async def`` (coroutines
+and async generators), ``await``, ``async for`` and ``async with`` are
+compiled by ``handlers``; ``match`` (every pattern kind) by ``matching``;
+annotations everywhere (evaluated, or strings
 under ``from __future__ import annotations``), with ``__annotations__`` in
 module and class bodies.
 
-Not yet: ``try``/``except*`` and ``match``.
+Still refused: star-unpacking with more than 65535 targets after the star
+(UNPACK_EX's field for them is 16 bits wide).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from dxpy.vm.assembler import Label
 from dxpy.vm.constants import CodeRef
 from dxpy.vm.errors import DpbCompileError
 from dxpy.vm.format import CodeFlags, CodeObject, DpbModule
-from dxpy.vm.handlers import HandlerCodegen
+from dxpy.vm.matching import MatchCodegen
 from dxpy.vm.opcodes import Opcode as Op
 from dxpy.vm.scope import ModuleBuilder
 
@@ -75,7 +77,7 @@ def compile_source(source: str, filename: str = "<string>") -> DpbModule:
     return builder.module()
 
 
-class _ScopeCompiler(HandlerCodegen):
+class _ScopeCompiler(MatchCodegen):
     """Compiles one scope (module, class body, function, lambda, comprehension) to a code object."""
 
     # -- whole scopes ------------------------------------------------------
@@ -96,7 +98,7 @@ class _ScopeCompiler(HandlerCodegen):
             self.emit(Op.LOAD_CLOSURE, 0)
             self.emit(Op.STORE_NAME, self.name_index("__classcell__"))
         self._return_none(node.body)
-        self._finish(node.name, node.lineno)
+        self._finish(node.name, _first_line(node))
 
     def compile_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, name: str) -> None:
         args = node.args
@@ -108,9 +110,11 @@ class _ScopeCompiler(HandlerCodegen):
             if extra is not None:
                 self.varnames.append(self.mangle(extra.arg))
                 flags |= flag
+        taken = set(self.cells + self.varnames)
         for symbol in self.table.get_symbols():
-            if symbol.is_local() and symbol.get_name() not in self.cells + self.varnames:
+            if symbol.is_local() and symbol.get_name() not in taken:
                 self.varnames.append(symbol.get_name())
+                taken.add(symbol.get_name())
         if isinstance(node, ast.AsyncFunctionDef):
             flags |= CodeFlags.ASYNC_GENERATOR if _is_generator(node) else CodeFlags.COROUTINE
         elif _is_generator(node):
@@ -127,7 +131,7 @@ class _ScopeCompiler(HandlerCodegen):
                 statements = statements[1:]
             self.body(statements)
             self._return_none(node.body)
-        self._finish(name, node.lineno, args, flags)
+        self._finish(name, _first_line(node), args, flags)
 
     def compile_comprehension(self, node: Comprehension, name: str) -> None:
         """The comprehension's function: one parameter, ``.0``, the outermost iterator.
@@ -237,10 +241,13 @@ class _ScopeCompiler(HandlerCodegen):
             consts=tuple(self.consts), nested=tuple(self.nested))
 
     # -- nested scopes -----------------------------------------------------
-    def _child(self, name: str, lineno: int) -> symtable.SymbolTable:
-        """The symbol table of the nested scope defined at ``lineno`` with ``name``."""
+    def _child(self, name: str, lineno: int, skip: int = 0) -> symtable.SymbolTable:
+        """The symbol table of the nested scope defined at ``lineno`` with ``name`` (after ``skip`` such)."""
         for position, table in enumerate(self.children):
             if table.get_name() == name and table.get_lineno() == lineno:
+                if skip:
+                    skip -= 1
+                    continue
                 return self.children.pop(position)
         raise DpbCompileError(self.filename, lineno, f"scope {name!r} (no symbol table found)")
 
@@ -316,13 +323,18 @@ class _ScopeCompiler(HandlerCodegen):
 
     def _comprehension(self, node: Comprehension, kind: str) -> None:
         """Make the comprehension's function and call it on ``iter()`` of the outermost iterable."""
-        table = self._child(kind, node.lineno)
+        outermost = node.generators[0].iter
+        # symtable lists the scopes nested in the outermost iterable (which this
+        # scope evaluates) before the comprehension's own: skip those that share its name and line.
+        skip = sum(1 for scope in _scopes_evaluated_in(outermost)
+                   if _scope_name(scope) == kind and scope.lineno == node.lineno)
+        table = self._child(kind, node.lineno, skip)
         name = f"<{kind}>"
         compiler = _ScopeCompiler(self.builder, table, self.filename, self._child_qualname(name), node,
                                   self.private)
         compiler.compile_comprehension(node, name)
         self._make_function(compiler, 0)
-        self.visit(node.generators[0].iter)
+        self.visit(outermost)
         self.emit(Op.GET_AITER if node.generators[0].is_async else Op.GET_ITER)
         self.emit(Op.CALL, 1)
         if _is_async_comprehension(node) and not isinstance(node, ast.GeneratorExp):
@@ -355,6 +367,35 @@ class _ScopeCompiler(HandlerCodegen):
         for _ in node.decorator_list:
             self.emit(Op.CALL, 1)
         self._name_op(node.name, "store")
+
+
+def _scope_name(node: ast.AST) -> str:
+    """The name symtable gives the scope ``node`` opens."""
+    if isinstance(node, ast.Lambda):
+        return "lambda"
+    return {ast.ListComp: "listcomp", ast.SetComp: "setcomp", ast.DictComp: "dictcomp",
+            ast.GeneratorExp: "genexpr"}[type(node)]
+
+
+def _scopes_evaluated_in(expression: ast.expr) -> list[ast.expr]:
+    """Scope-opening nodes of ``expression`` whose symbol tables are children of the scope evaluating it.
+
+    A comprehension's outermost iterable and a lambda's defaults are
+    evaluated by the enclosing scope, so scopes inside them count too.
+    """
+    found: list[ast.expr] = []
+    pending: list[ast.AST] = [expression]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            found.append(current)
+            pending.append(current.generators[0].iter)
+        elif isinstance(current, ast.Lambda):
+            found.append(current)
+            pending.extend(current.args.defaults + [d for d in current.args.kw_defaults if d is not None])
+        else:
+            pending.extend(ast.iter_child_nodes(current))
+    return found
 
 
 def _is_async_comprehension(node: Comprehension) -> bool:
@@ -392,3 +433,8 @@ def _docstring(statements: list[ast.stmt]) -> str | None:
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             return value.value
     return None
+
+
+def _first_line(node: ast.AST) -> int:
+    """CPython's ``co_firstlineno``: the first decorator's line if there are decorators, else the node's."""
+    return min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", ())])  # type: ignore[attr-defined]

@@ -40,11 +40,16 @@ _set_handled.argtypes = [ctypes.py_object]
 _set_handled.restype = None
 
 _VM_DIR = os.path.dirname(os.path.abspath(__file__))
-_INTERNAL = frozenset(os.path.join(_VM_DIR, name)
-                      for name in ("interpreter.py", "opsupport.py", "generators.py", "excstate.py"))
-"""Source files whose frames are interpreter machinery, hidden from VM tracebacks."""
+_JIT_DIR = os.path.join(os.path.dirname(_VM_DIR), "jit")
+_INTERNAL = frozenset(
+    [os.path.join(_VM_DIR, name)
+     for name in ("interpreter.py", "opsupport.py", "generators.py", "excstate.py")]
+    + [os.path.join(_JIT_DIR, name) for name in ("dispatcher.py", "tiered.py", "tiering.py")])
+"""Source files whose frames are interpreter (or JIT dispatch) machinery, hidden from VM
+tracebacks: a call the JIT re-runs in tier 1 shows the frames CPython would show."""
 
 _fake_frames: dict[tuple[str, str, int], types.FrameType] = {}
+_generators: list[types.GeneratorType] = []
 
 
 def set_handled(exc: BaseException | None) -> None:
@@ -57,22 +62,31 @@ def handled() -> BaseException | None:
 
 
 def _frame_for(filename: str, name: str, line: int) -> types.FrameType:
-    """A finished frame whose code is ``name`` in ``filename``, located at ``line`` without columns.
+    """A frame whose code is ``name`` in ``filename``, located at ``line`` without columns.
 
     The location table says "line, no column information" for every
     instruction (3.11's entry code 13), so both the C and the Python
     traceback printers show the source line and no misplaced carets.
+
+    The frame is that of a generator that never runs: its ``f_back`` is
+    None.  A frame made by calling code here would keep its callers (the
+    interpreter frames of the first exception at this line, and the VM
+    frames' locals they hold) alive for as long as the cache lives, and
+    objects a program expects to be finalized, such as generators left
+    unreferenced, would never be.
     """
     key = (filename, name, line)
     frame = _fake_frames.get(key)
     if frame is None:
-        code = compile("_getframe()", filename, "eval")
+        code = compile("def _located():\n    yield\n", filename, "exec").co_consts[0]
         units = len(code.co_code) // 2
         table = b"".join(bytes((0x80 | 13 << 3 | (min(8, units - start) - 1), 0))
                          for start in range(0, units, 8))
-        code = code.replace(co_name=name, co_firstlineno=line, co_linetable=table)
-        frame = eval(code, {"_getframe": sys._getframe})  # noqa: S307 - fixed, compiled-here code
+        code = code.replace(co_name=name, co_qualname=name, co_firstlineno=line, co_linetable=table)
+        generator = types.FunctionType(code, {})()
+        frame = generator.gi_frame
         _fake_frames[key] = frame
+        _generators.append(generator)  # keeps the never-started generator (and so its frame) valid
     return frame
 
 
@@ -103,9 +117,15 @@ def vm_traceback(exc: BaseException, filename: str, name: str, line: int | None,
     """
     tb = strip_internal(exc.__traceback__)
     if add_entry and line is not None:
-        frame = _frame_for(filename, name, line)
-        tb = types.TracebackType(tb, frame, frame.f_lasti, line)
+        tb = traceback_entry(filename, name, line, tb)
     exc.__traceback__ = tb
+
+
+def traceback_entry(filename: str, name: str, line: int,
+                    below: types.TracebackType | None = None) -> types.TracebackType:
+    """A traceback entry for line ``line`` of VM function ``name`` in ``filename``, above ``below``."""
+    frame = _frame_for(filename, name, line)
+    return types.TracebackType(below, frame, frame.f_lasti, line)
 
 
 def clean_traceback(exc: BaseException) -> None:

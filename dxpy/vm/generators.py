@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
+from dxpy.vm import excstate
 from dxpy.vm.opcodes import Opcode as Op
 
 if TYPE_CHECKING:
@@ -97,7 +98,11 @@ def make_async_generator(frame: "_Frame", execute: Callable[["_Frame"], Any], na
 
 async def _drive_async(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> Any:
     while True:
-        value = execute(frame)
+        try:
+            value = execute(frame)
+        except BaseException as exc:
+            _drop_interpreter_frames(exc)
+            raise
         if not frame.suspended:
             return
         awaiting = frame.code.ops[frame.pc - 2] == _SEND
@@ -114,6 +119,7 @@ async def _drive_async(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> A
                 frame.stack.append(sent)
                 break
             value = _throw(frame, thrown)
+            thrown = None
             if value is _NOTHING:
                 break
 
@@ -121,7 +127,11 @@ async def _drive_async(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> A
 def _drive(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> Generator[Any, Any, Any]:
     """Run ``frame`` between yields; values sent in are pushed as the result of the yield."""
     while True:
-        value = execute(frame)
+        try:
+            value = execute(frame)
+        except BaseException as exc:
+            _drop_interpreter_frames(exc)
+            raise
         if not frame.suspended:
             return value
         while True:
@@ -137,8 +147,22 @@ def _drive(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> Generator[Any
                 frame.stack.append(sent)
                 break
             value = _throw(frame, thrown)
+            thrown = None  # no cycle: exception -> traceback -> this frame -> exception
             if value is _NOTHING:
                 break
+
+
+def _drop_interpreter_frames(exc: BaseException) -> None:
+    """Strip the interpreter's frames from an exception leaving a VM generator's frame.
+
+    Those frames hold the VM frame (and through it every local); on an
+    exception that CPython code discards (``close()``'s GeneratorExit, a
+    StopIteration) they would keep the locals alive, in a cycle through the
+    exception, until the cyclic GC runs, where CPython frees them at once:
+    a generator a closed generator was feeding would not be finalized.  (A
+    bare ``raise`` after this adds no entry for the driver's own frame.)
+    """
+    exc.__traceback__ = excstate.strip_internal(exc.__traceback__)
 
 
 def _throw(frame: "_Frame", exc: BaseException) -> Any:

@@ -1,4 +1,4 @@
-"""Compiler layer 2b: ``try``, ``with``, ``yield``, ``await``, ``async for``/``with``, early exits.
+"""Compiler layer 2b: ``try`` (and ``except*``), ``with``, ``yield``, ``await``, ``async for``/``with``, early exits.
 
 The code shapes follow CPython 3.11 (with its exception table replaced by
 ``SETUP_FINALLY``/``POP_BLOCK`` blocks, which record the value-stack depth to
@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 from dxpy.vm.assembler import Label
 from dxpy.vm.codegen import Codegen
-from dxpy.vm.errors import DpbCompileError
 from dxpy.vm.opcodes import Opcode as Op
 from dxpy.vm.scope import FBlock
 
@@ -98,7 +97,7 @@ class HandlerCodegen(Codegen):
         self.emit(Op.SETUP_FINALLY, handler)
         self.fblocks.append(FBlock("finally", extra=node.finalbody))
         if node.handlers:
-            self._try_except(node)
+            (self._try_star if isinstance(node, ast.TryStar) else self._try_except)(node)  # type: ignore[arg-type]
         else:
             self.body(node.body)
         self.fblocks.pop()
@@ -193,8 +192,89 @@ class HandlerCodegen(Codegen):
         self._name_op(name, "store")
         self._name_op(name, "del")
 
-    def visit_TryStar(self, node: ast.AST) -> None:
-        raise DpbCompileError(self.filename, self.line, "try/except*")
+    def visit_TryStar(self, node: ast.TryStar) -> None:
+        if node.finalbody:
+            self._try_finally(node)  # type: ignore[arg-type]
+        else:
+            self._try_star(node)
+
+    def _try_star(self, node: ast.TryStar) -> None:
+        """``try``/``except*`` (PEP 654), shaped like CPython 3.11's code.
+
+        The handler keeps ``[prev, orig, raised, rest]``: each clause splits
+        ``rest`` with CHECK_EG_MATCH and runs on the matching part; whatever
+        a clause raises is appended to ``raised`` (a ``SETUP_FINALLY`` around
+        its body), the unmatched rest last, and PREP_RERAISE_STAR turns the
+        list into the exception to re-raise (None: everything was handled).
+        CPython's compile() has already rejected ``break``, ``continue`` and
+        ``return`` in these clauses, so nothing jumps out of them.
+        """
+        handler, end, reraise = Label(), Label(), Label()
+        self.emit(Op.SETUP_FINALLY, handler)
+        self.fblocks.append(FBlock("try"))
+        self.body(node.body)
+        self.fblocks.pop()
+        self.emit(Op.POP_BLOCK)
+        self.body(node.orelse)
+        self.emit(Op.JUMP, end)
+        self.asm.mark(handler)
+        cleanup = self._enter_handler()
+        self.line = node.handlers[0].lineno
+        self.emit(Op.COPY, 1)
+        self.emit(Op.BUILD_LIST, 0)
+        self.emit(Op.SWAP, 2)
+        for clause in node.handlers:
+            self._star_clause(clause)
+        self.emit(Op.LIST_APPEND, 1)  # the part no clause matched (or None)
+        self.emit(Op.PREP_RERAISE_STAR)
+        self._jump_if_none(reraise, none=False)
+        self.emit(Op.POP_TOP)
+        self.fblocks.pop()
+        self.emit(Op.POP_BLOCK)
+        self.emit(Op.POP_EXCEPT)
+        self.emit(Op.JUMP, end)
+        self.asm.mark(reraise)
+        self.emit(Op.POP_BLOCK)
+        self.emit(Op.SWAP, 2)
+        self.emit(Op.POP_EXCEPT)
+        self.emit(Op.RERAISE)
+        self._cleanup(cleanup)
+        self.asm.mark(end)
+
+    def _jump_if_none(self, target: Label, none: bool) -> None:
+        """Jump to ``target`` if TOS is (``none``) or is not None; TOS stays."""
+        self.emit(Op.COPY, 1)
+        self.load_const(None)
+        self.emit(Op.IS_OP)
+        self.emit(Op.POP_JUMP_IF_TRUE if none else Op.POP_JUMP_IF_FALSE, target)
+
+    def _star_clause(self, clause: ast.ExceptHandler) -> None:
+        """One ``except* T [as name]`` clause: [prev, orig, raised, rest] -> [prev, orig, raised, rest']."""
+        self.line = clause.lineno
+        no_match, raised, done = Label(), Label(), Label()
+        assert clause.type is not None  # the grammar requires a type after except*
+        self.visit(clause.type)
+        self.emit(Op.CHECK_EG_MATCH)
+        self._jump_if_none(no_match, none=True)
+        if clause.name is None:
+            self.emit(Op.POP_TOP)
+        else:
+            self._name_op(clause.name, "store")
+        self.emit(Op.SETUP_FINALLY, raised)
+        self.body(clause.body)
+        self.emit(Op.POP_BLOCK)
+        if clause.name is not None:
+            self._clear_name(clause.name)
+        self.emit(Op.JUMP, done)
+        self.asm.mark(raised)
+        if clause.name is not None:
+            self._clear_name(clause.name)
+        self.emit(Op.LIST_APPEND, 2)  # what the clause raised joins the list
+        self.emit(Op.JUMP, done)
+        self.asm.mark(no_match)
+        self.line = clause.lineno
+        self.emit(Op.POP_TOP)
+        self.asm.mark(done)
 
     # -- with ------------------------------------------------------------------
     def visit_With(self, node: ast.With) -> None:

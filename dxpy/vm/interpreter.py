@@ -21,9 +21,15 @@ later (``generators``: generator functions return real generators,
 coroutine functions native coroutines).  Exceptions leaving a VM frame
 carry traceback entries naming the DPB source file and line (``excstate``).
 
+Profiles (``dxpy.vm.profile``): each code object has a ``FunctionProfile``
+(call and back-edge counts, argument types, per-site type feedback, branch
+counts, inline caches) recorded by the dispatch loop with the common case
+inlined; ``VMFunction`` calls the JIT's ``Tiering`` hooks when a function or
+a loop gets hot.
+
 Known gaps: each VM call costs two Python frames (``VMFunction.__call__``
 and ``_execute``), so ``RecursionError`` comes at about half CPython's
-depth; no per-site type feedback for the JIT yet.
+depth.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ import types
 from typing import Any
 
 from dxpy.vm import excstate, opsupport
+from dxpy.vm import profile as _profile
+from dxpy.vm.profile import BranchCounts, FunctionProfile, GlobalCache, PairSiteTypes, SiteTypes
 from dxpy.vm.constants import CodeRef
 from dxpy.vm.format import CodeFlags, CodeObject
 from dxpy.vm.loader import DpbFile
@@ -92,6 +100,37 @@ class _Prepared:
         self.cell_params = [(n, self.localnames.index(name))
                             for n, name in enumerate(self.derefnames[:self.ncells])
                             if name in self.localnames[:params]]
+        self.profile = FunctionProfile(self.qualname, code.argcount)
+        self._profile_tables()
+
+    def _profile_tables(self) -> None:
+        """Per-instruction tables the dispatch loop indexes with its ``pc`` (one past the instruction).
+
+        ``feedback``/``branches``/``global_caches`` hold the profile's site
+        objects (``None`` where an instruction records nothing); the profile's
+        dicts key the same objects by word index.  ``attr_names`` holds the
+        resolved name of each attribute instruction, so LOAD_ATTR does not
+        look it up in the name table every time.
+        """
+        count = len(self.ops)
+        self.feedback: list[SiteTypes | None] = [None] * (count + 1)
+        self.branches: list[BranchCounts | None] = [None] * (count + 1)
+        self.global_caches: list[GlobalCache | None] = [None] * (count + 1)
+        self.attr_names: list[str | None] = [None] * (count + 1)
+        profile = self.profile
+        for index, (op, arg) in enumerate(zip(self.ops, self.args)):
+            word = self.starts[index]
+            if op in _TYPE_SITES:
+                site = self.feedback[index + 1] = profile.sites[word] = (
+                    PairSiteTypes(profile) if op in _BINARY_BY_INT else SiteTypes(profile))
+                if op == _LOAD_ATTR:
+                    profile.caches[word] = site
+            if op in _ATTR_OPS:
+                self.attr_names[index + 1] = self.names(arg)
+            elif op in _BRANCH_OPS:
+                self.branches[index + 1] = profile.branches[word] = BranchCounts()
+            elif op == _LOAD_GLOBAL:
+                self.global_caches[index + 1] = profile.caches[word] = GlobalCache(self.names(arg))
 
     def line_of(self, pc: int) -> int | None:
         """Source line of instruction ``pc`` (an instruction index), from the line table."""
@@ -117,12 +156,16 @@ class _Program:
             self._prepared[index] = _Prepared(self.file, index, self.filename)
         return self._prepared[index]
 
+    def profiles(self) -> dict[int, FunctionProfile]:
+        """The profile of each code object prepared so far (the ones that ran), by code index."""
+        return {index: prepared.profile for index, prepared in self._prepared.items()}
+
 
 class _Frame:
     """One activation's mutable state, kept in an object so a generator can suspend it."""
 
     __slots__ = ("program", "code", "globals", "namespace", "locals", "cells", "stack", "blocks", "pc",
-                 "suspended", "pending", "reraise_context")
+                 "suspended", "pending", "reraise_context", "function", "backedges")
 
     def __init__(self, program: _Program, code: _Prepared, globals_: dict[str, Any],
                  namespace: dict[str, Any] | None, locals_: list[Any], cells: list[Any]) -> None:
@@ -138,24 +181,33 @@ class _Frame:
         self.suspended = False
         self.pending: BaseException | None = None
         self.reraise_context: BaseException | None = None
+        self.function: VMFunction | None = None  # set for frames that may hand a hot loop to the JIT
+        self.backedges = 0  # this frame's back-edges, counted only while a Tiering is installed
 
 
 def run_module(file: DpbFile, namespace: dict[str, Any] | None = None,
-               filename: str | None = None) -> dict[str, Any]:
+               filename: str | None = None, *,
+               profiles: dict[int, FunctionProfile] | None = None) -> dict[str, Any]:
     """Execute the module body (code object 0) in ``namespace``; returns it.
 
     ``filename`` is the source file tracebacks name (default: the DPB file's
     path).  An exception leaving the module has the interpreter's own frames
     removed from its traceback, so it prints as CPython would print it.
+    ``profiles``, if given, receives the profile of every code object that
+    ran, by code index, however the module ends (``dxpy dis --annotated``).
     """
     namespace = {"__name__": "__main__", "__builtins__": builtins} if namespace is None else namespace
     namespace.setdefault("__builtins__", builtins)
     program = _Program(file, filename or file.path)
+    program.prepared(0).profile.calls += 1
     try:
         _execute(_Frame(program, program.prepared(0), namespace, namespace, [], []))
     except BaseException as exc:
         excstate.clean_traceback(exc)
         raise
+    finally:
+        if profiles is not None:
+            profiles.update(program.profiles())
     return namespace
 
 
@@ -165,10 +217,16 @@ class VMFunction:
     The interpreter's own state lives in slots, not in ``__dict__``:
     ``functools.wraps`` copies the wrapped function's ``__dict__`` onto the
     wrapper, which must not hand the wrapper the wrapped function's code.
+
+    For the JIT (``dxpy.vm.profile``): ``profile`` is the code object's
+    profile, ``compiled`` the callable a ``Tiering`` returned (then every
+    call goes to it), ``interpret()`` always runs the interpreter (a compiled
+    callable's deopt path), ``filename``/``firstline`` locate the source.
     """
 
-    __slots__ = ("_program", "_prepared", "_globals", "_closure", "_slots", "_signature", "__defaults__",
-                 "__kwdefaults__", "__dict__")
+    __slots__ = ("_program", "_prepared", "_globals", "_closure", "_slots", "_signature", "_kind",
+                 "_tiering_asked", "compiled", "profile", "__defaults__", "__kwdefaults__", "__dict__",
+                 "__weakref__")
 
     def __init__(self, program: _Program, index: int, globals_: dict[str, Any], defaults: tuple,
                  kwdefaults: dict | None, annotations: dict | None, closure: tuple) -> None:
@@ -186,37 +244,106 @@ class VMFunction:
         self.__annotations__ = annotations or {}
         self._signature = _signature(self._prepared, defaults, kwdefaults or {})
         self._slots = _parameter_slots(code)
+        self._kind = next((make for flag, make in _FRAME_WRAPPERS if code.flags & flag), None)
+        self._tiering_asked = False
+        self.compiled: Any = None
+        self.profile = self._prepared.profile
         if code.flags & CodeFlags.COROUTINE:
             self._is_coroutine = _ASYNCIO_COROUTINE_MARK  # asyncio.iscoroutinefunction() is true
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Count the call; run the compiled version if the JIT gave one, else interpret.
+
+        Binding and execution are written out here rather than delegated to
+        ``interpret``: a third Python frame per VM call would lower the
+        recursion limit of VM code further.
+        """
+        profile = self.profile
+        profile.calls += 1
+        if self.compiled is not None:
+            return self.compiled(*args, **kwargs)
+        tiering = _profile._tiering
+        if (tiering is not None and not self._tiering_asked and profile.calls >= tiering.call_threshold
+                and self._ask_tiering(tiering)):
+            return self.compiled(*args, **kwargs)
+        frame = self._frame(args, kwargs)
+        if self._kind is not None:
+            return self._kind(frame, _execute, self.__name__, self.__qualname__)
+        return _execute(frame)
+
+    def __reduce__(self) -> str:
+        """Pickled (and copied) by reference to its qualified name, as CPython does for functions."""
+        return self.__qualname__
+
+    @property
+    def __closure__(self) -> tuple | None:
+        """The free variables' cells (in the code object's free-name order), as CPython exposes them."""
+        return self._closure or None
+
+    def interpret(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the interpreter whatever ``compiled`` holds (not counted as a second call)."""
+        frame = self._frame(args, kwargs)
+        if self._kind is not None:
+            return self._kind(frame, _execute, self.__name__, self.__qualname__)
+        return _execute(frame)
+
+    def _ask_tiering(self, tiering: _profile.Tiering) -> bool:
+        """``calls`` reached the threshold: ask the JIT (once) for a replacement; True if it gave one."""
+        self._tiering_asked = True
+        compiled = tiering.on_hot_function(self)
+        if compiled is not None and not callable(compiled):
+            raise TypeError(f"Tiering.on_hot_function({self.__qualname__}) returned a "
+                            f"{type(compiled).__name__}, not a callable or None")
+        self.compiled = compiled
+        return compiled is not None
+
+    def _frame(self, args: tuple, kwargs: dict[str, Any]) -> _Frame:
+        """A new frame with the arguments bound (CPython's messages for bad ones)."""
         try:
             bound = self._signature.bind(*args, **kwargs)
         except TypeError:
             raise opsupport.binding_error(self.__qualname__, self._signature, args, kwargs) from None
         bound.apply_defaults()
-        locals_ = [_UNSET] * self._prepared.code.nlocals
+        prepared = self._prepared
+        locals_ = [_UNSET] * prepared.code.nlocals
         for slot, value in zip(self._slots, bound.arguments.values()):
             locals_[slot] = value
-        cells = [types.CellType() for _ in range(self._prepared.ncells)]
-        for cell, slot in self._prepared.cell_params:
+        if _profile._enabled and self.profile.recording:
+            for site, value in zip(self.profile.arg_types, locals_):  # the positional parameters
+                if type(value) is site.recent:
+                    site.hits += 1
+                else:
+                    site.record(type(value))
+        cells = [types.CellType() for _ in range(prepared.ncells)]
+        for cell, slot in prepared.cell_params:
             cells[cell].cell_contents = locals_[slot]
-        frame = _Frame(self._program, self._prepared, self._globals, None, locals_, cells + list(self._closure))
-        if self._prepared.code.flags & CodeFlags.GENERATOR:
-            return make_generator(frame, _execute, self.__name__, self.__qualname__)
-        if self._prepared.code.flags & CodeFlags.COROUTINE:
-            return make_coroutine(frame, _execute, self.__name__, self.__qualname__)
-        if self._prepared.code.flags & CodeFlags.ASYNC_GENERATOR:
-            return make_async_generator(frame, _execute, self.__name__, self.__qualname__)
-        return _execute(frame)
+        frame = _Frame(self._program, prepared, self._globals, None, locals_, cells + list(self._closure))
+        if self._kind is None:
+            frame.function = self
+        return frame
 
     @property
     def __signature__(self) -> inspect.Signature:
         return self._signature
 
+    @property
+    def __globals__(self) -> dict[str, Any]:
+        return self._globals
+
+    @property
+    def filename(self) -> str:
+        """The source file the code was compiled from."""
+        return self._program.filename
+
+    @property
+    def firstline(self) -> int:
+        """The line of the ``def`` (or of its first decorator), as CPython's ``co_firstlineno``."""
+        return self._prepared.code.firstline
+
     def run_class_body(self, namespace: dict[str, Any]) -> None:
         """Execute this (class-body) code with ``namespace`` as its locals."""
         cells = [types.CellType() for _ in range(self._prepared.ncells)]  # __class__, for super()
+        self.profile.calls += 1
         _execute(_Frame(self._program, self._prepared, self._globals, namespace, [], cells + list(self._closure)))
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
@@ -224,6 +351,11 @@ class VMFunction:
 
     def __repr__(self) -> str:
         return f"<function {self.__qualname__} at {id(self):#x}>"
+
+
+_FRAME_WRAPPERS = ((CodeFlags.GENERATOR, make_generator), (CodeFlags.COROUTINE, make_coroutine),
+                   (CodeFlags.ASYNC_GENERATOR, make_async_generator))
+"""Code flags whose calls return a generator-like object driving the frame, and its maker."""
 
 
 def _parameter_slots(code: CodeObject) -> list[int]:
@@ -337,7 +469,13 @@ _FOR_ITER = int(Op.FOR_ITER)
 _RETURN_VALUE = int(Op.RETURN_VALUE)
 _YIELD_VALUE = int(Op.YIELD_VALUE)
 _RERAISES = frozenset({int(Op.RERAISE), int(Op.END_ASYNC_FOR)})
+_RAISE = int(Op.RAISE)
 _BINARY_BY_INT = {int(op): fn for op, fn in BINARY.items()}
+_ATTR_OPS = frozenset({_LOAD_ATTR, int(Op.STORE_ATTR)})
+_TYPE_SITES = frozenset(_BINARY_BY_INT) | _ATTR_OPS | {_CALL, int(Op.CALL_KW)}
+"""Instructions that record type feedback: operand pairs, receivers, callees."""
+_BRANCH_OPS = frozenset({_POP_JUMP_IF_FALSE, _POP_JUMP_IF_TRUE, int(Op.JUMP_IF_FALSE_OR_POP),
+                         int(Op.JUMP_IF_TRUE_OR_POP)})
 
 
 def _execute(f: _Frame) -> Any:
@@ -354,6 +492,12 @@ def _execute(f: _Frame) -> Any:
     globals_, namespace, locals_, cells = f.globals, f.namespace, f.locals, f.cells
     builtins_ = _builtins(globals_)
     binary = _BINARY_BY_INT
+    profile, attr_names = frame.profile, frame.attr_names
+    # Recording is decided per frame entry: None tables mean "do not record".
+    recording = _profile._enabled and profile.recording and profile.still_recording()
+    feedback, branches = (frame.feedback, frame.branches) if recording else (None, None)
+    global_caches = frame.global_caches if _profile._caches_enabled else None
+    tiering = _profile._tiering if f.function is not None else None
     pc = f.pc
     f.suspended = False
     if f.pending is not None:
@@ -382,22 +526,75 @@ def _execute(f: _Frame) -> Any:
                     locals_[arg] = pop()
                 elif op in binary:
                     right = pop()
-                    stack[-1] = binary[op](stack[-1], right)
+                    left = stack[-1]
+                    if feedback is not None:  # the hit case of SiteTypes.record, inlined (see there)
+                        site = feedback[pc]
+                        if type(left) is site.left and type(right) is site.right:
+                            site.hits += 1
+                        else:
+                            site.record((type(left), type(right)))
+                    stack[-1] = binary[op](left, right)
                 elif op == _LOAD_GLOBAL:
-                    push(_load_global(name(arg), globals_, builtins_))
+                    if global_caches is None:
+                        push(_load_global(name(arg), globals_, builtins_))
+                    else:  # the hit cases of _load_global_cached, inlined: no Python call
+                        cache = global_caches[pc]
+                        where, key = cache.where, cache.key
+                        if where is globals_ and key in globals_:
+                            cache.hits += 1
+                            push(globals_[key])
+                        elif where is builtins_ and key not in globals_ and key in builtins_:
+                            cache.hits += 1
+                            push(builtins_[key])
+                        else:
+                            push(_load_global_cached(cache, globals_, builtins_))
                 elif op == _LOAD_ATTR:
-                    stack[-1] = getattr(stack[-1], name(arg))
+                    if feedback is not None:
+                        site = feedback[pc]
+                        if type(stack[-1]) is site.recent:
+                            site.hits += 1
+                        else:
+                            site.record(type(stack[-1]))
+                    stack[-1] = getattr(stack[-1], attr_names[pc])
                 elif op == _CALL:
                     call_args = stack[len(stack) - arg:]
                     del stack[len(stack) - arg:]
+                    if feedback is not None:
+                        site = feedback[pc]
+                        if type(stack[-1]) is site.recent:
+                            site.hits += 1
+                        else:
+                            site.record(type(stack[-1]))
                     stack[-1] = stack[-1](*call_args)
                 elif op == _POP_JUMP_IF_FALSE:
                     if not pop():
+                        if branches is not None:
+                            branches[pc].taken += 1
+                        if arg < pc:  # a comprehension's filter goes back to its loop header
+                            profile.backedges += 1
+                            if tiering is not None:
+                                done, result = _frame_back_edge(f, tiering, arg)
+                                if done:
+                                    return result
                         pc = arg
+                    elif branches is not None:
+                        branches[pc].not_taken += 1
                 elif op == _POP_JUMP_IF_TRUE:
                     if pop():
+                        if branches is not None:
+                            branches[pc].taken += 1
                         pc = arg
+                    elif branches is not None:
+                        branches[pc].not_taken += 1
                 elif op == _JUMP:
+                    if arg < pc:  # a back-edge
+                        profile.backedges += 1
+                        if feedback is not None and not profile.still_recording():  # stable now
+                            feedback = branches = None
+                        if tiering is not None:
+                            done, result = _frame_back_edge(f, tiering, arg)
+                            if done:
+                                return result
                     pc = arg
                 elif op == _FOR_ITER:
                     try:
@@ -420,6 +617,37 @@ def _execute(f: _Frame) -> Any:
             pc = _unwind(f, caught, pc)
 
 
+def _frame_back_edge(f: _Frame, tiering: _profile.Tiering, header: int) -> tuple[bool, Any]:
+    """Count a back-edge of frame ``f`` (a Tiering is installed); at the threshold, offer the loop."""
+    f.backedges += 1
+    if f.backedges != tiering.loop_threshold:
+        return False, None
+    return _hot_loop(f, tiering, header)
+
+
+def _hot_loop(f: _Frame, tiering: _profile.Tiering, header: int) -> tuple[bool, Any]:
+    """Offer the JIT the rest of frame ``f`` from the loop whose header is instruction ``header``."""
+    code = f.code
+    names: list[str] = []
+    values: list[Any] = []
+    for variable, value in zip(code.localnames, f.locals):
+        if value is not _UNSET:
+            names.append(variable)
+            values.append(value)
+    for variable, cell in zip(code.derefnames, f.cells):
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # an empty cell is an unbound variable
+            continue
+        names.append(variable)
+    iterator = f.stack[-1] if code.ops[header] == _FOR_ITER else None
+    answer = tiering.on_hot_loop(f.function, code.line_of(header), names, values, iterator)
+    if not (isinstance(answer, tuple) and len(answer) == 2):
+        raise TypeError(f"Tiering.on_hot_loop({code.qualname}) must return (done, result), "
+                        f"got {answer!r}")
+    return bool(answer[0]), answer[1]
+
+
 def _unwind(f: _Frame, exc: BaseException, pc: int) -> int:
     """Route ``exc`` (raised by instruction ``pc - 1``) to the innermost handler, or re-raise it.
 
@@ -427,7 +655,9 @@ def _unwind(f: _Frame, exc: BaseException, pc: int) -> int:
     handled exception: re-raising it there leaves its ``__context__`` alone.
     """
     code = f.code
-    excstate.vm_traceback(exc, code.filename, code.name, code.line_of(pc - 1), code.ops[pc - 1] not in _RERAISES)
+    op = code.ops[pc - 1]
+    bare_raise = op == _RAISE and code.args[pc - 1] == 0  # CPython's bare ``raise`` adds no entry either
+    excstate.vm_traceback(exc, code.filename, code.name, code.line_of(pc - 1), op not in _RERAISES and not bare_raise)
     if not f.blocks:
         raise exc
     handler, depth = f.blocks.pop()
@@ -441,6 +671,26 @@ def _load_global(key: str, globals_: dict[str, Any], builtins_: dict[str, Any]) 
         return globals_[key]
     if key in builtins_:
         return builtins_[key]
+    raise NameError(f"name {key!r} is not defined", name=key)
+
+
+def _load_global_cached(cache: GlobalCache, globals_: dict[str, Any], builtins_: dict[str, Any]) -> Any:
+    """LOAD_GLOBAL through the site's inline cache (see ``GlobalCache``): exactly ``_load_global``."""
+    where, key = cache.where, cache.key
+    if where is globals_:
+        if key in globals_:
+            cache.hits += 1
+            return globals_[key]
+    elif where is builtins_ and key not in globals_ and key in builtins_:
+        cache.hits += 1
+        return builtins_[key]
+    if key in globals_:
+        cache.remember(globals_, globals_, "globals")
+        return globals_[key]
+    if key in builtins_:
+        cache.remember(globals_, builtins_, "builtins")
+        return builtins_[key]
+    cache.remember(globals_, None, "unresolved")
     raise NameError(f"name {key!r} is not defined", name=key)
 
 
@@ -462,7 +712,14 @@ def _slow_op(f: _Frame, op: int, arg: int, pc: int, builtins_: dict[str, Any]) -
     elif op == Op.NOP:
         pass
     elif op in (Op.JUMP_IF_FALSE_OR_POP, Op.JUMP_IF_TRUE_OR_POP):
-        if bool(stack[-1]) == (op == Op.JUMP_IF_TRUE_OR_POP):
+        taken = bool(stack[-1]) == (op == Op.JUMP_IF_TRUE_OR_POP)
+        if _profile._enabled and frame.profile.recording:
+            counts = frame.branches[pc]
+            if taken:
+                counts.taken += 1
+            else:
+                counts.not_taken += 1
+        if taken:
             return arg
         pop()
     elif op == Op.GET_ITER:
@@ -485,7 +742,9 @@ def _slow_op(f: _Frame, op: int, arg: int, pc: int, builtins_: dict[str, Any]) -
         _deref_op(frame, op, arg, stack, cells, namespace)
     elif op == Op.STORE_ATTR:
         target = pop()
-        setattr(target, name(arg), pop())
+        if _profile._enabled and frame.profile.recording:
+            frame.feedback[pc].record(type(target))
+        setattr(target, frame.attr_names[pc], pop())
     elif op == Op.DELETE_ATTR:
         delattr(pop(), name(arg))
     elif op == Op.LOAD_SUBSCR:
@@ -521,6 +780,8 @@ def _slow_op(f: _Frame, op: int, arg: int, pc: int, builtins_: dict[str, Any]) -
         values = stack[len(stack) - arg:]
         del stack[len(stack) - arg:]
         positional = values[:arg - len(keywords)]
+        if _profile._enabled and frame.profile.recording:
+            frame.feedback[pc].record(type(stack[-1]))
         stack[-1] = stack[-1](*positional, **dict(zip(keywords, values[arg - len(keywords):])))
     elif op == Op.LIST_APPEND:
         item = pop()
@@ -554,6 +815,10 @@ def _slow_op(f: _Frame, op: int, arg: int, pc: int, builtins_: dict[str, Any]) -
         return opsupport.send(stack, arg, pc)
     elif op in opsupport.UNPACKING_OPS:
         opsupport.unpacking_op(op, arg, stack)
+    elif op in opsupport.MATCH_OPS:
+        opsupport.match_op(op, arg, stack)
+    elif op == Op.CALL_FRAME_BUILTIN:
+        opsupport.frame_builtin_call(f, stack, _UNSET)
     elif op == Op.GET_AWAITABLE:
         stack[-1] = opsupport.awaitable(stack[-1])
     else:

@@ -171,6 +171,7 @@ class Opcode(enum.IntEnum):
     CALL_KW = 0x71, ArgKind.COUNT, "TOS is a tuple of keyword names for the last of arg arguments; call as CALL."
     CALL_EX = 0x72, ArgKind.FLAGS, "Call TOS1-or-TOS2 with *args tuple; bit 0 set = a **kwargs dict is on top."
     CALL_METHOD = 0x73, ArgKind.COUNT, "Call the pair pushed by LOAD_METHOD with arg positional arguments."
+    CALL_FRAME_BUILTIN = 0x74, ArgKind.NONE, "Call TOS with no arguments; if it is builtins globals, locals, vars, dir or super, answer for the executing VM frame."
 
     # -- object creation 0x80-0x8F ---------------------------------------
     BUILD_TUPLE = 0x80, ArgKind.COUNT, "Replace the top arg items with a tuple of them."
@@ -195,13 +196,14 @@ class Opcode(enum.IntEnum):
     POP_BLOCK = 0x91, ArgKind.NONE, "Pop the innermost handler block."
     POP_EXCEPT = 0x92, ArgKind.NONE, "Leave an except clause: restore the previous exception state."
     RERAISE = 0x93, ArgKind.NONE, "Re-raise the exception on TOS with its original traceback."
-    RAISE = 0x94, ArgKind.COUNT, "arg 0: re-raise current; 1: raise TOS; 2: raise TOS1 from TOS."
+    RAISE = 0x94, ArgKind.COUNT, "arg 0: re-raise the handled exception (no traceback entry, as CPython); 1: raise TOS; 2: raise TOS1 from TOS."
     CHECK_EXC_MATCH = 0x95, ArgKind.NONE, "Push whether the exception TOS1 matches the type(s) TOS; pop TOS."
-    CHECK_EG_MATCH = 0x96, ArgKind.NONE, "except*: split the group TOS1 by TOS; push rest and match."
+    CHECK_EG_MATCH = 0x96, ArgKind.NONE, "except*: split the exception TOS1 by the type(s) TOS: replace them with rest and match, or with TOS1 and None; a match becomes the handled exception."
     PUSH_EXC_INFO = 0x97, ArgKind.NONE, "Handler entry: make TOS the current exception, saving the previous."
     LOAD_ASSERTION_ERROR = 0x98, ArgKind.NONE, "Push AssertionError."
     BEFORE_WITH = 0x99, ArgKind.NONE, "Replace TOS with its bound __exit__ and the result of __enter__()."
     WITH_EXCEPT_START = 0x9A, ArgKind.NONE, "Call the saved __exit__ with the current exception's (type, value, traceback)."
+    PREP_RERAISE_STAR = 0x9B, ArgKind.NONE, "except*: TOS the list of raised exceptions and the unmatched rest, TOS1 the original; replace both with the exception to re-raise, or None."
 
     # -- async 0xA0-0xAF -------------------------------------------------
     GET_AWAITABLE = 0xA0, ArgKind.COUNT, "Replace TOS with its awaitable iterator (arg 0 await, 1 after __aenter__, 2 after __aexit__)."

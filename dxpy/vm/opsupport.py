@@ -1,12 +1,15 @@
 """Opcode helpers of the interpreter that are not on its hot path.
 
-Handler and ``with`` opcodes, ``yield from``/``await`` delegation, and
-``*``/``**`` unpacking, each with CPython's error messages.  Kept apart from
+Handler and ``with`` opcodes, ``yield from``/``await`` delegation,
+``*``/``**`` unpacking and the pattern-matching tests of ``match``, each with
+CPython's error messages.  Kept apart from
 ``interpreter`` so the dispatch loop's module stays small.
 """
 
 from __future__ import annotations
 
+import builtins
+import collections.abc
 import inspect
 import types
 from typing import TYPE_CHECKING, Any
@@ -20,7 +23,8 @@ if TYPE_CHECKING:
 
 EXCEPTION_OPS = frozenset({Op.SETUP_FINALLY, Op.POP_BLOCK, Op.POP_EXCEPT, Op.RERAISE, Op.CHECK_EXC_MATCH,
                             Op.PUSH_EXC_INFO, Op.BEFORE_WITH, Op.WITH_EXCEPT_START, Op.BEFORE_ASYNC_WITH,
-                            Op.GET_AITER, Op.GET_ANEXT, Op.END_ASYNC_FOR})
+                            Op.GET_AITER, Op.GET_ANEXT, Op.END_ASYNC_FOR, Op.CHECK_EG_MATCH,
+                            Op.PREP_RERAISE_STAR})
 
 
 def exception_op(f: "_Frame", op: int, arg: int, pc: int) -> int:
@@ -69,6 +73,11 @@ def exception_op(f: "_Frame", op: int, arg: int, pc: int) -> int:
             raise TypeError(f"'async for' requires an iterator with __anext__ method, got "
                             f"{type(iterator).__name__}")
         stack.append(awaitable(type(iterator).__anext__(iterator)))
+    elif op == Op.CHECK_EG_MATCH:
+        _check_eg_match(f, stack, pc)
+    elif op == Op.PREP_RERAISE_STAR:
+        raised = stack.pop()
+        stack[-1] = _prep_reraise_star(stack[-1], raised)
     elif op == Op.END_ASYNC_FOR:  # [aiter, exc]: StopAsyncIteration ends the loop
         exc = stack.pop()
         if not isinstance(exc, StopAsyncIteration):
@@ -81,11 +90,89 @@ def exception_op(f: "_Frame", op: int, arg: int, pc: int) -> int:
     return pc
 
 
-def _exception_matches(exc: BaseException, kinds: Any) -> bool:
-    """``except kinds:`` test, with CPython's TypeError for non-exception classes."""
-    for kind in kinds if isinstance(kinds, tuple) else (kinds,):
+def _check_eg_match(f: "_Frame", stack: list[Any], pc: int) -> None:
+    """CHECK_EG_MATCH: [exc, kinds] -> [rest, match] (match handled) or [exc, None], as CPython's."""
+    kinds = stack.pop()
+    if any(issubclass(kind, BaseExceptionGroup) for kind in _exception_kinds(kinds)):
+        raise TypeError("catching ExceptionGroup with except* is not allowed. Use except instead.")
+    exc = stack[-1]
+    if isinstance(exc, kinds):
+        if isinstance(exc, BaseExceptionGroup):
+            match = exc
+        else:  # a naked exception is wrapped, with a traceback naming this frame and line
+            match = (ExceptionGroup if isinstance(exc, Exception) else BaseExceptionGroup)("", (exc,))
+            line = f.code.line_of(pc - 1)
+            if line is not None:
+                match.__traceback__ = excstate.traceback_entry(f.code.filename, f.code.name, line)
+        rest = None
+    elif isinstance(exc, BaseExceptionGroup):
+        match, rest = exc.split(kinds)
+    else:
+        match, rest = None, exc
+    if match is None:
+        stack.append(None)
+        return
+    stack[-1] = rest
+    stack.append(match)
+    excstate.set_handled(match)
+
+
+def _same_metadata(a: BaseException, b: BaseException) -> bool:
+    """CPython's test for "this is (part of) the original group re-raised", not a new exception."""
+    return (getattr(a, "__notes__", None) is getattr(b, "__notes__", None) and a.__traceback__ is b.__traceback__
+            and a.__cause__ is b.__cause__ and a.__context__ is b.__context__)
+
+
+def _leaf_ids(exc: BaseException, into: set[int]) -> set[int]:
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            _leaf_ids(inner, into)
+    else:
+        into.add(id(exc))
+    return into
+
+
+def _prep_reraise_star(orig: BaseException, excs: list[BaseException | None]) -> BaseException | None:
+    """PREP_RERAISE_STAR: what leaves a try/except*, built as CPython's ``_PyExc_PrepReraiseStar``.
+
+    Re-raised parts (same metadata as the original) are projected back onto
+    the original group's tree; newly raised exceptions are grouped with
+    that projection in a new ExceptionGroup("").
+    """
+    if not excs:
+        return None
+    if not isinstance(orig, BaseExceptionGroup):
+        return excs[0]  # a naked exception: at most one clause ran
+    raised, reraised = [], []
+    for exc in excs:
+        if exc is not None:
+            (reraised if _same_metadata(exc, orig) else raised).append(exc)
+    projection = None
+    if reraised:
+        ids: set[int] = set()
+        for exc in reraised:
+            _leaf_ids(exc, ids)
+        projection = orig.split(lambda e: not isinstance(e, BaseExceptionGroup) and id(e) in ids)[0]
+    if not raised:
+        return projection
+    if projection is not None:
+        raised.append(projection)
+    # BaseExceptionGroup() makes an ExceptionGroup when every member is an Exception.
+    return raised[0] if len(raised) == 1 else BaseExceptionGroup("", raised)
+
+
+def _exception_kinds(kinds: Any) -> tuple:
+    """The classes of an ``except`` clause, with CPython's TypeError for non-exception classes."""
+    every = kinds if isinstance(kinds, tuple) else (kinds,)
+    for kind in every:
         if not (isinstance(kind, type) and issubclass(kind, BaseException)):
             raise TypeError("catching classes that do not inherit from BaseException is not allowed")
+    return every
+
+
+def _exception_matches(exc: BaseException, kinds: Any) -> bool:
+    """``except kinds:`` test."""
+    _exception_kinds(kinds)
     return isinstance(exc, kinds)
 
 
@@ -233,3 +320,124 @@ def binding_error(qualname: str, signature: inspect.Signature, args: tuple, kwar
     except TypeError as exc:
         return TypeError(f"{where} {exc}")
     return TypeError(f"{where}: arguments do not fit the signature")
+
+
+MATCH_OPS = frozenset({Op.MATCH_MAPPING, Op.MATCH_SEQUENCE, Op.MATCH_KEYS, Op.MATCH_CLASS, Op.GET_LEN})
+# Types whose class pattern ``C(x)`` matches the subject itself (CPython's _Py_TPFLAGS_MATCH_SELF,
+# inherited by subclasses and honoured only when the class has no __match_args__).
+_MATCH_SELF = (bool, bytearray, bytes, dict, float, frozenset, int, list, set, str, tuple)
+_MISSING: Any = object()
+
+
+def match_op(op: int, arg: int, stack: list[Any]) -> None:
+    """Pattern-matching tests (stack effects on ``Opcode``), with CPython's TypeErrors."""
+    if op == Op.GET_LEN:
+        stack.append(len(stack[-1]))
+    elif op == Op.MATCH_SEQUENCE:
+        subject = stack[-1]
+        stack.append(isinstance(subject, collections.abc.Sequence)
+                     and not isinstance(subject, (str, bytes, bytearray)))
+    elif op == Op.MATCH_MAPPING:
+        stack.append(isinstance(stack[-1], collections.abc.Mapping))
+    elif op == Op.MATCH_KEYS:
+        stack.append(_match_keys(stack[-2], stack[-1]))
+    else:
+        names = stack.pop()
+        cls = stack.pop()
+        stack[-1] = _match_class(stack[-1], cls, arg, names)
+
+
+def _match_keys(subject: Any, keys: tuple) -> tuple | None:
+    """The values of ``keys`` in the mapping (looked up with ``.get``, as CPython does), or None."""
+    get = subject.get
+    seen: list[Any] = []
+    values = []
+    for key in keys:
+        if key in seen:
+            raise ValueError(f"mapping pattern checks duplicate key ({key!r})")
+        seen.append(key)
+        value = get(key, _MISSING)
+        if value is _MISSING:
+            return None
+        values.append(value)
+    return tuple(values)
+
+
+def _match_class(subject: Any, cls: Any, count: int, names: tuple[str, ...]) -> tuple | None:
+    """``cls(p1, ..., k=p)``: the attributes the sub-patterns match against, or None."""
+    if not isinstance(cls, type):
+        raise TypeError("called match pattern must be a type")
+    if not isinstance(subject, cls):
+        return None
+    seen: set[str] = set()
+    attributes: list[Any] = []
+    if count:
+        match_args = getattr(cls, "__match_args__", _MISSING)
+        match_self = match_args is _MISSING and issubclass(cls, _MATCH_SELF)
+        if match_args is _MISSING:
+            match_args = ()
+        elif type(match_args) is not tuple:
+            raise TypeError(f"{cls.__name__}.__match_args__ must be a tuple (got {type(match_args).__name__})")
+        allowed = 1 if match_self else len(match_args)
+        if allowed < count:
+            raise TypeError(f"{cls.__name__}() accepts {allowed} positional sub-pattern"
+                            f"{'' if allowed == 1 else 's'} ({count} given)")
+        if match_self:
+            attributes.append(subject)
+            match_args = ()
+    else:
+        match_args = ()
+    for position, name in enumerate(match_args[:count] + names):
+        if position < count and type(name) is not str:
+            raise TypeError(f"__match_args__ elements must be strings (got {type(name).__name__})")
+        value = _match_attribute(subject, cls, name, seen)
+        if value is _MISSING:
+            return None  # CPython stops at the first missing attribute
+        attributes.append(value)
+    return tuple(attributes)
+
+
+def _match_attribute(subject: Any, cls: type, name: str, seen: set[str]) -> Any:
+    """One attribute of a class pattern; _MISSING (no match) when it does not exist."""
+    if name in seen:
+        raise TypeError(f"{cls.__name__}() got multiple sub-patterns for attribute {name!r}")
+    seen.add(name)
+    try:
+        return getattr(subject, name)
+    except AttributeError:
+        return _MISSING
+
+
+def frame_builtin_call(f: "_Frame", stack: list[Any], unset: Any) -> None:
+    """CALL_FRAME_BUILTIN: ``globals()``, ``locals()``, ``vars()``, ``dir()``, ``super()`` about the VM frame.
+
+    Those builtins inspect the *Python* frame calling them, which for VM code
+    is the interpreter's own; the compiler routes zero-argument calls of
+    those names here so they see the program's namespaces instead.  Any
+    other callable (the name was rebound) is simply called.
+    """
+    func = stack[-1]
+    if func is builtins.globals:
+        stack[-1] = f.globals
+    elif func is builtins.locals or func is builtins.vars:
+        stack[-1] = _frame_locals(f, unset)
+    elif func is builtins.dir:
+        stack[-1] = sorted(_frame_locals(f, unset))
+    elif func is builtins.super:  # only compiled here for a function without positional parameters
+        raise RuntimeError("super(): no arguments")
+    else:
+        stack[-1] = func()
+
+
+def _frame_locals(f: "_Frame", unset: Any) -> dict[str, Any]:
+    """A module or class body's namespace itself; a function's bound locals, cells and free variables."""
+    if f.namespace is not None:
+        return f.namespace
+    code = f.code
+    snapshot = {name: value for name, value in zip(code.localnames, f.locals) if value is not unset}
+    for name, cell in zip(code.derefnames, f.cells):
+        try:
+            snapshot[name] = cell.cell_contents
+        except ValueError:  # an empty cell is an unbound variable
+            continue
+    return snapshot

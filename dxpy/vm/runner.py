@@ -6,6 +6,11 @@ script has had any side effect.  With ``fallback`` the script instead runs
 on CPython's own bytecode, after one line on stderr says so: never a silent
 change of engine, and never a wrong result from a half-compiled module.
 
+For the duration of the run, ``importer.installed`` puts the DPB import hook
+on ``sys.meta_path``: the user's own modules (under the script's directory)
+are compiled to DPB too, through the same ``__pycache__`` cache the script
+itself uses; ``fallback`` applies to each of them.
+
 The script runs as a real ``__main__`` module object installed in
 ``sys.modules`` for the duration (as ``runpy`` does), because library code
 such as ``dataclasses``, ``pickle`` and ``typing`` looks classes' modules up
@@ -15,16 +20,15 @@ there.
 from __future__ import annotations
 
 import builtins
+import os
 import runpy
 import sys
 import types
 from typing import Any, Callable
 
-from dxpy.vm.compiler import compile_file
 from dxpy.vm.errors import DpbCompileError
-from dxpy.vm.format import to_bytes
+from dxpy.vm.importer import installed, program_for
 from dxpy.vm.interpreter import run_module
-from dxpy.vm.loader import loads
 
 
 def script_runner(path: str, fallback: bool) -> Callable[[], dict[str, Any]]:
@@ -33,21 +37,28 @@ def script_runner(path: str, fallback: bool) -> Callable[[], dict[str, Any]]:
     Raises ``DpbCompileError`` (or CPython's ``SyntaxError``) when the
     script cannot be compiled and ``fallback`` is false.
     """
+    hook = installed(os.path.dirname(os.path.abspath(path)), fallback)
     try:
-        program = loads(to_bytes(compile_file(path)), path)
+        program = program_for(path)
     except DpbCompileError as exc:
         if not fallback:
             raise
         print(f"dxpy: {exc}; running {path} on CPython instead", file=sys.stderr)
-        return lambda: runpy.run_path(path, run_name="__main__")
+
+        def run_on_cpython() -> dict[str, Any]:
+            with hook:
+                return runpy.run_path(path, run_name="__main__")
+        return run_on_cpython
 
     def run() -> dict[str, Any]:
         module = types.ModuleType("__main__")
         module.__dict__.update({"__file__": path, "__builtins__": builtins, "__cached__": None})
         saved = sys.modules.get("__main__")
         sys.modules["__main__"] = module
+        from dxpy.jit.tiering import for_run  # JIT tiers per DXPY_JIT (dxpy/jit/tiering.py)
         try:
-            return run_module(program, module.__dict__, filename=path)
+            with hook, for_run():
+                return run_module(program, module.__dict__, filename=path)
         finally:
             if saved is not None:
                 sys.modules["__main__"] = saved

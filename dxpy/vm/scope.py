@@ -37,8 +37,8 @@ NAME_OPS = {
 DESCRIPTIONS = {
     "GeneratorExp": "generator expression", "Yield": "yield", "YieldFrom": "yield from",
     "Await": "await", "AsyncFunctionDef": "async def", "AsyncFor": "async for",
-    "AsyncWith": "async with", "Try": "try statement", "TryStar": "try/except*",
-    "With": "with statement", "Match": "match statement", "Starred": "* unpacking here",
+    "AsyncWith": "async with", "Try": "try statement",
+    "With": "with statement", "Starred": "* unpacking here",
 }
 
 
@@ -51,6 +51,23 @@ def _key(value: Constant) -> object:
     if type(value) is tuple:
         return tuple, tuple(_key(item) for item in value)  # type: ignore[union-attr]
     return type(value), value
+
+
+def _taken_from_outside(table: symtable.SymbolTable) -> set[str]:
+    """The names whose cells a scope receives from enclosing function scopes (its closure).
+
+    Its free variables, and for a class body also the names it binds itself
+    that scopes nested in it use (CPython's DEF_FREE_CLASS): a class body's
+    own names are namespace entries, not cells, so ``x = 2`` in the class and
+    ``return x`` in a method mean the class attribute and the enclosing
+    function's ``x``, whose cell the class passes through to the method.
+    """
+    own = {s.get_name(): s for s in table.get_symbols()}
+    names = {n for n, s in own.items() if s.is_free()}
+    if table.get_type() == "class":
+        for child in table.get_children():
+            names |= {n for n in _taken_from_outside(child) if n != "__class__" and n in own and own[n].is_local()}
+    return names
 
 
 class FBlock(NamedTuple):
@@ -113,20 +130,16 @@ class ScopeEmitter(ast.NodeVisitor):
         self.nested: list[int] = []
         self.consts: dict[int, int] = {}
         self.fblocks: list[FBlock] = []  # innermost last
-        child_frees = {s.get_name() for c in self.children for s in c.get_symbols() if s.is_free()}
-        self._refuse_unsupported_scoping(child_frees, node)
+        child_frees = {n for c in self.children for n in _taken_from_outside(c)}
         own = {s.get_name(): s for s in table.get_symbols()}
         self.cells = sorted(n for n in child_frees if self.kind == "function" and own[n].is_local())
         if self.kind == "class" and "__class__" in child_frees:
             self.cells = ["__class__"]  # filled by type.__new__ from __classcell__ (zero-argument super())
         self.first_arg: str | None = None  # set by compile_function; super() passes it
-        self.frees = sorted(n for n, s in own.items() if s.is_free())
+        self.frees = sorted(_taken_from_outside(table))
         self.varnames: list[str] = []
-
-    def _refuse_unsupported_scoping(self, child_frees: set[str], node: ast.AST) -> None:
-        if self.kind == "class" and any(self.table.lookup(n).is_local() for n in child_frees - {"__class__"}):
-            raise DpbCompileError(self.filename, getattr(node, "lineno", 1),
-                                  "a class attribute shadowing a closure variable its methods use")
+        self._slots: dict[str, int] = {}
+        self._slots_cover = 0  # how many varnames _slots was built from
 
     # -- emitting ----------------------------------------------------------
     def emit(self, opcode: Op, arg: int | Label = 0) -> None:
@@ -186,7 +199,17 @@ class ScopeEmitter(ast.NodeVisitor):
         elif symbol.is_global():
             self.emit(NAME_OPS["global", operation], self.name_index(name))
         else:
-            self.emit(NAME_OPS["fast", operation], self.varnames.index(name))
+            self.emit(NAME_OPS["fast", operation], self._local_slot(name))
+
+    def _local_slot(self, name: str) -> int:
+        """``varnames.index(name)`` through a dict rebuilt when ``varnames`` grows (a list scan per
+        name made functions with tens of thousands of locals take minutes to compile)."""
+        if self._slots_cover != len(self.varnames):
+            self._slots = {}
+            for slot, variable in enumerate(self.varnames):
+                self._slots.setdefault(variable, slot)
+            self._slots_cover = len(self.varnames)
+        return self._slots[name]
 
     def _deref_index(self, name: str) -> int:
         if name in self.cells:
