@@ -93,6 +93,26 @@ def test_promotion_happens_exactly_at_the_thresholds(tmp_path: Path) -> None:
     assert row(tiering, "poly")["signatures"] == ["(int, int)"]
 
 
+def test_a_failed_promotion_leaves_tier1_callable(tmp_path: Path, monkeypatch: Any) -> None:
+    """An exception that escapes the promotion (here a KeyboardInterrupt, which
+    the promotion does not swallow) reaches that one call; every later call
+    still runs on tier 1 (the call counter must not be left exhausted)."""
+    ns, _ = vm_module(tmp_path, POLY, None)
+    tiering = tiering_mod.install(TieringConfig(call_threshold=2, tier2_threshold=4))
+
+    def interrupted(*args: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tiering, "promote_tier2", interrupted)
+    poly = ns["poly"]
+    for n in range(1, 4):
+        assert poly(n, 2) == n * n + 5
+    with pytest.raises(KeyboardInterrupt):
+        poly(4, 2)
+    assert [poly(n, 1) for n in range(5, 9)] == [n * n + 2 for n in range(5, 9)]
+    assert poly.profile.tier == 1
+
+
 def test_calls_stay_on_tier1_until_the_background_compile_completes(tmp_path: Path) -> None:
     ns, _ = vm_module(tmp_path, POLY, None)
     tiering = tiering_mod.install(TieringConfig(call_threshold=2, tier2_threshold=3))
@@ -602,3 +622,32 @@ def test_corpus_with_tiering_really_tiered() -> None:
     if _corpus_tiers["programs"] == len(PROGRAMS):
         assert _corpus_tiers["tier1"] >= len(PROGRAMS), _corpus_tiers
         assert _corpus_tiers["tier2"] >= 15 and _corpus_tiers["osr"] >= 5, _corpus_tiers
+
+
+DEPTH_PROBE = """
+def down(n):
+    return 0 if n == 0 else 1 + down(n - 1)
+lo, hi = 1, 5000
+while lo < hi:
+    mid = (lo + hi + 1) // 2
+    try:
+        down(mid)
+        lo = mid
+    except RecursionError:
+        hi = mid - 1
+print(lo)
+"""
+
+
+@pytest.mark.parametrize("jit", ["off", "auto"])
+def test_cli_vm_recursion_depth_is_cpythons(tmp_path: Path, jit: str) -> None:
+    """A VM program recurses about as deep as on CPython, and hitting the limit
+    while a function is being promoted raises RecursionError, which the program
+    catches (it once surfaced as StopIteration from tier 1's call counter)."""
+    script = tmp_path / "depth.py"
+    script.write_text(DEPTH_PROBE)
+    cpython = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                             timeout=60)
+    done = _dxpy(["--vm", str(script)], {"DXPY_JIT": jit} if jit == "off" else None)
+    assert done.returncode == 0, done.stderr
+    assert abs(int(done.stdout) - int(cpython.stdout)) < 50, (done.stdout, cpython.stdout)

@@ -240,21 +240,22 @@ class FunctionState:
 
 
 def _promotion(state: FunctionState) -> Iterator[None]:
-    """The tier-1 tick's last part: at the threshold call, promote; then nothing, forever.
+    """The tier-1 tick's middle part: at the threshold call, promote (once).
 
     Runs inside the tick the tier-1 function calls first thing, so the frame
     below this generator's is that function's, and its arguments are its
-    first locals.
+    first locals.  Nothing may escape into the program's call: a generator
+    that raised is finished, and the tick's ``repeat(None)`` tail (see
+    ``_counting_tier1``) keeps every later call working even then.
     """
-    caller = sys._getframe(1)
-    code = caller.f_code
-    args = tuple(caller.f_locals[name] for name in code.co_varnames[:code.co_argcount])
     try:
+        caller = sys._getframe(1)
+        code = caller.f_code
+        args = tuple(caller.f_locals[name] for name in code.co_varnames[:code.co_argcount])
         state.owner.promote_tier2(state, args)
     except Exception as exc:  # noqa: BLE001 - raised into the program's call otherwise
         state.record.reason = f"internal error promoting to tier 2: {exc!r}"
-    while True:
-        yield None
+    yield None
 
 
 def _check_same_parameters(func: Any, tier1: types.FunctionType) -> None:
@@ -393,7 +394,8 @@ class JitTiering:
         if record.tick_code is None:
             record.tick_code = compile_code(record.source, record.source.node, func.__qualname__,
                                             tick=True)
-        tick = itertools.chain(itertools.repeat(None, left - 1), _promotion(state)).__next__
+        tick = itertools.chain(itertools.repeat(None, left - 1), _promotion(state),
+                               itertools.repeat(None)).__next__
         return make_function(with_tick(record.tick_code, tick), func.__globals__,
                              _closure_cells(func), func.__qualname__, func.__defaults__,
                              func.__kwdefaults__)
