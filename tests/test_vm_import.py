@@ -15,6 +15,7 @@ import pytest
 
 from dxpy.vm import importer
 from dxpy.vm.interpreter import VMFunction
+from dxpy.vm.format import FORMAT_VERSION
 from dxpy.vm.loader import load
 from dxpy.vm.runner import script_runner
 
@@ -85,7 +86,8 @@ def test_package_with_relative_imports_runs_in_the_vm(project: Path) -> None:
     assert isinstance(pkg.double, VMFunction) and isinstance(pkg.core.helpers.twice, VMFunction)
     assert isinstance(pkg.__spec__.loader, importer.DpbLoader) and pkg.__loader__ is pkg.__spec__.loader
     assert pkg.__file__ == pkg.__spec__.origin == str(project / "pkg" / "__init__.py")
-    assert pkg.__cached__ == str(project / "pkg" / "__pycache__" / "__init__.dxpy-1.dpb")
+    cached = project / "pkg" / "__pycache__" / f"__init__.dxpy-{FORMAT_VERSION}.dpb"
+    assert pkg.__cached__ == str(cached)
     assert pkg.__path__ == [str(project / "pkg")] and pkg.__package__ == "pkg"
     assert pkg.sub.__package__ == "pkg.sub" and pkg.core.__spec__.parent == "pkg"
     assert pkg.core.__loader__.get_source("pkg.core").startswith("from . import helpers")
@@ -107,7 +109,7 @@ def test_a_module_imported_twice_executes_once(project: Path) -> None:
 
 def test_second_import_maps_the_cache_instead_of_compiling(project: Path) -> None:
     importlib.import_module("pkg")
-    caches = sorted((project / "pkg").rglob("*.dxpy-1.dpb"))
+    caches = sorted((project / "pkg").rglob(f"*.dxpy-{FORMAT_VERSION}.dpb"))
     assert len(caches) == 4 and importer.stats.written == 4
     stamps = [(path.stat().st_ino, path.stat().st_mtime_ns) for path in caches]
     forget("pkg")
@@ -246,11 +248,11 @@ def test_cli_runs_user_modules_in_the_vm_and_caches_script_and_modules(tmp_path:
     assert first.returncode == 0, first.stderr
     assert first.stdout == ("8 DpbLoader SourceFileLoader\n"
                             "VMFunction ['pkg.helpers', 'pkg.core', 'pkg']\n")
-    caches = sorted(tmp_path.rglob("*.dxpy-1.dpb"))
+    caches = sorted(tmp_path.rglob(f"*.dxpy-{FORMAT_VERSION}.dpb"))
     assert [path.relative_to(tmp_path).as_posix() for path in caches] == [
-        "__pycache__/_probe.dxpy-1.dpb", "__pycache__/main.dxpy-1.dpb",
-        "pkg/__pycache__/__init__.dxpy-1.dpb", "pkg/__pycache__/core.dxpy-1.dpb",
-        "pkg/__pycache__/helpers.dxpy-1.dpb", "pkg/sub/__pycache__/__init__.dxpy-1.dpb"]
+        f"{folder}__pycache__/{stem}.dxpy-{FORMAT_VERSION}.dpb"
+        for folder, stem in [("", "_probe"), ("", "main"), ("pkg/", "__init__"), ("pkg/", "core"),
+                             ("pkg/", "helpers"), ("pkg/sub/", "__init__")]]
     stamps = [(path.stat().st_ino, path.stat().st_mtime_ns) for path in caches]
     second = dxpy_run("--vm", str(tmp_path / "main.py"), cwd=tmp_path)
     assert (second.returncode, second.stdout, second.stderr) == (0, first.stdout, "")

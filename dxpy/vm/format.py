@@ -33,7 +33,7 @@ from dxpy.vm.errors import DpbError
 from dxpy.vm.opcodes import ARG_KIND_BY_VALUE, INSTRUCTION_SIZE, ArgKind, Opcode, decode_words
 
 MAGIC = b"DPB\x01"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 HEADER_SIZE = 64
 ALIGNMENT = 8
 HASH_SIZE = 32
