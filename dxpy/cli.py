@@ -181,7 +181,8 @@ def _run(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
               f"[Errno 2] No such file or directory", file=sys.stderr)
         return 2
     sys.argv = [script, *options.args]
-    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    script = os.path.abspath(script)  # as CPython: __file__ and tracebacks name the full path
+    sys.path[0] = os.path.dirname(script)
     if options.vm:
         return _run_on_vm(script, options.fallback)
     return _execute(lambda: runpy.run_path(script, run_name="__main__"), script)
@@ -226,8 +227,11 @@ def _execute(body: "callable", script: str | None) -> int:
 
 
 def _print_user_traceback(exc: BaseException, script: str | None) -> None:
-    """Print the traceback without dxpy's and runpy's own frames."""
-    exc.__traceback__ = _user_frames(exc.__traceback__, script)
+    """Print the traceback without dxpy's and runpy's own frames (none at all
+    for a SyntaxError in the script itself, as CPython prints it)."""
+    own_syntax_error = (isinstance(exc, SyntaxError) and script is not None and exc.filename
+                        and os.path.abspath(exc.filename) == os.path.abspath(script))
+    exc.__traceback__ = None if own_syntax_error else _user_frames(exc.__traceback__, script)
     traceback.print_exception(exc)
     sys.stderr.flush()
 

@@ -65,6 +65,23 @@ def test_run_traceback_and_status_match_python(tmp_path: Path) -> None:
     assert ours.stderr == theirs.stderr
 
 
+@pytest.mark.parametrize("engine", [[], ["--vm"]])
+@pytest.mark.parametrize("source", ["def f():\n    raise ValueError('bad')\nf()\n",
+                                    "x = (\n", "import broken_sibling\n"])
+def test_run_relative_script_errors_match_python(tmp_path: Path, engine: list[str],
+                                                 source: str) -> None:
+    """A script given by a relative path: tracebacks name the full path, as
+    CPython's do, and a SyntaxError (in the script or in a module it imports)
+    is printed with no dxpy frames."""
+    (tmp_path / "script.py").write_text(source)
+    (tmp_path / "broken_sibling.py").write_text("def g(:\n")
+    ours = dxpy_cmd("run", *engine, "script.py", cwd=tmp_path)
+    theirs = subprocess.run([sys.executable, "script.py"], capture_output=True, text=True,
+                            timeout=60, cwd=tmp_path)
+    assert ours.returncode == theirs.returncode == 1
+    assert ours.stderr == theirs.stderr
+
+
 @pytest.mark.parametrize("code", [0, 3, "'message'"])
 def test_run_sys_exit(tmp_path: Path, code: object) -> None:
     script = tmp_path / "exit.py"

@@ -2,7 +2,8 @@
 
 The generated modules exercise every constant tag (nested containers, big
 ints, NaNs compared by bits, lone surrogates), instruction streams with every
-argument kind and EXTENDED_ARG prefixes, and trees of nested code objects.
+argument kind and EXTENDED_ARG prefixes, trees of nested code objects, and
+position tables (columns for tracebacks).
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def code_objects(draw: st.DrawFn, index: int, counts: tuple[int, int, int]) -> C
     words = len(instructions) // 4
     starts = sorted(draw(st.sets(st.integers(0, words - 1), max_size=6))) if words else []
     linetable = tuple((w, draw(st.integers(0, 2**32 - 1))) for w in starts)
+    positions = draw(position_runs(words))
     later = range(index + 1, code_count)
     nested = tuple(sorted(draw(st.sets(st.sampled_from(later), max_size=3)))) if later else ()
     return CodeObject(
@@ -120,7 +122,21 @@ def code_objects(draw: st.DrawFn, index: int, counts: tuple[int, int, int]) -> C
         posonly=draw(st.integers(0, argcount)), kwonly=kwonly, flags=int(flags), nlocals=nlocals,
         localnames=localnames, cellnames=cellnames, freenames=freenames,
         firstline=draw(st.integers(0, 2**32 - 1)), instructions=instructions,
-        linetable=linetable, consts=consts, nested=nested)
+        linetable=linetable, consts=consts, nested=nested, positions=positions)
+
+
+@st.composite
+def position_runs(draw: st.DrawFn, words: int) -> tuple:
+    """Valid position runs: increasing words, each run changing (span, column, end column)."""
+    if not words:
+        return ()
+    column = st.one_of(st.none(), st.integers(0, 200), st.just(2**32 - 2))
+    runs: list = []
+    for word in sorted(draw(st.sets(st.integers(0, words - 1), max_size=6))):
+        rest = (draw(st.sampled_from([0, 1, 2**32 - 1])), draw(column), draw(column))
+        if not runs or runs[-1][1:] != rest:
+            runs.append((word, *rest))
+    return tuple(runs)
 
 
 @st.composite
@@ -269,6 +285,31 @@ def test_constants_are_decoded_lazily_and_cached() -> None:
         dpb.constant(2)
 
 
+def test_positions_are_decoded_lazily_and_rejected_when_not_canonical() -> None:
+    """Only ``positions(i)`` (a traceback) reads a position table, and any non-canonical one fails."""
+    runs = ((0, 0, 299, 9), (1, 2, 299, None))
+    module = DpbModule((replace(simple_module().code[0], positions=runs),),
+                       simple_module().constants, simple_module().names)
+    data = to_bytes(module)
+    head = bytes([0, 0, 0xAC, 0x02, 10])  # word 0, span 0, 299 + 1 == 0x12C in two LEB128 bytes, 9 + 1
+    encoded = head + bytes([1, 2, 0xAC, 0x02, 0])  # word 0 + 1, span 2, column 299, no end column
+    assert encoded in data
+    dpb = loads(data)
+    assert dpb.code_object(0).positions == ()
+    assert dpb.positions(0) == runs and dpb.positions(0) is dpb.positions(0)
+    assert to_bytes(dpb.to_module()) == data
+    at = data.index(encoded)
+    for tail, reason in [([1, 2, 0x80, 0x00, 0], "not a minimal u32"),
+                         ([0, 2, 0xAC, 0x02, 0], "position index 0 out of order"),
+                         ([1, 0, 0xAC, 0x02, 10], "repeats the previous one"),
+                         ([1, 2, 0xAC, 0x02, 0x80], "truncated"),
+                         ([1, 2, 0x2C, 0x02, 0], "9 varints is not whole runs")]:
+        bad = loads(resign(data[:at] + head + bytes(tail) + data[at + len(encoded):]))
+        assert bad.code_object(0).positions == ()  # running the code never decodes them
+        with pytest.raises(DpbError, match=reason):
+            bad.positions(0)
+
+
 def test_close_refuses_while_derived_views_live(tmp_path: Path) -> None:
     path = tmp_path / "m.dpb"
     path.write_bytes(to_bytes(simple_module()))
@@ -394,6 +435,12 @@ def _module(**changes: object) -> DpbModule:
     (_module(instructions=encode_instructions([(Opcode.CALL, 2**24), (Opcode.JUMP, 1)])), "not the start"),
     (_module(linetable=((1, 1), (1, 2))), "line-table index 1"),
     (_module(linetable=((2, 1),)), "line-table index 2"),
+    (_module(positions=((1, 0, 0, 1), (0, 0, 0, 2))), "position index 0 out of order"),
+    (_module(positions=((2, 0, 0, 1),)), "position index 2 out of order or past the code"),
+    (_module(positions=((0, 0, 3, 5), (1, 0, 3, 5))), "repeats the previous one"),
+    (_module(positions=((0, -1, 3, 5),)), "outside u32"),
+    (_module(positions=((0, 0, 2**32 - 1, 5),)), "outside u32"),
+    (_module(positions=((0, 0, 3),)), "not 4 values"),
     (_module(flags=0x400), "unknown flags"),
     (_module(flags=int(CodeFlags.GENERATOR | CodeFlags.COROUTINE)), "more than one"),
     (_module(argcount=1), "disagree"),

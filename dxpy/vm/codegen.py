@@ -9,8 +9,10 @@ discipline of each opcode is documented on ``Opcode``.
 from __future__ import annotations
 
 import ast
+import contextlib
+from typing import Iterator
 
-from dxpy.vm.assembler import Label
+from dxpy.vm.assembler import Columns, Label
 from dxpy.vm.opcodes import Opcode as Op
 from dxpy.vm.scope import FBlock, ScopeEmitter
 
@@ -49,8 +51,123 @@ def _annotation_string(expression: ast.expr) -> str:
     return namespace["__annotations__"]["__a"]
 
 
+METHOD_CALL_LIMIT = 30
+"""CPython's STACK_USE_GUIDELINE: calls with this many stack items are not compiled as method calls."""
+
+
+def _is_method_call(node: ast.Call) -> bool:
+    """Whether CPython 3.11 compiles ``node`` as LOAD_METHOD + CALL, whose CALL it positions
+    like an attribute operation (see ``Codegen.at_attribute_name``)."""
+    keywords = len(node.keywords)
+    return (isinstance(node.func, ast.Attribute)
+            and len(node.args) + keywords + (keywords != 0) < METHOD_CALL_LIMIT
+            and not any(isinstance(arg, ast.Starred) for arg in node.args)
+            and all(keyword.arg is not None for keyword in node.keywords))
+
+
+def _last_jump_comparison(test: ast.expr) -> ast.Compare | None:
+    """The last Compare that CPython 3.11's ``compiler_jump_if`` reaches compiling ``test`` as a
+    condition: it descends ``not``, ``and``/``or`` and conditional expressions, in that order."""
+    if isinstance(test, ast.Compare):
+        return test
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        parts: list[ast.expr] = [test.operand]
+    elif isinstance(test, ast.BoolOp):
+        parts = test.values
+    elif isinstance(test, ast.IfExp):
+        parts = [test.test, test.body, test.orelse]
+    else:
+        return None
+    found = None
+    for part in parts:
+        found = _last_jump_comparison(part) or found
+    return found
+
+
+def columns_of(node: ast.AST) -> Columns | None:
+    """(end line, column, end column) of ``node``, as CPython's ``co_positions()`` reports them."""
+    end_line = getattr(node, "end_lineno", None)
+    if end_line is None:
+        return None
+    return (end_line, getattr(node, "col_offset", None), getattr(node, "end_col_offset", None))
+
+
 class Codegen(ScopeEmitter):
-    """Statement and expression visitors (see the module docstring)."""
+    """Statement and expression visitors (see the module docstring).
+
+    Source positions follow CPython 3.11's compiler, so tracebacks can show
+    the same carets: an instruction gets the position of the innermost
+    statement or expression being compiled when it is emitted (a call's
+    CALL the whole call, a BinOp's operator the whole BinOp...), and a store
+    or delete that of its target.
+    """
+
+    columns: Columns | None = None
+    """Columns of the node being compiled (with ``line``, its full position)."""
+
+    # -- positions -----------------------------------------------------------
+    def emit(self, opcode: Op, arg: int | Label = 0) -> None:
+        self.asm.emit(opcode, arg, self.line, self.columns)
+
+    def visit(self, node: ast.AST) -> None:
+        """Compile ``node`` at its own position (nodes without one keep the enclosing position)."""
+        saved = self.columns
+        columns = columns_of(node)
+        if columns is not None:
+            self.columns = columns
+        super().visit(node)
+        self.columns = saved
+
+    @contextlib.contextmanager
+    def located(self, node: ast.AST) -> Iterator[None]:
+        """Emit at ``node``'s position (for instructions CPython places at a node not visited)."""
+        saved = self.line, self.columns
+        self.line = getattr(node, "lineno", self.line)
+        self.columns = columns_of(node) or self.columns
+        try:
+            yield
+        finally:
+            self.line, self.columns = saved
+
+    @contextlib.contextmanager
+    def at_attribute_name(self, node: ast.Attribute) -> Iterator[None]:
+        """CPython 3.11's ``update_start_location_to_match_attr``: an attribute operation (and a
+        method call) whose attribute name is on a later line than the current position starts at
+        that name: ``a`` on one line and ``.b()`` on the next blames the second line."""
+        saved = self.line, self.columns
+        name_line = node.end_lineno
+        if name_line is not None and name_line != self.line and self.columns is not None:
+            end_line, _, end_column = self.columns
+            start = -1 if node.end_col_offset is None else node.end_col_offset - len(node.attr)
+            if start < 0:  # a hand-made AST: CPython drops the columns
+                start = end_column = None
+            end_line = max(name_line, end_line)
+            if end_line == name_line and start is not None and end_column is not None:
+                end_column = max(start, end_column)
+            self.line, self.columns = name_line, (end_line, start, end_column)
+        try:
+            yield
+        finally:
+            self.line, self.columns = saved
+
+    def _store(self, target: ast.expr) -> None:
+        """CPython compiles a store target as an expression, at the target's position."""
+        with self.located(target):
+            if isinstance(target, ast.Attribute):
+                self.visit(target.value)
+                with self.at_attribute_name(target):
+                    self.emit(Op.STORE_ATTR, self.name_index(self.mangle(target.attr)))
+            else:
+                super()._store(target)
+
+    def _delete(self, target: ast.expr) -> None:
+        with self.located(target):
+            if isinstance(target, ast.Attribute):
+                self.visit(target.value)
+                with self.at_attribute_name(target):
+                    self.emit(Op.DELETE_ATTR, self.name_index(self.mangle(target.attr)))
+            else:
+                super()._delete(target)
 
     # -- statements ----------------------------------------------------------
     def visit_Expr(self, node: ast.Expr) -> None:
@@ -97,28 +214,39 @@ class Codegen(ScopeEmitter):
             self.visit(expression)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        """The target's load and store are at the target's position, the operation at the statement's."""
         target, opcode = node.target, INPLACE[type(node.op)]
+        with self.located(target):
+            self._augmented_load(target)
+        self.visit(node.value)
+        self.emit(opcode)
+        with self.located(target):
+            self._augmented_store(target)
+
+    def _augmented_load(self, target: ast.expr) -> None:
+        """Push what the store needs ([object] or [container, key]) and the current value."""
         if isinstance(target, ast.Name):
             self._name_op(target.id, "load")
-            self.visit(node.value)
-            self.emit(opcode)
-            self._name_op(target.id, "store")
         elif isinstance(target, ast.Attribute):
             self.visit(target.value)
             self.emit(Op.COPY, 1)
-            self.emit(Op.LOAD_ATTR, self.name_index(self.mangle(target.attr)))
-            self.visit(node.value)
-            self.emit(opcode)
-            self.emit(Op.SWAP, 2)
-            self.emit(Op.STORE_ATTR, self.name_index(self.mangle(target.attr)))
+            with self.at_attribute_name(target):
+                self.emit(Op.LOAD_ATTR, self.name_index(self.mangle(target.attr)))
         else:
             self.visit(target.value)  # type: ignore[attr-defined]
             self.visit(target.slice)  # type: ignore[attr-defined]
             self.emit(Op.COPY, 2)
             self.emit(Op.COPY, 2)
             self.emit(Op.LOAD_SUBSCR)
-            self.visit(node.value)
-            self.emit(opcode)
+
+    def _augmented_store(self, target: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            self._name_op(target.id, "store")
+        elif isinstance(target, ast.Attribute):
+            with self.at_attribute_name(target):
+                self.emit(Op.SWAP, 2)
+                self.emit(Op.STORE_ATTR, self.name_index(self.mangle(target.attr)))
+        else:
             self.emit(Op.SWAP, 3)
             self.emit(Op.SWAP, 2)
             self.emit(Op.STORE_SUBSCR)
@@ -134,14 +262,18 @@ class Codegen(ScopeEmitter):
         self.emit(Op.RAISE, len(parts))
 
     def visit_Assert(self, node: ast.Assert) -> None:
+        """The raise is at the statement's position, or at that of the last comparison CPython's
+        ``compiler_jump_if`` compiled for the test (it sets that position and never restores it)."""
         done = Label()
         self.visit(node.test)
         self.emit(Op.POP_JUMP_IF_TRUE, done)
-        self.emit(Op.LOAD_ASSERTION_ERROR)
-        if node.msg is not None:
-            self.visit(node.msg)
-            self.emit(Op.CALL, 1)
-        self.emit(Op.RAISE, 1)
+        comparison = _last_jump_comparison(node.test)
+        with self.located(comparison) if comparison is not None else contextlib.nullcontext():
+            self.emit(Op.LOAD_ASSERTION_ERROR)
+            if node.msg is not None:
+                self.visit(node.msg)
+                self.emit(Op.CALL, 1)
+            self.emit(Op.RAISE, 1)
         self.asm.mark(done)
 
     def visit_If(self, node: ast.If) -> None:
@@ -266,6 +398,10 @@ class Codegen(ScopeEmitter):
         if isinstance(node.func, ast.Name) and node.func.id in FRAME_BUILTINS and not (node.args or node.keywords):
             self.emit(Op.CALL_FRAME_BUILTIN)
             return
+        if _is_method_call(node):
+            with self.at_attribute_name(node.func):  # type: ignore[arg-type]
+                self._call_arguments(node.args, node.keywords, already=0)
+            return
         self._call_arguments(node.args, node.keywords, already=0)
 
     def _call_arguments(self, args: list[ast.expr], keywords: list[ast.keyword], already: int) -> None:
@@ -317,7 +453,8 @@ class Codegen(ScopeEmitter):
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         self.visit(node.value)
-        self.emit(Op.LOAD_ATTR, self.name_index(self.mangle(node.attr)))
+        with self.at_attribute_name(node):
+            self.emit(Op.LOAD_ATTR, self.name_index(self.mangle(node.attr)))
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         self.visit(node.value)

@@ -50,10 +50,11 @@ import symtable
 import tokenize
 
 from dxpy.vm.assembler import Label
+from dxpy.vm.codegen import columns_of
 from dxpy.vm.constants import CodeRef
 from dxpy.vm.errors import DpbCompileError
 from dxpy.vm.format import CodeFlags, CodeObject, DpbModule
-from dxpy.vm.matching import MatchCodegen
+from dxpy.vm.matching import MatchCodegen, _PatternState
 from dxpy.vm.opcodes import Opcode as Op
 from dxpy.vm.scope import ModuleBuilder
 
@@ -79,6 +80,11 @@ def compile_source(source: str, filename: str = "<string>") -> DpbModule:
 
 class _ScopeCompiler(MatchCodegen):
     """Compiles one scope (module, class body, function, lambda, comprehension) to a code object."""
+
+    def _pattern(self, pattern: ast.pattern, state: _PatternState) -> None:
+        """A pattern's instructions (MATCH_CLASS raising, say) are at the pattern's position."""
+        with self.located(pattern):
+            super()._pattern(pattern, state)
 
     # -- whole scopes ------------------------------------------------------
     def compile_module(self, tree: ast.Module) -> None:
@@ -142,6 +148,7 @@ class _ScopeCompiler(MatchCodegen):
         self.varnames = [".0"] + [s.get_name() for s in self.table.get_symbols()
                                   if s.is_local() and s.get_name() not in self.cells + [".0"]]
         is_generator = isinstance(node, ast.GeneratorExp)
+        self.columns = columns_of(node)  # CPython's default position in the comprehension's code
         if not is_generator:
             self.emit(COMPREHENSION_BUILD[type(node)], 0)
         self._comprehension_loop(node, 0)
@@ -227,7 +234,7 @@ class _ScopeCompiler(MatchCodegen):
 
     def _finish(self, name: str, firstline: int, args: ast.arguments | None = None,
                 flags: int = 0) -> None:
-        code, linetable = self.asm.assemble()
+        code, linetable, positions = self.asm.assemble()
         positional = len(args.posonlyargs) + len(args.args) if args else 0
         localnames = tuple(self.name_index(n) for n in self.varnames)
         self.builder.codes[self.index] = CodeObject(
@@ -238,7 +245,7 @@ class _ScopeCompiler(MatchCodegen):
             cellnames=tuple(self.name_index(n) for n in self.cells),
             freenames=tuple(self.name_index(n) for n in self.frees),
             firstline=firstline, instructions=code, linetable=linetable,
-            consts=tuple(self.consts), nested=tuple(self.nested))
+            consts=tuple(self.consts), nested=tuple(self.nested), positions=positions)
 
     # -- nested scopes -----------------------------------------------------
     def _child(self, name: str, lineno: int, skip: int = 0) -> symtable.SymbolTable:
@@ -312,9 +319,14 @@ class _ScopeCompiler(MatchCodegen):
         for decorator in node.decorator_list:
             self.visit(decorator)
         self._function(node, node.name)
-        for _ in node.decorator_list:
-            self.emit(Op.CALL, 1)
+        self._apply_decorators(node.decorator_list)
         self._name_op(node.name, "store")
+
+    def _apply_decorators(self, decorators: list[ast.expr]) -> None:
+        """Call the decorators, innermost first, each call at its decorator's position (as CPython)."""
+        for decorator in reversed(decorators):
+            with self.located(decorator):
+                self.emit(Op.CALL, 1)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -364,8 +376,7 @@ class _ScopeCompiler(MatchCodegen):
         self._make_function(compiler, 0)
         self.load_const(node.name)
         self._call_arguments(node.bases, node.keywords, already=2)
-        for _ in node.decorator_list:
-            self.emit(Op.CALL, 1)
+        self._apply_decorators(node.decorator_list)
         self._name_op(node.name, "store")
 
 

@@ -23,9 +23,10 @@ VM handlers were considered:
 
 Tracebacks: an exception leaving or caught in a VM frame gets a traceback
 entry whose frame reports the DPB source file and function name and whose
-line comes from the code object's line table; the interpreter's own frames
-are removed, so ``traceback.print_exc()`` shows the user's source lines as
-CPython would.
+position (line, end line, columns) comes from the code object's line and
+position tables; the interpreter's own frames are removed, so
+``traceback.print_exc()`` and the default ``sys.excepthook`` show the user's
+source lines, with CPython's carets under the failing expression.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import ctypes
 import os
 import sys
 import types
+from typing import Callable
 
 _set_handled = ctypes.pythonapi.PyErr_SetHandledException
 _set_handled.argtypes = [ctypes.py_object]
@@ -48,7 +50,13 @@ _INTERNAL = frozenset(
 """Source files whose frames are interpreter (or JIT dispatch) machinery, hidden from VM
 tracebacks: a call the JIT re-runs in tier 1 shows the frames CPython would show."""
 
-_fake_frames: dict[tuple[str, str, int], types.FrameType] = {}
+Location = tuple[int, int, "int | None", "int | None"]
+"""(line, end line, column, end column) of an instruction, as CPython's ``co_positions()``."""
+
+_fake_frames: dict[tuple[str, str, Location], types.FrameType] = {}
+_drivers: dict[types.CodeType, Callable[[types.FrameType], tuple[str, str, int]]] = {}
+"""Code of the generators that run VM frames -> (filename, name, first line) of the VM code
+their frame runs; see ``register_driver``."""
 _generators: list[types.GeneratorType] = []
 
 
@@ -61,12 +69,13 @@ def handled() -> BaseException | None:
     return sys.exception()
 
 
-def _frame_for(filename: str, name: str, line: int) -> types.FrameType:
-    """A frame whose code is ``name`` in ``filename``, located at ``line`` without columns.
+def _frame_for(filename: str, name: str, location: Location) -> types.FrameType:
+    """A frame whose code is ``name`` in ``filename``, every instruction at ``location``.
 
-    The location table says "line, no column information" for every
-    instruction (3.11's entry code 13), so both the C and the Python
-    traceback printers show the source line and no misplaced carets.
+    The code object's location table gives all its instructions the same
+    full position (3.11's long-form entries), so the C and the Python
+    traceback printers read the line and the columns of the VM instruction
+    from it and draw CPython's carets.
 
     The frame is that of a generator that never runs: its ``f_back`` is
     None.  A frame made by calling code here would keep its callers (the
@@ -75,14 +84,12 @@ def _frame_for(filename: str, name: str, line: int) -> types.FrameType:
     objects a program expects to be finalized, such as generators left
     unreferenced, would never be.
     """
-    key = (filename, name, line)
+    key = (filename, name, location)
     frame = _fake_frames.get(key)
     if frame is None:
         code = compile("def _located():\n    yield\n", filename, "exec").co_consts[0]
-        units = len(code.co_code) // 2
-        table = b"".join(bytes((0x80 | 13 << 3 | (min(8, units - start) - 1), 0))
-                         for start in range(0, units, 8))
-        code = code.replace(co_name=name, co_qualname=name, co_firstlineno=line, co_linetable=table)
+        code = code.replace(co_name=name, co_qualname=name, co_firstlineno=location[0],
+                            co_linetable=location_table(location, len(code.co_code) // 2))
         generator = types.FunctionType(code, {})()
         frame = generator.gi_frame
         _fake_frames[key] = frame
@@ -90,8 +97,50 @@ def _frame_for(filename: str, name: str, line: int) -> types.FrameType:
     return frame
 
 
+def location_table(location: Location, units: int) -> bytes:
+    """A CPython 3.11 ``co_linetable`` placing all ``units`` code units at ``location``.
+
+    Relative to ``co_firstlineno == location[0]``.  Each entry covers up to
+    8 units: first byte ``1 | code (4 bits) | units - 1 (3 bits)`` with code
+    14 (long form), then the line delta as a signed varint, the end-line
+    delta, column + 1 and end column + 1 as varints (0 for an unknown column).
+    The varints are CPython's: 6 bits per byte, least significant first,
+    0x40 set on every byte but the last.
+    """
+    line, end_line, column, end_column = location
+    fields = bytearray()
+    for value in (0, max(0, end_line - line),  # zigzag(0) == 0: the line delta is always 0
+                  0 if column is None else column + 1, 0 if end_column is None else end_column + 1):
+        _location_varint(fields, value)
+    return b"".join(bytes((0x80 | 14 << 3 | (min(8, units - start) - 1),)) + fields
+                    for start in range(0, units, 8))
+
+
+def _location_varint(out: bytearray, value: int) -> None:
+    while value >= 0x40:
+        out.append(0x40 | value & 0x3F)
+        value >>= 6
+    out.append(value)
+
+
+def register_driver(code: types.CodeType, locate: Callable[[types.FrameType], tuple[str, str, int]]) -> None:
+    """Declare ``code`` a driver of VM generators (or coroutines): ``locate(frame)`` names the VM code
+    a frame of it runs.
+
+    An exception thrown into a generator that never started is raised at
+    the driver's first instruction, before any VM code ran, so no VM entry
+    exists; CPython's entry for the generator's own frame, at its first
+    line without columns, is put in the driver's place (see ``strip_internal``).
+    """
+    _drivers[code] = locate
+
+
 def strip_internal(tb: types.TracebackType | None) -> types.TracebackType | None:
-    """``tb`` without the interpreter's frames; entries after the last internal one are reused."""
+    """``tb`` without the interpreter's frames; entries after the last internal one are reused.
+
+    When the innermost internal entry is an unstarted driver, the entry CPython
+    shows for the unstarted generator takes its place.
+    """
     entries = []
     last_internal = -1
     while tb is not None:
@@ -102,13 +151,18 @@ def strip_internal(tb: types.TracebackType | None) -> types.TracebackType | None
     if last_internal < 0:
         return entries[0] if entries else None
     result = entries[last_internal].tb_next
+    innermost = entries[last_internal]
+    locate = _drivers.get(innermost.tb_frame.f_code)
+    if locate is not None and innermost.tb_lasti == 0 and result is None:
+        filename, name, line = locate(innermost.tb_frame)
+        result = traceback_entry(filename, name, (line, line, None, None))
     for entry in reversed(entries[:last_internal]):
         if entry.tb_frame.f_code.co_filename not in _INTERNAL:
             result = types.TracebackType(result, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
     return result
 
 
-def vm_traceback(exc: BaseException, filename: str, name: str, line: int | None,
+def vm_traceback(exc: BaseException, filename: str, name: str, location: Location | None,
                  add_entry: bool) -> None:
     """Rewrite ``exc.__traceback__`` for an exception seen by a VM frame.
 
@@ -116,16 +170,19 @@ def vm_traceback(exc: BaseException, filename: str, name: str, line: int | None,
     the exception was first caught (CPython's RERAISE adds none either).
     """
     tb = strip_internal(exc.__traceback__)
-    if add_entry and line is not None:
-        tb = traceback_entry(filename, name, line, tb)
+    if add_entry and location is not None:
+        tb = traceback_entry(filename, name, location, tb)
     exc.__traceback__ = tb
 
 
-def traceback_entry(filename: str, name: str, line: int,
+def traceback_entry(filename: str, name: str, location: Location,
                     below: types.TracebackType | None = None) -> types.TracebackType:
-    """A traceback entry for line ``line`` of VM function ``name`` in ``filename``, above ``below``."""
-    frame = _frame_for(filename, name, line)
-    return types.TracebackType(below, frame, frame.f_lasti, line)
+    """A traceback entry at ``location`` of VM function ``name`` in ``filename``, above ``below``.
+
+    ``tb_lasti`` 0 is the first code unit; every unit has ``location``.
+    """
+    frame = _frame_for(filename, name, location)
+    return types.TracebackType(below, frame, 0, location[0])
 
 
 def clean_traceback(exc: BaseException) -> None:

@@ -83,6 +83,10 @@ _KIND_FLAGS = (int(CodeFlags.GENERATOR), int(CodeFlags.COROUTINE), int(CodeFlags
 _HAS_DOCSTRING = int(CodeFlags.HAS_DOCSTRING)
 
 
+Position = tuple[int, int, "int | None", "int | None"]
+"""A position run: (first word index, end line - line, column, end column)."""
+
+
 @dataclass(frozen=True)
 class CodeObject:
     """One function, class body, comprehension, lambda or module body.
@@ -94,8 +98,13 @@ class CodeObject:
     greater than this code object's own, which keeps the tree acyclic.
     ``linetable`` is ``(instruction word index, line)`` pairs with strictly
     increasing indices: an instruction's line is that of the last entry at
-    or before it.  ``instructions`` is ``bytes`` when built in memory and a
-    read-only memoryview into the file's map when loaded.
+    or before it.  ``positions`` adds the rest of CPython's ``co_positions()``
+    the same way: ``(word index, end line - line, column, end column)`` runs
+    (columns are UTF-8 byte offsets, None when unknown), one per change of
+    those three values.  ``instructions`` is ``bytes`` when built in memory and a
+    read-only memoryview into the file's map when loaded.  A loaded code
+    object's ``positions`` is empty: tracebacks are their only reader, so
+    ``DpbFile.positions`` decodes them when first asked for.
     """
 
     name: int
@@ -113,6 +122,7 @@ class CodeObject:
     linetable: tuple[tuple[int, int], ...] = ()
     consts: tuple[int, ...] = ()
     nested: tuple[int, ...] = ()
+    positions: tuple[Position, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -220,6 +230,76 @@ def decode_linetable(data: memoryview, where: str) -> tuple[tuple[int, int], ...
     return tuple(zip(flat[0::2], flat[1::2]))
 
 
+def encode_positions(positions: Sequence[Position]) -> bytes:
+    """Position runs as unsigned LEB128 varints, four per run.
+
+    Per run: word index delta (the first run's own index), end-line span,
+    column + 1 and end column + 1 (0 encodes "unknown").  Runs are few and
+    their values small, so this is a byte or two per value where fixed u32s
+    would be sixteen bytes per run.
+    """
+    out = bytearray()
+    previous = 0
+    for word, span, column, end_column in positions:
+        for value in (word - previous, span, 0 if column is None else column + 1,
+                      0 if end_column is None else end_column + 1):
+            if value < 0x80:  # the common case, without a call
+                out.append(value)
+            else:
+                _write_varint(out, value)
+        previous = word
+    return bytes(out)
+
+
+def decode_positions(data: bytes | memoryview, words: int, label: str,
+                     where: str) -> tuple[Position, ...]:
+    """Inverse of ``encode_positions``; rejects every non-canonical encoding.
+
+    ``words`` is the instruction word count of the code object ``label``
+    names.  Raises DpbError naming ``where``.
+    """
+    values = []
+    offset = 0
+    while offset < len(data):
+        value, offset = _read_varint(data, offset, where)
+        values.append(value)
+    if len(values) % 4:
+        raise DpbError(where, f"{label}: position table of {len(values)} varints is not whole runs")
+    runs: list[Position] = []
+    word = 0
+    for index in range(0, len(values), 4):
+        delta, span, column, end_column = values[index:index + 4]
+        word += delta
+        runs.append((word, span, column - 1 if column else None, end_column - 1 if end_column else None))
+    _check_positions(tuple(runs), words, label, where)
+    return tuple(runs)
+
+
+def _write_varint(out: bytearray, value: int) -> None:
+    while value > 0x7F:
+        out.append(0x80 | value & 0x7F)
+        value >>= 7
+    out.append(value)
+
+
+def _read_varint(data: bytes | memoryview, offset: int, where: str) -> tuple[int, int]:
+    """One minimal LEB128 varint of at most 32 bits starting at ``offset``; returns (value, next)."""
+    value = shift = 0
+    start = offset
+    while True:
+        if offset >= len(data):
+            raise DpbError(where, f"position table: varint at byte {start} is truncated")
+        byte = data[offset]
+        offset += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    if (byte == 0 and offset - start > 1) or value > U32_MAX:
+        raise DpbError(where, f"position table: varint at byte {start} is not a minimal u32")
+    return value, offset
+
+
 # -- validation ------------------------------------------------------------
 
 def check_code(code: CodeObject, index: int, counts: tuple[int, int, int], where: str) -> None:
@@ -241,6 +321,7 @@ def check_code(code: CodeObject, index: int, counts: tuple[int, int, int], where
     _check_signature(code, label, where)
     _check_operands(code, name_count, label, where)
     _check_linetable(code, label, where)
+    _check_positions(code.positions, len(code.instructions) // INSTRUCTION_SIZE, label, where)
 
 
 def _check_indices(values: Sequence[int], low: int, high: int, what: str, where: str) -> None:
@@ -276,6 +357,29 @@ def _check_linetable(code: CodeObject, label: str, where: str) -> None:
         if not isinstance(line, int) or not 0 <= line <= U32_MAX:
             raise DpbError(where, f"{label}: line number {line!r} is not a u32")
         previous = word
+
+
+def _check_positions(positions: Sequence[Position], words: int, label: str, where: str) -> None:
+    """Runs start at strictly increasing words inside the code, each changing the position."""
+    previous_word, previous_rest = -1, None
+    for run in positions:
+        if len(run) != 4:
+            raise DpbError(where, f"{label}: position run {run!r} is not 4 values")
+        word, span, column, end_column = run
+        if not isinstance(word, int) or not previous_word < word < words:
+            raise DpbError(where, f"{label}: position index {word!r} out of order or past the code")
+        if not (isinstance(span, int) and 0 <= span <= U32_MAX and _is_column(column)
+                and _is_column(end_column)):
+            raise DpbError(where, f"{label}: position {run!r} has a value outside u32")
+        rest = (span, column, end_column)
+        if rest == previous_rest:
+            raise DpbError(where, f"{label}: position run at {word} repeats the previous one")
+        previous_word, previous_rest = word, rest
+
+
+def _is_column(value: object) -> bool:
+    """None (unknown) or a column whose encoding, column + 1, is a u32."""
+    return value is None or (isinstance(value, int) and 0 <= value < U32_MAX)
 
 
 def _check_operands(code: CodeObject, name_count: int, label: str, where: str) -> None:
@@ -332,7 +436,8 @@ def to_bytes(module: DpbModule) -> bytes:
                 encode_table([name.encode("utf-8", "surrogatepass") for name in names]),
                 _symbols_section(codes),
                 b"",
-                encode_table([encode_linetable(code.linetable) for code in codes])]
+                encode_table([encode_linetable(code.linetable) for code in codes]
+                             + [encode_positions(code.positions) for code in codes])]
     return _assemble(sections)
 
 

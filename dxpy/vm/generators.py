@@ -18,6 +18,7 @@ first, as CPython's ``gen_throw`` does.
 
 from __future__ import annotations
 
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
 from dxpy.vm import excstate
@@ -51,7 +52,17 @@ class _Awaitable:
 
 
 async def _coroutine(awaitable: _Awaitable) -> Any:
-    return await awaitable
+    """The native coroutine's body; an exception leaves it without this frame's traceback entry.
+
+    The entry would show up wherever the exception is printed after passing
+    through a task (asyncio calls ``send`` from C, so nothing strips it
+    later); the bare ``raise`` adds no new entry for this frame.
+    """
+    try:
+        return await awaitable
+    except BaseException as exc:
+        exc.__traceback__ = excstate.strip_internal(exc.__traceback__)
+        raise
 
 
 def make_coroutine(frame: "_Frame", execute: Callable[["_Frame"], Any], name: str,
@@ -189,3 +200,26 @@ def _throw(frame: "_Frame", exc: BaseException) -> Any:
     except BaseException as error:  # the delegate's own exception continues in the frame
         frame.pending = error
     return _NOTHING
+
+
+
+# -- tracebacks of exceptions thrown into unstarted generators (see excstate.register_driver) --
+def _frame_source(vm_frame: "_Frame") -> tuple[str, str, int]:
+    """(filename, function name, first line) of the VM code ``vm_frame`` runs."""
+    code = vm_frame.code
+    return code.filename, code.name, code.code.firstline
+
+
+def _driven_source(driver: FrameType) -> tuple[str, str, int]:
+    """The VM code a ``_drive``/``_drive_async`` frame runs (its ``frame`` argument)."""
+    return _frame_source(driver.f_locals["frame"])
+
+
+def _coroutine_source(coroutine: FrameType) -> tuple[str, str, int]:
+    """The VM code a ``_coroutine`` frame runs, through the ``_drive`` generator it awaits."""
+    return _driven_source(coroutine.f_locals["awaitable"]._driver.gi_frame)
+
+
+excstate.register_driver(_drive.__code__, _driven_source)
+excstate.register_driver(_drive_async.__code__, _driven_source)
+excstate.register_driver(_coroutine.__code__, _coroutine_source)

@@ -35,6 +35,7 @@ depth.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import builtins
 import inspect
 import operator
@@ -81,6 +82,7 @@ class _Prepared:
     def __init__(self, file: DpbFile, index: int, filename: str) -> None:
         code = file.code_object(index)
         self.code = code
+        self._file, self._index = file, index
         self.filename = filename
         self.name = file.name(code.name)
         self.qualname = file.name(code.qualname)
@@ -141,6 +143,18 @@ class _Prepared:
                 break
             line = entry_line
         return line
+
+    def position_of(self, pc: int) -> excstate.Location | None:
+        """Full source position of instruction ``pc`` (CPython's ``co_positions()`` entry), for tracebacks."""
+        line = self.line_of(pc)
+        if line is None:
+            return None
+        runs = self._file.positions(self._index)
+        run = bisect.bisect_right(runs, self.starts[pc], key=lambda r: r[0]) - 1
+        if run < 0:
+            return (line, line, None, None)
+        _, span, column, end_column = runs[run]
+        return (line, line + span, column, end_column)
 
 
 class _Program:
@@ -657,7 +671,8 @@ def _unwind(f: _Frame, exc: BaseException, pc: int) -> int:
     code = f.code
     op = code.ops[pc - 1]
     bare_raise = op == _RAISE and code.args[pc - 1] == 0  # CPython's bare ``raise`` adds no entry either
-    excstate.vm_traceback(exc, code.filename, code.name, code.line_of(pc - 1), op not in _RERAISES and not bare_raise)
+    excstate.vm_traceback(exc, code.filename, code.name, code.position_of(pc - 1),
+                          op not in _RERAISES and not bare_raise)
     if not f.blocks:
         raise exc
     handler, depth = f.blocks.pop()

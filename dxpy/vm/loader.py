@@ -4,8 +4,9 @@
 cheap and catches every corruption: size, magic, version, flags, the
 section layout and padding, the BLAKE3 digest, every index table, and every
 opcode byte (one C-level scan).  Nothing is copied: ``DpbFile.code`` and each
-code object's ``instructions`` are slices of the map.  Constants, names and
-code objects are decoded when first asked for, validated then, and cached.
+code object's ``instructions`` are slices of the map.  Constants, names,
+code objects and code objects' position tables (columns, for tracebacks)
+are decoded when first asked for, validated then, and cached.
 
 Every problem is reported as ``DpbError(path, reason)``.  Since the digest
 covers the whole file, any damage is caught by ``load`` itself; the lazy
@@ -26,8 +27,8 @@ from typing import Callable, Generic, TypeVar
 from dxpy.vm.constants import Constant, ConstantError, decode_constant
 from dxpy.vm.errors import DpbError
 from dxpy.vm.format import (
-    FORMAT_VERSION, HEADER, HEADER_SIZE, MAGIC, CodeObject, DpbModule, Section, check_code,
-    content_hash, decode_linetable, decode_record, section_spans,
+    FORMAT_VERSION, HEADER, HEADER_SIZE, MAGIC, CodeObject, DpbModule, Position, Section, check_code,
+    content_hash, decode_linetable, decode_positions, decode_record, section_spans,
 )
 from dxpy.vm.opcodes import INSTRUCTION_SIZE, OPCODE_BYTES, Opcode
 
@@ -139,13 +140,15 @@ class DpbFile:
         if len(sections[Section.TYPES]):
             raise DpbError(path, f"types section must be empty in format version {FORMAT_VERSION}")
         debug = _Table(sections[Section.DEBUG], path, "debug section")
-        if debug.count != code_count:
-            raise DpbError(path, f"debug section has {debug.count} line tables for {code_count} code objects")
+        if debug.count != 2 * code_count:
+            raise DpbError(path, f"debug section has {debug.count} entries for {code_count} code objects "
+                                 "(expected a line table and a position table each)")
         self._counts = (code_count, constants.count, names.count)
         self._tables = (constants, names, symbols, debug)
         self._constants = _LazyList(constants.count, self._decode_constant, path, "constant")
         self._names = _LazyList(names.count, self._decode_name, path, "name")
         self._code = _LazyList(code_count, self._decode_code, path, "code object")
+        self._positions = _LazyList(code_count, self._decode_positions, path, "code object")
 
     # -- access ------------------------------------------------------------
     @property
@@ -172,12 +175,21 @@ class DpbFile:
         """Code object ``index`` (0 is the module body); instructions are a view of the map."""
         return self._code[index]
 
+    def positions(self, index: int) -> tuple[Position, ...]:
+        """Code object ``index``'s position runs (``CodeObject.positions``), decoded on first use.
+
+        Kept apart from ``code_object`` because only tracebacks read them:
+        running a program never pays for decoding its columns.
+        """
+        return self._positions[index]
+
     def to_module(self) -> DpbModule:
         """Decode everything; instructions are copied so the module outlives the map."""
         codes = []
         for index in range(self.code_count):
             code = self.code_object(index)
-            codes.append(replace(code, instructions=bytes(code.instructions)))
+            codes.append(replace(code, instructions=bytes(code.instructions),
+                                 positions=self.positions(index)))
         return DpbModule(tuple(codes),
                          tuple(self.constant(i) for i in range(self.constant_count)),
                          tuple(self.name(i) for i in range(self.name_count)))
@@ -230,6 +242,13 @@ class DpbFile:
         code = decode_record(symbols.entry(index), instructions, linetable, self.path)
         check_code(code, index, self._counts, self.path)
         return code
+
+
+    def _decode_positions(self, index: int) -> tuple[Position, ...]:
+        code = self.code_object(index)
+        entry = self._tables[3].entry(self.code_count + index)
+        return decode_positions(entry, len(code.instructions) // INSTRUCTION_SIZE,
+                                f"code object {index}", self.path)
 
 
 def _u32(data: memoryview, offset: int, path: str, what: str) -> int:

@@ -74,7 +74,7 @@ def exception_op(f: "_Frame", op: int, arg: int, pc: int) -> int:
                             f"{type(iterator).__name__}")
         stack.append(awaitable(type(iterator).__anext__(iterator)))
     elif op == Op.CHECK_EG_MATCH:
-        _check_eg_match(f, stack, pc)
+        _check_eg_match(stack)
     elif op == Op.PREP_RERAISE_STAR:
         raised = stack.pop()
         stack[-1] = _prep_reraise_star(stack[-1], raised)
@@ -90,7 +90,7 @@ def exception_op(f: "_Frame", op: int, arg: int, pc: int) -> int:
     return pc
 
 
-def _check_eg_match(f: "_Frame", stack: list[Any], pc: int) -> None:
+def _check_eg_match(stack: list[Any]) -> None:
     """CHECK_EG_MATCH: [exc, kinds] -> [rest, match] (match handled) or [exc, None], as CPython's."""
     kinds = stack.pop()
     if any(issubclass(kind, BaseExceptionGroup) for kind in _exception_kinds(kinds)):
@@ -99,11 +99,8 @@ def _check_eg_match(f: "_Frame", stack: list[Any], pc: int) -> None:
     if isinstance(exc, kinds):
         if isinstance(exc, BaseExceptionGroup):
             match = exc
-        else:  # a naked exception is wrapped, with a traceback naming this frame and line
+        else:  # a naked exception is wrapped in a group without a traceback, as CPython 3.11 does
             match = (ExceptionGroup if isinstance(exc, Exception) else BaseExceptionGroup)("", (exc,))
-            line = f.code.line_of(pc - 1)
-            if line is not None:
-                match.__traceback__ = excstate.traceback_entry(f.code.filename, f.code.name, line)
         rest = None
     elif isinstance(exc, BaseExceptionGroup):
         match, rest = exc.split(kinds)
