@@ -134,8 +134,9 @@ class HandlerCodegen(Codegen):
         self.emit(Op.POP_EXCEPT)
         self.emit(Op.RERAISE)
 
-    def _try_except(self, node: ast.Try) -> None:
-        handler, end = Label(), Label()
+    def _protected_body(self, node: ast.Try | ast.TryStar, handler: Label, end: Label) -> None:
+        """``try`` body under ``handler``, then ``else`` and a jump to ``end``;
+        the handler's code is emitted next, at ``handler``."""
         self.emit(Op.SETUP_FINALLY, handler)
         self.fblocks.append(FBlock("try"))
         self.body(node.body)
@@ -144,6 +145,10 @@ class HandlerCodegen(Codegen):
         self.body(node.orelse)
         self.emit(Op.JUMP, end)
         self.asm.mark(handler)
+
+    def _try_except(self, node: ast.Try) -> None:
+        handler, end = Label(), Label()
+        self._protected_body(node, handler, end)
         cleanup = self._enter_handler()
         for clause in node.handlers:
             self.line = clause.lineno
@@ -210,14 +215,7 @@ class HandlerCodegen(Codegen):
         ``return`` in these clauses, so nothing jumps out of them.
         """
         handler, end, reraise = Label(), Label(), Label()
-        self.emit(Op.SETUP_FINALLY, handler)
-        self.fblocks.append(FBlock("try"))
-        self.body(node.body)
-        self.fblocks.pop()
-        self.emit(Op.POP_BLOCK)
-        self.body(node.orelse)
-        self.emit(Op.JUMP, end)
-        self.asm.mark(handler)
+        self._protected_body(node, handler, end)
         cleanup = self._enter_handler()
         self.line = node.handlers[0].lineno
         self.emit(Op.COPY, 1)
