@@ -50,6 +50,24 @@ def mandel_row(y, width, iters):
         count += k
     return count
 
+def mandel(width, height, iters):
+    # the same points as mandel_row, every row in one call: only OSR can tier it,
+    # and its hot loop is the innermost of three (entered with the two around it);
+    # two assignments, not mandel_row's `zr = zi = 0.0` (tier 2 has no chained assignment)
+    count = 0
+    for y in range(height):
+        ci = -1.5 + 3.0 * y / width
+        for px in range(width):
+            cr = -2.0 + 3.0 * px / width
+            zr = 0.0
+            zi = 0.0
+            k = 0
+            while k < iters and zr * zr + zi * zi <= 4.0:
+                zr, zi = zr * zr - zi * zi + cr, 2.0 * zr * zi + ci
+                k += 1
+            count += k
+    return count
+
 def long_loop(n):
     s = 0.0
     i = 0
@@ -71,6 +89,7 @@ section("poly (hot function)",
         lambda: sum(poly(i * 0.5, i * 0.25) for i in range(20000 * SCALE)))
 section("mandel (nested loops)",
         lambda: sum(mandel_row(y, 60, 40) for y in range(60 * SCALE)))
+section("mandel once (nested OSR)", lambda: mandel(60, 60 * SCALE, 40))
 section("long loop (called once: OSR)", lambda: long_loop(200000 * SCALE))
 print(json.dumps({"times": times, "values": values}))
 '''

@@ -496,3 +496,86 @@ def test_arrays_are_passed_field_by_field_when_their_layout_is_unknown(
     assert [flat(v) for v in views] == expected
     assert [rowsum_weighted(v) for v in views] == expected
     assert all(s["compiled"] for s in flat.stats()["signatures"])
+
+
+@dxpy.jit
+def scale_into(a, out, k):
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[i, j] = a[i, j] * k
+    return out[0, 0]
+
+
+def outcome(fn: object, args: tuple[object, ...]) -> tuple[object, ...]:
+    """What a call did: its result (type and value) or exception, then its array args."""
+    try:
+        r = fn(*args)  # type: ignore[operator]
+        done: tuple[object, ...] = ("ok", type(r), r)
+    except Exception as exc:  # noqa: BLE001 - comparing exceptions is the point
+        done = ("raise", type(exc), str(exc))
+    return done + tuple(a.tolist() for a in args if isinstance(a, np.ndarray))
+
+
+def test_fast_path_guards_send_other_arrays_to_their_own_signature() -> None:
+    """A call for cached Python types (ndarray, ndarray, int) re-checks dtype, ndim,
+    contiguity and, for stored arrays, writeability: each different array gets CPython's
+    result or exception, and a compiled signature of its own where it has a JIT type.
+    (Not ``check``: its copies would make every array C-contiguous.)"""
+    base = np.arange(12.0).reshape(3, 4)
+    others = [lambda: (base.T.copy().T, np.zeros((3, 4)), 3),     # Fortran order
+              lambda: (base.copy(), np.zeros((4, 3)).T, 3),        # stored array is a view
+              lambda: (base.astype(np.int64), np.zeros((3, 4), np.int64), 3),
+              lambda: (base.astype(np.float32), np.zeros((3, 4)), 3),  # CPython
+              lambda: (base[0].copy(), np.zeros(4), 3),            # 1-D: a[i, j] raises
+              lambda: (np.asmatrix(base), np.zeros((3, 4)), 3),    # a subclass: CPython
+              lambda: (base.copy(), np.zeros((3, 4)), 2)]          # the cached version
+    for make in others * 2:                                         # twice: each cached
+        assert outcome(scale_into, make()) == outcome(scale_into.py_func, make())
+        assert scale_into(base, np.zeros((3, 4)), 2) == 0.0        # back to the first
+    sigs = compiled_signatures(scale_into)
+    assert "(array(float64, 2d, C), array(float64, 2d, C), int)" in sigs
+    assert "(array(float64, 2d), array(float64, 2d, C), int)" in sigs
+    assert "(array(float64, 2d, C), array(float64, 2d), int)" in sigs
+    assert "(array(int64, 2d, C), array(int64, 2d, C), int)" in sigs
+
+
+def test_fast_path_refuses_read_only_stored_arrays_and_big_ints() -> None:
+    base = np.arange(12.0).reshape(3, 4)
+    out = np.zeros((3, 4))
+    assert scale_into(base, out, 2) == 0.0                 # cached, then:
+    assert scale_into(base, out, k=3) == 0.0 and out[1, 1] == 15.0  # keywords: CPython
+    out.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        scale_into(base, out, 2)
+    base.flags.writeable = False                           # read, never stored: fine
+    assert scale_into(base, np.zeros((3, 4)), 5) == 0.0
+    assert scale_into(base + 1, np.zeros((3, 4)), 2**70) == 2**70  # CPython's float
+    assert type(scale_into(base + 1, np.zeros((3, 4)), 2**70)) is np.float64
+
+
+@dxpy.jit
+def add_ints(a, b):
+    return a + b
+
+
+def test_scalar_fast_path_leaves_ints_outside_int64_to_cpython() -> None:
+    assert add_ints(2, 3) == 5                             # cached (int, int)
+    for a, b in ((2**63, 1), (-(2**63) - 1, 0), (2**63 - 1, 1), (10**30, -(10**30))):
+        check(add_ints, a, b)
+    assert add_ints(2**63 - 1, 1) == 2**63                 # deopt on overflow, exact
+    assert compiled_signatures(add_ints) == ["(int, int)"]
+
+
+def test_concurrent_calls_of_one_version_keep_their_own_results() -> None:
+    """The entry runs without the GIL: each call needs its own result buffer (calls long
+    enough, ~50 us, for two threads to be inside the machine code at once)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    grid = np.ones((200, 200))
+    expected = {k: float(k) for k in range(1, 100)}
+
+    def run(k: int) -> tuple[int, object]:
+        return k, scale_into(grid, np.zeros((200, 200)), k)
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(5):
+            assert dict(pool.map(run, expected)) == expected

@@ -288,6 +288,72 @@ def test_generated_loops_vm_tiering_mostly_compiles() -> None:
         assert _tiered["osr_tier2"] >= _tiered["total"] // 8, _tiered
 
 
+# -- generated nested loops through the VM, entered by OSR mid-way ----------------------
+
+_INNER_LOOPS = {  # header lines, then what starts each iteration of the inner loop (j counts)
+    "for": (["for j in range(i % {k}):"], []),
+    "while": (["j = 0", "while j < i % {k}:"], ["j += 1"]),
+}
+_INNER_EXITS = [[], ["if acc != acc:", "    break"], ["if j == 2:", "    continue"]]
+_OUTER_EXITS = [[], ["if acc > b:", "    break"], ["if i % 3 == 1:", "    continue"], ["break"]]
+
+
+def _indent(lines: list[str], levels: int) -> list[str]:
+    return ["    " * levels + line for line in lines]
+
+
+@st.composite
+def nested_loops(draw: st.DrawFn) -> str:
+    """A two- or three-level loop function; the inner loops may break/continue, so may the outer."""
+    header, step = _INNER_LOOPS[draw(st.sampled_from(sorted(_INNER_LOOPS)))]
+    k = draw(st.integers(1, 6))
+    inner = step + [f"acc = ({draw(expressions(2))}) - j"] + draw(st.sampled_from(_INNER_EXITS))
+    outer = ([f"acc = {draw(expressions(1))}"] + [line.format(k=k) for line in header]
+             + _indent(inner, 1) + [f"acc = {draw(expressions(1))}"]
+             + draw(st.sampled_from(_OUTER_EXITS)))
+    loops = ["for i in range(n):"] + _indent(outer, 1)
+    if draw(st.booleans()):  # a third level: the two loops above, run a few times
+        loops = ["for m in range(3):"] + _indent(loops + ["acc = acc + m"], 1)
+    init = draw(st.sampled_from(["a", "b", "0", "0.0"]))
+    return "\n".join(["def kernel(a, b, n):", f"    acc = {init}"] + _indent(loops, 1)
+                     + ["    return acc", ""])
+
+
+_nested = {"total": 0, "osr": 0, "nested_osr": 0}
+
+
+@given(nested_loops(), SCALARS, SCALARS, st.integers(0, 14), st.integers(2, 9))
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_generated_nested_loops_vm_osr(tmp_path_factory: Any, source: str, a: Any, b: Any, n: int,
+                                       threshold: int) -> None:
+    """VM + OSR into an inner loop, its enclosing loops resumed == CPython."""
+    path = tmp_path_factory.mktemp("nested") / f"nested_{next(_counter)}.py"
+    path.write_text(source)
+    reference: dict[str, Any] = {}
+    exec(compile(source, str(path), "exec"), reference)
+    expected = outcome(reference["kernel"], a, b, n)
+    kernel = vm_module_from_file(str(path))["kernel"]
+    tiering = tiering_mod.install(TieringConfig(call_threshold=10**6, tier2_threshold=10**6,
+                                                loop_threshold=threshold))
+    try:
+        assert outcome(kernel, a, b, n) == expected, (source, a, b, n, threshold)
+    finally:
+        tiering_mod.uninstall()
+    stats = tiering.stats()
+    entries = [o for row in stats for o in row["osr"]]
+    assert not [d for row in stats for d in row["osr_declined"] if "internal error" in d], stats
+    _nested["total"] += 1
+    _nested["osr"] += bool(entries)
+    _nested["nested_osr"] += any(o["depth"] >= 2 for o in entries)
+
+
+def test_generated_nested_loops_mostly_enter_an_inner_loop() -> None:
+    # runs after the test above: OSR must really happen, and often inside the inner loop
+    if _nested["total"]:
+        assert _nested["osr"] >= _nested["total"] // 3, _nested
+        assert _nested["nested_osr"] >= _nested["total"] // 6, _nested
+
+
 # -- array kernels --------------------------------------------------------------------
 
 @dxpy.jit

@@ -25,6 +25,7 @@ import pytest
 from dxpy.jit import tiering as tiering_mod
 from dxpy.jit.tiered import TieredDispatcher
 from dxpy.jit.tiering import JitTiering, TieringConfig
+from dxpy.vm import profile
 from dxpy.vm.compiler import compile_file
 from dxpy.vm.format import to_bytes
 from dxpy.vm.interpreter import VMFunction, run_module
@@ -482,20 +483,297 @@ def test_osr_declines_a_side_effecting_loop(tmp_path: Path) -> None:
     assert "calls seen.append" in stats["osr_declined"][0]
 
 
-def test_osr_declines_inner_loops(tmp_path: Path) -> None:
-    src = """
-    def grid(n):
+OSR_GRID = """
+def grid(n):
+    t = 0
+    for a in range(n):
+        for b in range(n):
+            t += (a * 31 + b) % 17
+    return t
+result = grid(60)
+"""
+
+OSR_MANDEL = """
+def mandel(w, h, limit):
+    total = 0
+    for y in range(h):
+        ci = 2.0 * y / h - 1.0
+        for x in range(w):
+            cr = 3.0 * x / w - 2.0
+            zr = 0.0
+            zi = 0.0
+            k = 0
+            while k < limit and zr * zr + zi * zi < 4.0:
+                zr, zi = zr * zr - zi * zi + cr, 2.0 * zr * zi + ci
+                k += 1
+            total += k
+        total = total * 3 % 1000003
+    return total
+result = mandel(40, 30, 50)
+"""
+
+OSR_WHILE_IN_FOR = """
+def steps(n):
+    count = 0
+    for start in range(1, n):
+        v = start
+        while v != 1:
+            v = v // 2 if v % 2 == 0 else 3 * v + 1
+            count += 1
+        count -= start % 3
+    tail = count * 2
+    return tail
+result = steps(300)
+"""
+
+OSR_JUMPS = """
+def jumps(n):
+    found = 0
+    for a in range(n):
+        before = a % 7
+        for b in range(a, n):
+            if (a + b) % 5 == 0:
+                continue
+            if b - a > 9:
+                break
+            found += before + b
+        found += a
+    return found
+result = jumps(400)
+"""
+
+OSR_SHORT_INNER = """
+def short(n, m):
+    acc = 0
+    for a in range(n):
+        for b in range(m):
+            acc = (acc * 31 + a - b) % 1000003
+        acc += a
+    return acc
+result = short(500, 3)
+"""
+
+OSR_FOR_IN_WHILE = """
+def tri(n):
+    i = 0
+    s = 0
+    while i < n:
+        if i % 2:
+            for j in range(i):
+                s += j * i % 11
+        else:
+            s -= 1
+        i += 1
+    return s
+result = tri(120)
+"""
+
+OSR_OUTER_JUMPS = """
+def outer_jumps(n, cap):
+    t = 0
+    for a in range(n):
+        for b in range(a % 13):
+            t += a * b % 7
+        if a % 11 == 3:
+            continue
+        t -= 1
+        if t > cap:
+            break
+    k = 0
+    while k < n:
+        k += 1
+        j = 0
+        while j < k % 5:
+            j += 1
+            t += j
+        if k % 7 == 0:
+            continue
+        if t > cap * 3:
+            break
+    return t, a, k
+result = outer_jumps(ARGS)
+"""
+
+OSR_BARE_BREAK = """
+def once(n):
+    t = 0
+    for a in range(n):
+        for b in range(400):
+            t += a + b
+        t *= 2
+        break
+    return t, a
+result = once(10)
+"""
+
+OSR_OVERFLOW_NESTED = """
+def blowup(n):
+    p = 1
+    for a in range(n):
+        for b in range(n):
+            p += (a * n + b) ** 4  # leaves int64 once a * n + b passes ~55000
+    return p
+result = blowup(300)
+"""
+
+
+# line of a loop header -> (kind, depth) of an OSR entered at that loop's back-edge
+_LOOPS_OF = {
+    "grid": {4: ("for-range", 1), 5: ("for-range", 2)},
+    "mandel": {4: ("for-range", 1), 6: ("for-range", 2), 11: ("while", 3)},
+    "steps": {4: ("for-range", 1), 6: ("while", 2)},
+    "jumps": {4: ("for-range", 1), 6: ("for-range", 2)},
+    "tri": {5: ("while", 1), 7: ("for-range", 2)},
+    "once": {5: ("for-range", 2)},
+    "outer_jumps": {4: ("for-range", 1), 5: ("for-range", 2), 13: ("while", 1), 16: ("while", 2)},
+}
+
+
+@pytest.mark.parametrize("source, function", [
+    (OSR_GRID, "grid"), (OSR_MANDEL, "mandel"), (OSR_WHILE_IN_FOR, "steps"), (OSR_JUMPS, "jumps"),
+    (OSR_FOR_IN_WHILE, "tri"), (OSR_BARE_BREAK, "once"),
+    # the first outer loop breaks / no loop breaks / both outer loops break
+    (OSR_OUTER_JUMPS.replace("ARGS", "300, 1500"), "outer_jumps"),
+    (OSR_OUTER_JUMPS.replace("ARGS", "300, 10**9"), "outer_jumps"),
+    (OSR_OUTER_JUMPS.replace("ARGS", "300, 500"), "outer_jumps"),
+])
+@pytest.mark.parametrize("threshold", [37, 100, 333])
+def test_osr_enters_a_hot_inner_loop_and_resumes_the_loops_around_it(
+        tmp_path: Path, source: str, function: str, threshold: int) -> None:
+    ns, tiering = vm_module(tmp_path, source, TieringConfig(loop_threshold=threshold))
+    assert tiering is not None
+    assert ns["result"] == cpython_module(source)["result"]
+    stats = row(tiering, function)
+    assert stats["calls"] == 1
+    (osr,) = stats["osr"]
+    assert (osr["kind"], osr["depth"]) == _LOOPS_OF[function][osr["line"]] and osr["tier"] == 2
+    _osr_depths.setdefault(function, set()).add(osr["depth"])
+
+
+_osr_depths: dict[str, set[int]] = {}
+
+
+def test_osr_entered_the_innermost_loops() -> None:
+    """The thresholds above do land in each function's innermost loop (not only outer ones)."""
+    if len(_osr_depths) < len(_LOOPS_OF):
+        pytest.skip("runs after the parametrized OSR test")
+    for function, loops in _LOOPS_OF.items():
+        assert max(depth for _, depth in loops.values()) in _osr_depths[function], _osr_depths
+
+
+@pytest.mark.parametrize("threshold", range(2, 12))
+def test_osr_at_every_position_of_a_short_inner_loop(tmp_path: Path, threshold: int) -> None:
+    """The hot back-edge falls on the inner loop's every iteration, or on the outer loop's."""
+    ns, tiering = vm_module(tmp_path, OSR_SHORT_INNER, TieringConfig(loop_threshold=threshold))
+    assert tiering is not None
+    assert ns["result"] == cpython_module(OSR_SHORT_INNER)["result"]
+    (osr,) = row(tiering, "short")["osr"]
+    assert osr["line"] == (4 if threshold % 4 == 0 else 5) and osr["tier"] == 2
+    assert osr["depth"] == (1 if threshold % 4 == 0 else 2)
+
+
+@pytest.mark.parametrize("cap", [400, 10**9])
+@pytest.mark.parametrize("threshold", [20, 45])
+def test_osr_resumes_loop_else_clauses(tmp_path: Path, cap: int, threshold: int) -> None:
+    """An enclosing loop's ``else`` runs unless the lifted rest of an iteration breaks (tier 1)."""
+    src = f"""
+    def searched(n, cap):
         t = 0
         for a in range(n):
+            i = 0
+            while i < a % 6:
+                i += 1
+                t += i
+            else:
+                t += 1
+            if t > cap:
+                break
+        else:
+            t = -t
+        return t, a
+    result = searched(200, {cap})
+    """
+    ns, tiering = vm_module(tmp_path, src, TieringConfig(loop_threshold=threshold))
+    assert tiering is not None and ns["result"] == cpython_module(src)["result"]
+    (osr,) = row(tiering, "searched")["osr"]
+    assert osr["line"] in (4, 6) and osr["depth"] == (2 if osr["line"] == 6 else 1)
+
+
+def test_osr_overflow_in_a_nested_entry_deopts_to_big_ints(tmp_path: Path) -> None:
+    ns, tiering = vm_module(tmp_path, OSR_OVERFLOW_NESTED, TieringConfig(loop_threshold=50))
+    assert tiering is not None
+    expected = cpython_module(OSR_OVERFLOW_NESTED)["result"]
+    assert ns["result"] == expected and expected > 2**63
+    assert [(o["depth"], o["tier"]) for o in row(tiering, "blowup")["osr"]] == [(2, 2)]
+    assert ns["blowup"].profile.deopts == 1
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("""
+    for a in range(n):
+        try:
             for b in range(n):
                 t += a ^ b
-        return t
-    result = grid(60)
-    """
+        except ValueError:
+            t = -1
+    """, "inside a `Try` statement"),
+    ("""
+    for a in range(n):
+        for b in range(n):
+            t += a ^ b
+        seen.append(t)
+    """, "calls seen.append"),
+    ("""
+    for a in [i for i in range(n)]:
+        for b in range(n):
+            t += a ^ b
+    """, "closure or comprehension"),
+])
+def test_osr_declines_what_it_cannot_resume_exactly(tmp_path: Path, body: str, reason: str) -> None:
+    src = ("seen = []\ndef grid(n):\n    t = 0\n" + textwrap.indent(textwrap.dedent(body), "    ")
+           + "    return t, len(seen)\nresult = grid(60)\n")
     ns, tiering = vm_module(tmp_path, src, TieringConfig(loop_threshold=100))
     assert tiering is not None and ns["result"] == cpython_module(src)["result"]
     stats = row(tiering, "grid")
-    assert stats["osr"] == [] and "nested in another loop" in stats["osr_declined"][0]
+    assert stats["osr"] == [] and reason in stats["osr_declined"][0], stats
+
+
+class FiveArgumentTiering(JitTiering):
+    """A hook with the contract's original signature: the VM passes no ``iterators``."""
+
+    def on_hot_loop(self, func: Any, line: int, names: list[str], values: list[Any],
+                    iterator: Any) -> tuple[bool, Any]:
+        return super().on_hot_loop(func, line, names, values, iterator)
+
+
+def test_a_hook_without_iterators_still_enters_top_level_loops_only(tmp_path: Path) -> None:
+    ns, _ = vm_module(tmp_path, OSR_GRID + OSR_FOR, None)
+    tiering = FiveArgumentTiering(TieringConfig(loop_threshold=100))
+    profile.set_tiering(tiering)
+    try:
+        assert ns["grid"](60) == cpython_module(OSR_GRID)["result"]
+        assert ns["series"](30001, 1.0001) == cpython_module(OSR_FOR)["result"]
+    finally:
+        profile.set_tiering(None)
+    grid = row(tiering, "grid")
+    assert grid["osr"] == [] and "nested in another loop" in grid["osr_declined"][0]
+    assert [(o["kind"], o["depth"]) for o in row(tiering, "series")["osr"]] == [("for-range", 1)]
+
+
+def test_osr_iterator_loops_nested_run_in_tier1(tmp_path: Path) -> None:
+    src = """
+    def pairs(rows):
+        t = 0
+        for r in rows:
+            for v in range(len(r)):
+                t += r[v] * v
+            t -= 1
+        return t
+    result = pairs([list(range(k, k + 8)) for k in range(400)])  # 9 back-edges a row
+    """
+    ns, tiering = vm_module(tmp_path, src, TieringConfig(loop_threshold=100))
+    assert tiering is not None and ns["result"] == cpython_module(src)["result"]
+    assert [(o["depth"], o["tier"]) for o in row(tiering, "pairs")["osr"]] == [(2, 1)]
 
 
 # -- dxpy run --jit-stats ------------------------------------------------------------

@@ -317,6 +317,69 @@ def test_on_hot_loop_returning_done_makes_the_frame_return_its_result() -> None:
     assert len(tiering.hot_loops) == 1
 
 
+class NestedFakeTiering(FakeTiering):
+    """A hook that declares ``iterators``: it also gets the enclosing loops' iterators."""
+
+    def on_hot_loop(self, func: VMFunction, line: int, names: list[str], values: list[Any],
+                    iterator: Any, iterators: list[Any] | None = None) -> tuple[bool, Any]:
+        answer = super().on_hot_loop(func, line, names, values, iterator)
+        self.hot_loops[-1]["iterators"] = iterators
+        self.hot_loops[-1]["left"] = [it.__length_hint__() for it in iterators or []]
+        return answer
+
+
+NESTED = """
+    def grid(n):
+        t = 0
+        for a in range(n):
+            for b in range(n + 1):
+                t += a * b
+        return t
+
+    def walk(rows):
+        t = 0
+        for row in rows:
+            i = 0
+            while i < row:
+                i += 1
+            t += i
+        return t
+"""
+
+
+def test_on_hot_loop_gets_the_enclosing_loops_iterators_outermost_first() -> None:
+    tiering = NestedFakeTiering(loop_threshold=10)
+    profile.set_tiering(tiering)
+    assert profile.hot_loop_wants_iterators()
+    namespace = run(NESTED)
+    assert namespace["grid"](4) == 60 and namespace["walk"]([3, 3, 3, 3]) == 12
+    grid, walk = tiering.hot_loops
+    # grid: 5 inner back-edges per row, then the outer one: the 10th is row 1's 4th inner
+    assert grid["line"] == 5 and grid["locals"] == {"n": 4, "t": 0 + 1 + 2 + 3, "a": 1, "b": 3}
+    assert grid["iterators"][-1] is grid["iterator"] and grid["left"] == [2, 1]
+    # walk: 3 while back-edges then the for's per row; the 10th is row 2's 2nd while back-edge
+    assert walk["line"] == 13 and walk["iterator"] is None and walk["locals"]["i"] == 2
+    assert len(walk["iterators"]) == 1 and walk["left"] == [1]
+
+
+def test_hooks_declaring_no_iterators_parameter_keep_the_five_argument_call() -> None:
+    class KeywordsTiering(FakeTiering):
+        def on_hot_loop(self, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+            self.kwargs = kwargs
+            return super().on_hot_loop(*args)
+
+    tiering = FakeTiering(loop_threshold=10)
+    profile.set_tiering(tiering)
+    assert not profile.hot_loop_wants_iterators()
+    assert run(NESTED)["grid"](4) == 60 and tiering.hot_loops[0]["line"] == 5  # no TypeError
+    keywords = KeywordsTiering(loop_threshold=10)
+    profile.set_tiering(keywords)
+    assert profile.hot_loop_wants_iterators()  # **kwargs takes it too
+    assert run(NESTED)["grid"](4) == 60 and len(keywords.kwargs["iterators"]) == 2
+    profile.set_tiering(None)
+    assert not profile.hot_loop_wants_iterators()
+
+
 def test_tiering_errors_are_precise() -> None:
     with pytest.raises(ValueError, match="call_threshold must be a positive int"):
         profile.set_tiering(FakeTiering(call_threshold=0))

@@ -35,7 +35,7 @@ Automatic tiering (``tiering.py``): under ``dxpy run --vm`` DPB functions
 move from the interpreter (tier 0, profiling) to tier 1 (their source
 compiled by CPython, after 100 calls or a hot loop) to tier 2 (this JIT, for
 the argument types seen, compiled in the background after 1000 calls and
-swapped in when ready); a function called once with a long top-level loop is
+swapped in when ready); a function called once with a long loop (nested ones too) is
 entered mid-loop by OSR (``osr.py``).  ``DXPY_JIT=off|eager``,
 ``DXPY_JIT_THRESHOLD``, ``DXPY_JIT_TIER2_THRESHOLD``,
 ``DXPY_JIT_OSR_THRESHOLD``; ``dxpy run --jit-stats`` prints what happened

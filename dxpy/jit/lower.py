@@ -1,6 +1,6 @@
 """Lowering: a typed function's ``ast`` to LLVM IR (llvmlite.ir).
 
-Two calling conventions.  The entry point (what ctypes calls) is
+Two calling conventions.  The entry point (what the dispatcher calls through cffi) is
 ``i32 f(params..., i64* ret)``: the status is 0 (result in ``ret``), 1
 (deoptimise: the dispatcher re-runs the whole call in CPython) or 2 (raise
 IndexError, details in ``ret``; see ``ops``), and the result occupies two
@@ -106,23 +106,29 @@ def _array_layout() -> tuple[int, int, int] | None:
 ARRAY_LAYOUT = _array_layout()
 
 
-def entry_ctypes(argtypes: tuple[JitType, ...]) -> list[type]:
-    """The ctypes parameter types of an entry point (before the result pointer)."""
-    out: list[type] = []
+def entry_cdecl(argtypes: tuple[JitType, ...]) -> list[str]:
+    """The C parameter types of an entry point (before the result pointer), for cffi.
+
+    An array is one ``intptr_t``, its object's address (``id``), when the entry
+    reads the ``PyArrayObject`` itself; otherwise its data pointer (also passed as
+    an ``intptr_t``: the same register as ``i8*``), shape and byte strides."""
+    out: list[str] = []
     for t in argtypes:
         if isinstance(t, Array):
-            out += [ctypes.py_object] if ARRAY_LAYOUT else [ctypes.c_void_p] + [ctypes.c_int64] * 4
+            out += ["intptr_t"] if ARRAY_LAYOUT else ["intptr_t"] + ["int64_t"] * 4
         elif isinstance(t, Scalar):
-            out.append(ctypes.c_double if t.kind == "float" else ctypes.c_int64)
+            out.append("double" if t.kind == "float" else "int64_t")
     return out
 
 
-def entry_flattener(argtypes: tuple[JitType, ...]) -> Callable[[tuple[object, ...]], list]:
-    """Argument objects -> entry point arguments (arrays field by field only when their
-    layout is unknown: pointer, shape, byte strides)."""
-    arrays = [i for i, t in enumerate(argtypes) if isinstance(t, Array)]
+def entry_flattener(argtypes: tuple[JitType, ...]
+                    ) -> Callable[[tuple[object, ...]], list] | None:
+    """Argument objects -> entry point arguments when arrays go field by field (pointer,
+    shape, byte strides: their layout is unknown); None when the entry takes scalars as
+    they are and arrays as their addresses (``id``, written in by the dispatcher)."""
+    arrays = frozenset(i for i, t in enumerate(argtypes) if isinstance(t, Array))
     if not arrays or ARRAY_LAYOUT is not None:
-        return list
+        return None
 
     def flatten(args: tuple[object, ...]) -> list:
         out: list = []
@@ -170,7 +176,7 @@ def body_function(entry: ir.Function, typed: TypedFunction) -> ir.Function:
     body.linkage = "internal"
     body.calling_convention = "fastcc"
     body.attributes.add("nounwind")
-    # err is the result buffer of the ctypes call: never an array, written only on failure.
+    # err is the dispatcher's result buffer: never an array, written only on failure.
     for attr in ("noalias", "captures(none)"):
         body.args[-1].add_attribute(attr)
     return body
@@ -750,9 +756,8 @@ def unpack_results(b: ir.IRBuilder, packed: ir.Value, rt: JitType) -> list[Val]:
     return vals
 
 
-def index_error(result: object) -> IndexError:
-    """NumPy's IndexError from the error slots an entry point filled (status 2)."""
-    index, packed = (ctypes.c_int64 * 2).from_buffer(result)  # type: ignore[arg-type]
+def index_error(index: int, packed: int) -> IndexError:
+    """NumPy's IndexError from the two error slots an entry point filled (status 2)."""
     axis, size = packed >> AXIS_SHIFT, packed & ((1 << AXIS_SHIFT) - 1)
     return IndexError(f"index {index} is out of bounds for axis {axis} with size {size}")
 

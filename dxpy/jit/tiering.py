@@ -178,6 +178,7 @@ class OsrRecord:
     kind: str
     tier: int
     compile_seconds: float
+    depth: int = 1  # 2: the hot loop was nested in another loop, which was resumed too
 
 
 @dataclass
@@ -451,8 +452,12 @@ class JitTiering:
             state.set_tier(1, state.tier1)
 
     def on_hot_loop(self, func: Any, line: int, names: list[str], values: list[Any],
-                    iterator: Any | None) -> tuple[bool, Any]:
-        """OSR: run the rest of the function from this loop iteration in compiled code."""
+                    iterator: Any | None, iterators: list[Any] | None = None) -> tuple[bool, Any]:
+        """OSR: run the rest of the function from this loop iteration in compiled code.
+
+        ``iterators`` (the enclosing ``for`` loops', outermost first) is what
+        lets a loop nested in other loops be entered: they are resumed too.
+        """
         state = self.state_of(func)
         if state.source is None or state.tier1 is None:
             return False, None
@@ -462,7 +467,8 @@ class JitTiering:
 
         t0 = time.perf_counter()
         try:
-            plan = plan_entry(state.source, func.__globals__, line, names, values, iterator)
+            plan = plan_entry(state.source, func.__globals__, line, names, values, iterator,
+                              iterators)
             entry = build_function(state.source, plan.node, func.__globals__,
                                    _closure_cells(func), func.__qualname__)
         except TierError as exc:
@@ -472,13 +478,13 @@ class JitTiering:
             state.record.osr_declined.append(f"line {line}: internal error: {exc!r}")
             return False, None
         runner, tier = entry, 1
+        state.record.compile_seconds += time.perf_counter() - t0  # (tier 2 counts its own)
         if plan.tier2_ok:
             compiled = self._osr_tier2(state, entry, plan.node, plan.args)
             if compiled is not None:
                 runner, tier = compiled, 2
         seconds = time.perf_counter() - t0
-        state.record.compile_seconds += seconds
-        state.record.osr.append(OsrRecord(line, plan.kind, tier, seconds))
+        state.record.osr.append(OsrRecord(line, plan.kind, tier, seconds, plan.depth))
         return True, runner(*plan.args)
 
     def _osr_tier2(self, state: FunctionState, entry: types.FunctionType, node: Any,

@@ -655,7 +655,11 @@ def _hot_loop(f: _Frame, tiering: _profile.Tiering, header: int) -> tuple[bool, 
             continue
         names.append(variable)
     iterator = f.stack[-1] if code.ops[header] == _FOR_ITER else None
-    answer = tiering.on_hot_loop(f.function, code.line_of(header), names, values, iterator)
+    if _profile.hot_loop_wants_iterators():  # the enclosing loops' iterators too (see Tiering)
+        answer = tiering.on_hot_loop(f.function, code.line_of(header), names, values, iterator,
+                                     iterators=list(f.stack))
+    else:
+        answer = tiering.on_hot_loop(f.function, code.line_of(header), names, values, iterator)
     if not (isinstance(answer, tuple) and len(answer) == 2):
         raise TypeError(f"Tiering.on_hot_loop({code.qualname}) must return (done, result), "
                         f"got {answer!r}")

@@ -42,6 +42,7 @@ The JIT plugs in through ``set_tiering`` with an object implementing the
 
 from __future__ import annotations
 
+import inspect
 import os
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
@@ -283,6 +284,16 @@ class Tiering(Protocol):
     variables; ``iterator`` the loop's iterator when the jump closes a
     ``for`` loop, else ``None``.  Returning ``(True, result)`` ends the frame
     with ``result``; ``(False, None)`` lets the interpreter continue.
+
+    A hook that also declares an ``iterators`` parameter (detected once, by
+    ``set_tiering``) gets ``iterators=``: the frame's value stack at the jump,
+    bottom first.  For a loop nested only in ``for``/``while``/``if``
+    statements that is exactly the iterators of the enclosing ``for`` loops,
+    outermost first, the jump's own loop's last when it is a ``for`` (so an
+    inner loop can be resumed together with the loops around it); a ``try``,
+    ``with`` or ``match`` in between may leave other values there, which is
+    why the hook must check the count against the source.  Hooks with the
+    five-parameter signature keep being called as before.
     """
 
     call_threshold: int
@@ -295,6 +306,7 @@ class Tiering(Protocol):
 
 
 _tiering: Tiering | None = None
+_wants_iterators: bool = False  # the installed on_hot_loop takes ``iterators=`` (see Tiering)
 DEFAULT_STABLE_TICKS = 1024
 _NEVER = 1 << 62  # "stable_ticks" that no program reaches: record forever
 _enabled: bool = os.environ.get("DXPY_VM_PROFILE", "1") != "0"
@@ -304,13 +316,29 @@ _caches_enabled: bool = True
 
 def set_tiering(tiering: Tiering | None) -> None:
     """Install the JIT's tiering hooks (``None`` removes them)."""
-    global _tiering
+    global _tiering, _wants_iterators
     if tiering is not None:
         for attribute in ("call_threshold", "loop_threshold"):
             value = getattr(tiering, attribute, None)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"Tiering.{attribute} must be a positive int, got {value!r}")
     _tiering = tiering
+    _wants_iterators = tiering is not None and _accepts_iterators(tiering.on_hot_loop)
+
+
+def _accepts_iterators(hook: Callable[..., Any]) -> bool:
+    """Whether ``hook`` can be passed ``iterators=`` (a named parameter or ``**kwargs``)."""
+    try:
+        parameters = inspect.signature(hook).parameters.values()
+    except (TypeError, ValueError):  # no introspectable signature: keep the five-argument call
+        return False
+    return any(p.kind is p.VAR_KEYWORD or (p.name == "iterators" and p.kind is not p.POSITIONAL_ONLY)
+               for p in parameters)
+
+
+def hot_loop_wants_iterators() -> bool:
+    """Whether the installed ``on_hot_loop`` takes the enclosing loops' ``iterators=``."""
+    return _wants_iterators
 
 
 def get_tiering() -> Tiering | None:
