@@ -129,7 +129,8 @@ def info() -> str:
         f"io_uring: {'yes' if ok else 'no'} ({why})",
         f"file I/O: {file_io}",
         "execution engine: CPython bytecode; `dxpy run --vm` runs the script and its own modules "
-        "in the DPB VM (opt-in, slower than CPython); JIT: `@dxpy.jit` on numeric functions",
+        "in the DPB VM (opt-in, slower than CPython) with JIT tiers for hot functions and loops "
+        f"(DXPY_JIT={os.environ.get('DXPY_JIT') or 'on'}); `@dxpy.jit` compiles a function directly",
     ]
     if features:
         lines.append("io_uring features: " + ", ".join(
