@@ -629,36 +629,45 @@ _LOOPS_OF = {
 }
 
 
-@pytest.mark.parametrize("source, function", [
+_OSR_CASES = [
     (OSR_GRID, "grid"), (OSR_MANDEL, "mandel"), (OSR_WHILE_IN_FOR, "steps"), (OSR_JUMPS, "jumps"),
     (OSR_FOR_IN_WHILE, "tri"), (OSR_BARE_BREAK, "once"),
     # the first outer loop breaks / no loop breaks / both outer loops break
     (OSR_OUTER_JUMPS.replace("ARGS", "300, 1500"), "outer_jumps"),
     (OSR_OUTER_JUMPS.replace("ARGS", "300, 10**9"), "outer_jumps"),
     (OSR_OUTER_JUMPS.replace("ARGS", "300, 500"), "outer_jumps"),
-])
-@pytest.mark.parametrize("threshold", [37, 100, 333])
-def test_osr_enters_a_hot_inner_loop_and_resumes_the_loops_around_it(
-        tmp_path: Path, source: str, function: str, threshold: int) -> None:
-    ns, tiering = vm_module(tmp_path, source, TieringConfig(loop_threshold=threshold))
+]
+_OSR_THRESHOLDS = [37, 100, 333]
+
+
+def _osr_entry(directory: Path, source: str, function: str, threshold: int) -> dict[str, Any]:
+    """Run ``source`` with OSR at ``threshold``; check CPython's result; the one OSR entry."""
+    ns, tiering = vm_module(directory, source, TieringConfig(loop_threshold=threshold))
     assert tiering is not None
     assert ns["result"] == cpython_module(source)["result"]
     stats = row(tiering, function)
     assert stats["calls"] == 1
     (osr,) = stats["osr"]
+    return osr
+
+
+@pytest.mark.parametrize("source, function", _OSR_CASES)
+@pytest.mark.parametrize("threshold", _OSR_THRESHOLDS)
+def test_osr_enters_a_hot_inner_loop_and_resumes_the_loops_around_it(
+        tmp_path: Path, source: str, function: str, threshold: int) -> None:
+    osr = _osr_entry(tmp_path, source, function, threshold)
     assert (osr["kind"], osr["depth"]) == _LOOPS_OF[function][osr["line"]] and osr["tier"] == 2
-    _osr_depths.setdefault(function, set()).add(osr["depth"])
 
 
-_osr_depths: dict[str, set[int]] = {}
-
-
-def test_osr_entered_the_innermost_loops() -> None:
+def test_osr_entered_the_innermost_loops(tmp_path: Path) -> None:
     """The thresholds above do land in each function's innermost loop (not only outer ones)."""
-    if len(_osr_depths) < len(_LOOPS_OF):
-        pytest.skip("runs after the parametrized OSR test")
+    depths: dict[str, set[int]] = {}
+    for source, function in _OSR_CASES:
+        for threshold in _OSR_THRESHOLDS:
+            depths.setdefault(function, set()).add(
+                _osr_entry(tmp_path, source, function, threshold)["depth"])
     for function, loops in _LOOPS_OF.items():
-        assert max(depth for _, depth in loops.values()) in _osr_depths[function], _osr_depths
+        assert max(depth for _, depth in loops.values()) in depths[function], depths
 
 
 @pytest.mark.parametrize("threshold", range(2, 12))
