@@ -44,11 +44,14 @@ import types
 from typing import Any
 
 from dxpy.vm import excstate, opsupport
+from dxpy.vm.opsupport import raise_op, unpack_exactly, unpack_star
 from dxpy.vm import profile as _profile
 from dxpy.vm.profile import BranchCounts, FunctionProfile, GlobalCache, PairSiteTypes, SiteTypes
 from dxpy.vm.constants import CodeRef
 from dxpy.vm.format import CodeFlags, CodeObject
 from dxpy.vm.loader import DpbFile
+from dxpy.vm.names import (builtins_of, deref_op, import_from, import_star, load_global,
+                           load_global_cached, name_op)
 from dxpy.vm.generators import make_async_generator, make_coroutine, make_generator
 from dxpy.vm.opcodes import ARG_KIND_BY_VALUE, ArgKind, Opcode as Op, decode_words
 
@@ -428,47 +431,6 @@ def _build_class(func: Any, name: str, /, *bases: Any, **keywords: Any) -> type:
     return meta(name, resolved, namespace, **keywords)
 
 
-def _builtins(globals_: dict[str, Any]) -> dict[str, Any]:
-    table = globals_.get("__builtins__", builtins)
-    return table if isinstance(table, dict) else vars(table)
-
-
-def _unpack(value: Any, count: int) -> list[Any]:
-    """Exactly ``count`` items, with CPython's messages when there are not."""
-    try:
-        iterator = iter(value)
-    except TypeError:
-        raise TypeError(f"cannot unpack non-iterable {type(value).__name__} object") from None
-    items = []
-    for item in iterator:
-        if len(items) == count:
-            raise ValueError(f"too many values to unpack (expected {count})")
-        items.append(item)
-    if len(items) < count:
-        raise ValueError(f"not enough values to unpack (expected {count}, got {len(items)})")
-    return items
-
-
-def _import_from(module: Any, name: str) -> Any:
-    try:
-        return getattr(module, name)
-    except AttributeError:
-        full = f"{getattr(module, '__name__', '?')}.{name}"
-        if full in sys.modules:
-            return sys.modules[full]
-        raise ImportError(f"cannot import name {name!r} from {getattr(module, '__name__', '?')!r} "
-                          f"({getattr(module, '__file__', None) or 'unknown location'})",
-                          name=getattr(module, "__name__", None)) from None
-
-
-def _import_star(module: Any, namespace: dict[str, Any]) -> None:
-    public = getattr(module, "__all__", None)
-    if public is None:
-        public = [n for n in vars(module) if not n.startswith("_")]
-    for name in public:
-        namespace[name] = getattr(module, name)
-
-
 # The hot loop compares plain ints: an IntEnum attribute per comparison cost ~2x.
 _LOAD_FAST = int(Op.LOAD_FAST)
 _LOAD_CONST = int(Op.LOAD_CONST)
@@ -504,7 +466,7 @@ def _execute(f: _Frame) -> Any:
     push, pop = stack.append, stack.pop
     ops, args, consts, name = frame.ops, frame.args, frame.consts, frame.names
     globals_, namespace, locals_, cells = f.globals, f.namespace, f.locals, f.cells
-    builtins_ = _builtins(globals_)
+    builtins_ = builtins_of(globals_)
     binary = _BINARY_BY_INT
     profile, attr_names = frame.profile, frame.attr_names
     # Recording is decided per frame entry: None tables mean "do not record".
@@ -550,8 +512,8 @@ def _execute(f: _Frame) -> Any:
                     stack[-1] = binary[op](left, right)
                 elif op == _LOAD_GLOBAL:
                     if global_caches is None:
-                        push(_load_global(name(arg), globals_, builtins_))
-                    else:  # the hit cases of _load_global_cached, inlined: no Python call
+                        push(load_global(name(arg), globals_, builtins_))
+                    else:  # the hit cases of load_global_cached, inlined: no Python call
                         cache = global_caches[pc]
                         where, key = cache.where, cache.key
                         if where is globals_ and key in globals_:
@@ -561,7 +523,7 @@ def _execute(f: _Frame) -> Any:
                             cache.hits += 1
                             push(builtins_[key])
                         else:
-                            push(_load_global_cached(cache, globals_, builtins_))
+                            push(load_global_cached(cache, globals_, builtins_))
                 elif op == _LOAD_ATTR:
                     if feedback is not None:
                         site = feedback[pc]
@@ -685,34 +647,6 @@ def _unwind(f: _Frame, exc: BaseException, pc: int) -> int:
     return handler
 
 
-def _load_global(key: str, globals_: dict[str, Any], builtins_: dict[str, Any]) -> Any:
-    if key in globals_:
-        return globals_[key]
-    if key in builtins_:
-        return builtins_[key]
-    raise NameError(f"name {key!r} is not defined", name=key)
-
-
-def _load_global_cached(cache: GlobalCache, globals_: dict[str, Any], builtins_: dict[str, Any]) -> Any:
-    """LOAD_GLOBAL through the site's inline cache (see ``GlobalCache``): exactly ``_load_global``."""
-    where, key = cache.where, cache.key
-    if where is globals_:
-        if key in globals_:
-            cache.hits += 1
-            return globals_[key]
-    elif where is builtins_ and key not in globals_ and key in builtins_:
-        cache.hits += 1
-        return builtins_[key]
-    if key in globals_:
-        cache.remember(globals_, globals_, "globals")
-        return globals_[key]
-    if key in builtins_:
-        cache.remember(globals_, builtins_, "builtins")
-        return builtins_[key]
-    cache.remember(globals_, None, "unresolved")
-    raise NameError(f"name {key!r} is not defined", name=key)
-
-
 def _slow_op(f: _Frame, op: int, arg: int, pc: int, builtins_: dict[str, Any]) -> int:
     """Every other opcode; returns the next pc.  Split out to keep the hot loop short."""
     program, frame, stack, globals_ = f.program, f.code, f.stack, f.globals
@@ -744,7 +678,7 @@ def _slow_op(f: _Frame, op: int, arg: int, pc: int, builtins_: dict[str, Any]) -
     elif op == Op.GET_ITER:
         stack[-1] = iter(stack[-1])
     elif op in (Op.LOAD_NAME, Op.STORE_NAME, Op.DELETE_NAME):
-        _name_op(op, name(arg), stack, namespace, globals_, builtins_)
+        name_op(op, name(arg), stack, namespace, globals_, builtins_)
     elif op in (Op.STORE_GLOBAL, Op.DELETE_GLOBAL):
         if op == Op.STORE_GLOBAL:
             globals_[name(arg)] = pop()
@@ -758,7 +692,7 @@ def _slow_op(f: _Frame, op: int, arg: int, pc: int, builtins_: dict[str, Any]) -
                                     "where it is not associated with a value")
         locals_[arg] = _UNSET
     elif op in (Op.LOAD_DEREF, Op.LOAD_CLASSDEREF, Op.STORE_DEREF, Op.DELETE_DEREF, Op.LOAD_CLOSURE):
-        _deref_op(frame, op, arg, stack, cells, namespace)
+        deref_op(frame, op, arg, stack, cells, namespace)
     elif op == Op.STORE_ATTR:
         target = pop()
         if _profile._enabled and frame.profile.recording:
@@ -776,9 +710,9 @@ def _slow_op(f: _Frame, op: int, arg: int, pc: int, builtins_: dict[str, Any]) -
         key = pop()
         del pop()[key]
     elif op == Op.UNPACK_SEQUENCE:
-        stack.extend(reversed(_unpack(pop(), arg)))
+        stack.extend(reversed(unpack_exactly(pop(), arg)))
     elif op == Op.UNPACK_EX:
-        _unpack_ex(stack, arg & 0xFF, arg >> 8)
+        unpack_star(stack, arg & 0xFF, arg >> 8)
     elif op in (Op.BUILD_TUPLE, Op.BUILD_LIST, Op.BUILD_SET, Op.BUILD_STRING, Op.BUILD_SLICE):
         items = stack[len(stack) - arg:]
         del stack[len(stack) - arg:]
@@ -820,13 +754,13 @@ def _slow_op(f: _Frame, op: int, arg: int, pc: int, builtins_: dict[str, Any]) -
         importer = builtins_.get("__import__", builtins.__import__)
         push(importer(name(arg), globals_, namespace, fromlist, level))
     elif op == Op.IMPORT_FROM:
-        push(_import_from(stack[-1], name(arg)))
+        push(import_from(stack[-1], name(arg)))
     elif op == Op.IMPORT_STAR:
-        _import_star(pop(), namespace if namespace is not None else globals_)
+        import_star(pop(), namespace if namespace is not None else globals_)
     elif op == Op.LOAD_ASSERTION_ERROR:
         push(AssertionError)
     elif op == Op.RAISE:
-        _raise(stack, arg)
+        raise_op(stack, arg)
     elif op == Op.GET_YIELD_FROM_ITER:
         if not isinstance(stack[-1], types.GeneratorType):
             stack[-1] = iter(stack[-1])
@@ -845,66 +779,6 @@ def _slow_op(f: _Frame, op: int, arg: int, pc: int, builtins_: dict[str, Any]) -
     return pc
 
 
-def _name_op(op: int, key: str, stack: list[Any], namespace: dict[str, Any] | None,
-             globals_: dict[str, Any], builtins_: dict[str, Any]) -> None:
-    """LOAD/STORE/DELETE_NAME against the locals mapping, then globals and builtins."""
-    scope = namespace if namespace is not None else globals_
-    if op == Op.STORE_NAME:
-        scope[key] = stack.pop()
-    elif op == Op.DELETE_NAME:
-        if key not in scope:
-            raise NameError(f"name {key!r} is not defined", name=key)
-        del scope[key]
-    elif key in scope:
-        stack.append(scope[key])
-    else:
-        stack.append(_load_global(key, globals_, builtins_))
-
-
-def _deref_op(frame: _Prepared, op: int, arg: int, stack: list[Any], cells: list[Any],
-              namespace: dict[str, Any] | None) -> None:
-    cell = cells[arg]
-    if op == Op.LOAD_CLOSURE:
-        stack.append(cell)
-    elif op == Op.STORE_DEREF:
-        cell.cell_contents = stack.pop()
-    elif op == Op.LOAD_CLASSDEREF and namespace is not None and frame.derefnames[arg] in namespace:
-        stack.append(namespace[frame.derefnames[arg]])
-    else:
-        try:
-            value = cell.cell_contents
-        except ValueError:
-            raise _unbound_deref(frame, arg) from None
-        if op == Op.DELETE_DEREF:
-            del cell.cell_contents
-        else:
-            stack.append(value)
-
-
-def _unbound_deref(frame: _Prepared, arg: int) -> Exception:
-    variable = frame.derefnames[arg]
-    if arg < frame.ncells:
-        return UnboundLocalError(f"cannot access local variable {variable!r} where it is not "
-                                 "associated with a value")
-    return NameError(f"cannot access free variable {variable!r} where it is not associated "
-                     "with a value in enclosing scope", name=variable)
-
-
-def _unpack_ex(stack: list[Any], before: int, after: int) -> None:
-    value = stack.pop()
-    try:
-        items = list(value)
-    except TypeError:
-        raise TypeError(f"cannot unpack non-iterable {type(value).__name__} object") from None
-    if len(items) < before + after:
-        raise ValueError(f"not enough values to unpack (expected at least {before + after}, "
-                         f"got {len(items)})")
-    split = len(items) - after
-    stack.extend(reversed(items[split:]))
-    stack.append(items[before:split])
-    stack.extend(reversed(items[:before]))
-
-
 def _make_function(program: _Program, flags: int, stack: list[Any], globals_: dict[str, Any]) -> VMFunction:
     """MAKE_FUNCTION: code reference on top, then the parts its flags announce."""
     ref: CodeRef = stack.pop()
@@ -915,13 +789,3 @@ def _make_function(program: _Program, flags: int, stack: list[Any], globals_: di
     return VMFunction(program, ref.index, globals_, defaults, kwdefaults, annotations, closure)
 
 
-def _raise(stack: list[Any], count: int) -> None:
-    if count == 0:
-        current = sys.exception()
-        if current is None:
-            raise RuntimeError("No active exception to reraise")
-        raise current
-    if count == 2:
-        cause = stack.pop()
-        raise stack.pop() from cause
-    raise stack.pop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import collections.abc
 import inspect
+import sys
 import types
 from typing import TYPE_CHECKING, Any
 
@@ -438,3 +439,47 @@ def _frame_locals(f: "_Frame", unset: Any) -> dict[str, Any]:
         except ValueError:  # an empty cell is an unbound variable
             continue
     return snapshot
+
+
+# ---- unpacking and raise (UNPACK_SEQUENCE, UNPACK_EX, RAISE) ----------------------------
+def unpack_exactly(value: Any, count: int) -> list[Any]:
+    """Exactly ``count`` items, with CPython's messages when there are not."""
+    try:
+        iterator = iter(value)
+    except TypeError:
+        raise TypeError(f"cannot unpack non-iterable {type(value).__name__} object") from None
+    items = []
+    for item in iterator:
+        if len(items) == count:
+            raise ValueError(f"too many values to unpack (expected {count})")
+        items.append(item)
+    if len(items) < count:
+        raise ValueError(f"not enough values to unpack (expected {count}, got {len(items)})")
+    return items
+
+
+def unpack_star(stack: list[Any], before: int, after: int) -> None:
+    value = stack.pop()
+    try:
+        items = list(value)
+    except TypeError:
+        raise TypeError(f"cannot unpack non-iterable {type(value).__name__} object") from None
+    if len(items) < before + after:
+        raise ValueError(f"not enough values to unpack (expected at least {before + after}, "
+                         f"got {len(items)})")
+    split = len(items) - after
+    stack.extend(reversed(items[split:]))
+    stack.append(items[before:split])
+    stack.extend(reversed(items[:before]))
+
+
+def raise_op(stack: list[Any], count: int) -> None:
+    if count == 0:
+        current = sys.exception()
+        if current is None:
+            raise RuntimeError("No active exception to reraise")
+        raise current
+    if count == 2:
+        cause = stack.pop()
+        raise stack.pop() from cause
+    raise stack.pop()
