@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import ctypes
 
-import cffi
+import _cffi_backend
 
-_ffi = cffi.FFI()  # ABI mode: only from_buffer/buffer are used, nothing is compiled
+# cffi's own backend type, as compiled cffi modules use it: only from_buffer and
+# buffer are needed, and ``cffi.FFI()`` would import pycparser (~10 ms at start-up).
+_ffi = _cffi_backend.FFI()
 
 try:
     _new_bytes = ctypes.pythonapi.PyBytes_FromStringAndSize
