@@ -579,3 +579,52 @@ def test_concurrent_calls_of_one_version_keep_their_own_results() -> None:
     with ThreadPoolExecutor(4) as pool:
         for _ in range(5):
             assert dict(pool.map(run, expected)) == expected
+
+
+@dxpy.jit
+def loop_elses(n, stop_at):
+    """for/else and while/else (the else runs only when no ``break`` left the loop),
+    a ``break``/``continue`` inside an else clause belonging to the enclosing loop,
+    and chained assignment (one value, stored left to right)."""
+    found = total = 0
+    for i in range(n):
+        if i == stop_at:
+            found = i
+            break
+    else:
+        found = -1
+    k = 0
+    while k < n:
+        k += 3
+        if k == stop_at:
+            break
+    else:
+        total = k * 10
+    for outer in range(3):
+        j = 0
+        while j < outer:
+            j += 1
+        else:
+            if outer == 1:
+                continue
+            total += j
+        total += 100
+    a = b = c = total + found
+    return a + b * 2 + c * 3, k
+
+
+@pytest.mark.parametrize("n,stop_at", [(0, 0), (5, 2), (5, 9), (9, 6), (10, 3), (7, -1)])
+def test_loop_else_and_chained_assignment_compile_and_match(n: int, stop_at: int) -> None:
+    check(loop_elses, n, stop_at)
+    assert compiled_signatures(loop_elses) == ["(int, int)"]
+
+
+@dxpy.jit
+def chained_into_array(a, v):
+    a[0] = x = a[1] = v * 2
+    return x
+
+
+def test_chained_assignment_stores_arrays_in_order() -> None:
+    check(chained_into_array, np.zeros(3), 1.5)
+    check(chained_into_array, np.zeros(1), 2.0)  # a[1] out of bounds after a[0] was stored

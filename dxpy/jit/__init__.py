@@ -12,8 +12,8 @@
 What compiles (per argument signature, one machine-code version each):
 int (i64, overflow-checked), float, bool, NumPy int64/float64 scalars,
 comparisons (chained too), and/or/not, if/elif/else, conditional
-expressions, while, ``for i in range(...)``, break/continue, augmented
-assignment, return of scalars or tuples of scalars, calls to other
+expressions, while, ``for i in range(...)``, their ``else`` clauses,
+break/continue, augmented and chained assignment, return of scalars or tuples of scalars, calls to other
 ``@jit`` functions (recursion included), ``math`` functions and constants,
 abs/min/max/int/float/bool/len, and 1-D/2-D float64/int64 NumPy arrays
 (element read/write, ``.shape``, ``len``) read in place through their data

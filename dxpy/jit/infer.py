@@ -129,9 +129,9 @@ class Inferer:
 
     def stmt(self, s: ast.stmt) -> None:
         if isinstance(s, ast.Assign):
-            if len(s.targets) != 1:
-                raise JitTypeError("chained assignment")
-            self.assign(s.targets[0], self.expr(s.value))
+            t = self.expr(s.value)
+            for target in s.targets:  # ``a = b = v``: one value, stored left to right
+                self.assign(target, t)
         elif isinstance(s, ast.AugAssign):
             if not isinstance(s.op, ARITH_OPS):
                 raise JitTypeError(f"operator {type(s.op).__name__}")
@@ -144,10 +144,9 @@ class Inferer:
             self.block(s.body)
             self.block(s.orelse)
         elif isinstance(s, ast.While):
-            if s.orelse:
-                raise JitTypeError("while/else")
             self.condition(s.test)
             self.block(s.body)
+            self.block(s.orelse)
         elif isinstance(s, ast.For):
             self.for_range(s)
         elif isinstance(s, ast.Return):
@@ -168,7 +167,7 @@ class Inferer:
             raise JitTypeError(f"statement {type(s).__name__}")
 
     def for_range(self, s: ast.For) -> None:
-        if s.orelse or not isinstance(s.target, ast.Name) or not _is_range_call(s.iter):
+        if not isinstance(s.target, ast.Name) or not _is_range_call(s.iter):
             raise JitTypeError("only `for name in range(...)` loops")
         assert isinstance(s.iter, ast.Call)
         for arg in s.iter.args:
@@ -177,6 +176,7 @@ class Inferer:
                 raise JitTypeError("range() of a non-integer")
         self.bind(s.target.id, INT)
         self.block(s.body)
+        self.block(s.orelse)
 
     def assign(self, target: ast.expr, t: JitType) -> None:
         if isinstance(target, ast.Name):

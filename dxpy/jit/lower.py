@@ -325,9 +325,11 @@ class FunctionLowering:
 
     def stmt(self, s: ast.stmt) -> None:
         if isinstance(s, (ast.Assign, ast.AnnAssign)):
-            target = s.targets[0] if isinstance(s, ast.Assign) else s.target
+            targets = s.targets if isinstance(s, ast.Assign) else [s.target]
             assert s.value is not None
-            self.store(target, self.expr(s.value))
+            value = self.expr(s.value)
+            for target in targets:  # CPython's order: the value once, then each target
+                self.store(target, value)
         elif isinstance(s, ast.AugAssign):
             self.aug_assign(s)
         elif isinstance(s, ast.If):
@@ -422,7 +424,7 @@ class FunctionLowering:
         end = self.fn.append_basic_block("while.end")
         self.b.branch(head)
         self.b.position_at_end(head)
-        self.b.cbranch(self.condition(s.test), body, end)
+        self.b.cbranch(self.condition(s.test), body, self.loop_else(s, end))
         self.b.position_at_end(body)
         self.loops.append((head, end))
         self.block(s.body)
@@ -430,6 +432,20 @@ class FunctionLowering:
         if not self.b.block.is_terminated:
             self.b.branch(head)
         self.b.position_at_end(end)
+
+    def loop_else(self, s: ast.While | ast.For, end: ir.Block) -> ir.Block:
+        """Where a loop goes when its test fails: its ``else`` clause (which then
+        continues at ``end``), or ``end`` itself; ``break`` always goes to ``end``."""
+        if not s.orelse:
+            return end
+        orelse = self.fn.append_basic_block("loop.else")
+        resume = self.b.block
+        self.b.position_at_end(orelse)
+        self.block(s.orelse)
+        if not self.b.block.is_terminated:
+            self.b.branch(end)
+        self.b.position_at_end(resume)
+        return orelse
 
     def for_range(self, s: ast.For) -> None:
         """range() as a counted loop.  Without a step: ``for (i = start; i < stop; i++)``,
@@ -483,7 +499,7 @@ class FunctionLowering:
         self.b.position_at_end(head)
         k = self.b.phi(I64, "k")
         k.add_incoming(first, pre)
-        self.b.cbranch(more(k), body, end)
+        self.b.cbranch(more(k), body, self.loop_else(s, end))
         self.b.position_at_end(body)
         slot = self.locals[s.target.id]
         assert isinstance(slot, Slot)
