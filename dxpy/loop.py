@@ -29,11 +29,10 @@ from asyncio import base_events, coroutines, events
 from typing import Any, Callable
 
 from .reactor import F_MORE, POLLIN, POLLOUT, Completion, Reactor, create_reactor
-from .servers import ServerMixin
-from .sock_ops import SockOpsMixin
-from .transport_factories import TransportFactoryMixin
-
-OpCallback = Callable[[int, int], None]
+from .transports.factories import TransportFactoryMixin
+from .transports.host import OpCallback
+from .transports.servers import ServerMixin
+from .transports.sock_ops import SockOpsMixin
 
 
 class _CompletionSource:

@@ -14,7 +14,8 @@ from typing import Any
 
 from .datagram import DatagramTransport
 from .subprocess import SubprocessTransport, watch_exit
-from .transports import ReadPipeTransport, SocketTransport, WritePipeTransport
+from .pipes import ReadPipeTransport, WritePipeTransport
+from .stream import SocketTransport
 
 
 class TransportFactoryMixin:

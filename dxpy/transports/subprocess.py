@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 import subprocess
 from asyncio import base_subprocess
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .loop import Loop
+from .host import OpLoop
+
 
 
 class SubprocessTransport(base_subprocess.BaseSubprocessTransport):
@@ -29,7 +29,7 @@ class SubprocessTransport(base_subprocess.BaseSubprocessTransport):
                                       bufsize=bufsize, **kwargs)
 
 
-def watch_exit(loop: "Loop", transport: SubprocessTransport) -> None:
+def watch_exit(loop: OpLoop, transport: SubprocessTransport) -> None:
     """Report the child's exit status to ``transport`` once it terminates."""
     pid = transport.get_pid()
     try:

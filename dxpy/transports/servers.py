@@ -15,7 +15,7 @@ import stat
 from asyncio import base_events, constants, tasks
 from typing import Any, Callable
 
-from .reactor import F_MORE
+from ..reactor import F_MORE
 
 #: Errors after which accepting simply continues (the peer went away, ...).
 _TRANSIENT_ACCEPT = frozenset({errno.ECONNABORTED, errno.EAGAIN, errno.EPERM,

@@ -16,7 +16,7 @@ import weakref
 from asyncio import base_events, exceptions, futures
 from typing import Any, Callable
 
-from .reactor import POLLOUT, error_for, sockaddr
+from ..reactor import POLLOUT, error_for, sockaddr
 
 _INET = (socket.AF_INET, socket.AF_INET6)
 

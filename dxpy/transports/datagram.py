@@ -11,12 +11,11 @@ import collections
 import errno
 import socket
 from asyncio import base_events, constants, futures, protocols, transports, trsock
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .reactor import error_for, sockaddr
+from ..reactor import error_for, sockaddr
+from .host import OpLoop
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .loop import Loop
 
 #: Largest datagram we can receive (UDP's 64 KiB limit).
 MAX_DATAGRAM = 65536
@@ -25,7 +24,7 @@ MAX_DATAGRAM = 65536
 class DatagramTransport(transports._FlowControlMixin, transports.DatagramTransport):
     """A datagram socket driven by reactor completions."""
 
-    def __init__(self, loop: "Loop", sock: socket.socket, protocol: protocols.DatagramProtocol,
+    def __init__(self, loop: OpLoop, sock: socket.socket, protocol: protocols.DatagramProtocol,
                  address: Any = None, waiter: futures.Future | None = None,
                  extra: dict | None = None) -> None:
         extra = dict(extra or {})
@@ -36,7 +35,7 @@ class DatagramTransport(transports._FlowControlMixin, transports.DatagramTranspo
             except OSError:
                 extra.setdefault(key, None)
         super().__init__(extra, loop)
-        self._loop: Loop = loop
+        self._loop: OpLoop = loop
         self._sock = sock
         self._fd = sock.fileno()
         self._protocol = protocol

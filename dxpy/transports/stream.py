@@ -1,9 +1,9 @@
-"""Stream transports (TCP/Unix sockets and pipes) driven by reactor completions.
+"""Stream transports driven by reactor completions (the pure-Python core's data path).
 
 One class owns the byte-stream machinery: a read operation kept armed while
 reading is not paused, and a write queue with at most one write operation in
-flight.  Sockets and pipes differ only in which reactor operations they use
-and in what they report through ``get_extra_info``.
+flight.  Sockets (here) and pipes (``pipes.py``) differ only in which reactor
+operations they use and in what they report through ``get_extra_info``.
 
 Guarantees (tested):
 * ``pause_reading()`` stops ``data_received`` calls at once; data that races
@@ -20,15 +20,13 @@ import errno
 import functools
 import os
 import socket
-import stat
 import warnings
 from asyncio import base_events, constants, futures, protocols, transports, trsock
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .reactor import F_MORE, error_for
+from ..reactor import F_MORE, error_for
+from .host import OpLoop
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .loop import Loop
 
 #: Bytes read per operation for pipes and buffered protocols.
 READ_SIZE = 256 * 1024
@@ -52,11 +50,11 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
     #: Subclasses say whether the fd is a socket (recv/send ops) or a pipe.
     _is_socket = True
 
-    def __init__(self, loop: "Loop", fileobj: Any, protocol: protocols.BaseProtocol,
+    def __init__(self, loop: OpLoop, fileobj: Any, protocol: protocols.BaseProtocol,
                  waiter: futures.Future | None = None, extra: dict | None = None,
                  server: base_events.Server | None = None) -> None:
         super().__init__(extra, loop)
-        self._loop: Loop = loop
+        self._loop: OpLoop = loop
         self._file = fileobj
         self._fd: int = fileobj.fileno()
         self._write_now = fileobj.send if self._is_socket else functools.partial(os.write, self._fd)
@@ -475,7 +473,7 @@ class SocketTransport(StreamTransport):
 
     _sendfile_compatible = constants._SendfileMode.TRY_NATIVE
 
-    def __init__(self, loop: "Loop", sock: socket.socket, protocol: protocols.BaseProtocol,
+    def __init__(self, loop: OpLoop, sock: socket.socket, protocol: protocols.BaseProtocol,
                  waiter: futures.Future | None = None, extra: dict | None = None,
                  server: base_events.Server | None = None) -> None:
         extra = dict(extra or {})
@@ -490,56 +488,6 @@ class SocketTransport(StreamTransport):
             self._file.shutdown(socket.SHUT_WR)
         except OSError as exc:
             self._fatal_error(exc, "Fatal error on shutdown")
-
-
-class _PipeTransport(StreamTransport):
-    """A pipe end: read/write operations instead of recv/send."""
-
-    _is_socket = False
-
-    def __init__(self, loop: "Loop", pipe: Any, protocol: protocols.BaseProtocol,
-                 waiter: futures.Future | None = None, extra: dict | None = None) -> None:
-        _check_pipe(pipe)
-        extra = dict(extra or {})
-        extra["pipe"] = pipe
-        super().__init__(loop, pipe, protocol, waiter, extra)
-
-
-class ReadPipeTransport(_PipeTransport):
-    """The read end of a pipe, FIFO or character device."""
-
-    def write(self, data: Any) -> None:
-        raise RuntimeError("a read pipe transport cannot write")
-
-    def can_write_eof(self) -> bool:
-        return False
-
-
-class WritePipeTransport(_PipeTransport):
-    """The write end of a pipe; a poll on the fd notices the reader closing."""
-
-    def _arm_read(self) -> None:
-        # Nothing to read: watch for the peer's close instead (POLLERR/POLLHUP).
-        self._read_token = self._loop._start_op(self._on_peer_closed)
-        self._loop._reactor.poll_add(self._read_token, self._fd, 0)
-
-    def _on_peer_closed(self, result: int, flags: int) -> None:
-        self._read_token = 0
-        if result >= 0 and not self._closing:
-            if self._write_token or self._write_queue:
-                self._fatal_error(BrokenPipeError(errno.EPIPE, "pipe closed by peer"),
-                                  "Fatal error on pipe transport")
-            else:
-                self.close()
-
-    def is_reading(self) -> bool:
-        return False
-
-    def pause_reading(self) -> None:
-        return None
-
-    def resume_reading(self) -> None:
-        return None
 
 
 class _Closed:
@@ -559,10 +507,3 @@ def _set_extra_names(extra: dict, sock: socket.socket) -> None:
                 extra[key] = getter()
             except OSError:
                 extra[key] = None
-
-
-def _check_pipe(pipe: Any) -> None:
-    mode = os.fstat(pipe.fileno()).st_mode
-    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)):
-        raise ValueError("Pipe transport is only for pipes, sockets and character devices")
-    os.set_blocking(pipe.fileno(), False)
