@@ -1,17 +1,24 @@
 #!/usr/bin/env python3
-"""TCP echo benchmark: dxpy (uring, epoll) vs asyncio, uvloop and a C server.
+"""TCP echo benchmark: dxpy (uring, epoll; both cores) vs asyncio, uvloop and C servers.
 
 Every server runs in its own subprocess pinned to CPU 0 and is driven by a
 small C client (``native/echo_client.c``) pinned to CPU 1.  The client is C
 so that the load generator is never the bottleneck and costs the same for
 every server; separate processes and CPUs keep the server's loop from
-competing with the client for the GIL or a core.  The single-threaded C epoll
-server (``native/echo_server.c``) is the ceiling: the Python loops are also
-reported as a percentage of it.
+competing with the client for the GIL or a core.  Two single-threaded C
+servers are the ceiling: ``c-epoll`` (``native/echo_server.c``, recv/send per
+message) and ``c-uring`` (``native/echo_uring_server.c``, multishot receive
+from provided buffers, every send of an iteration in one ``io_uring_enter``).
+Each Python loop is also reported as a percentage of the better of the two in
+the same cell ("%C" columns).
+
+``dxpy-uring``/``dxpy-epoll`` are dxpy as a user gets it (the default loop
+core); ``dxpy-uring-py``/``dxpy-epoll-py`` run with ``DXPY_CORE=python``, the
+pure-Python reference core.
 
 Usage::
 
-    python benchmarks/echo_bench.py                  # full matrix (~5 min)
+    python benchmarks/echo_bench.py                  # full matrix (~8 min)
     python benchmarks/echo_bench.py --quick          # protocol, 1 KiB, 64/100 conns
     python benchmarks/echo_bench.py --sizes 1K --json out.json
 
@@ -42,9 +49,15 @@ NATIVE_DIR = HERE / "native"
 BUILD_DIR = NATIVE_DIR / "build"  # git-ignored
 HOST = "127.0.0.1"
 
-C_SERVER = "c-epoll"
-PY_LOOPS = ("asyncio", "uvloop", "dxpy-uring", "dxpy-epoll")
-ALL_SERVERS = (C_SERVER, *PY_LOOPS)
+# C server name -> (source file stem in native/, extra linker arguments)
+C_SERVERS = {"c-epoll": ("echo_server", []), "c-uring": ("echo_uring_server", ["-luring"])}
+DXPY_LOOPS = ("dxpy-uring", "dxpy-epoll", "dxpy-uring-py", "dxpy-epoll-py")
+PY_LOOPS = ("asyncio", "uvloop", *DXPY_LOOPS)
+ALL_SERVERS = (*C_SERVERS, *PY_LOOPS)
+CORE_ENV = "DXPY_CORE"  # the dxpy loop core selector; "-py" servers force "python"
+# (numerator, denominator) ratio columns, shown when both servers ran
+RATIO_PAIRS = (("dxpy-uring", "asyncio"), ("dxpy-uring", "uvloop"), ("dxpy-epoll", "uvloop"),
+               ("dxpy-uring-py", "uvloop"))
 STYLES = ("protocol", "streams", "sockets")
 BACKLOG = 1024  # above the largest --conns so no SYN is ever dropped
 READ_SIZE = 65536
@@ -68,9 +81,9 @@ def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop]:
     if name == "uvloop":
         import uvloop
         return uvloop.new_event_loop
-    if name in ("dxpy-uring", "dxpy-epoll"):
+    if name in DXPY_LOOPS:
         import dxpy
-        reactor = name.split("-", 1)[1]
+        reactor = name.split("-")[1]  # the core is chosen by DXPY_CORE (see _server_env)
         return lambda: dxpy.new_event_loop(reactor)
     raise ValueError(f"unknown loop {name!r}")
 
@@ -200,17 +213,38 @@ class BenchError(Exception):
     """A cell failed (server did not start, client error, timeout...)."""
 
 
-def build_native() -> dict[str, Path]:
-    """Compile the C client and server with gcc -O2 (only when out of date)."""
+def _compile(name: str, libs: Sequence[str]) -> Path:
+    """gcc -O2 one native program (only when out of date); raises BenchError
+    with the compiler's message when it cannot be built."""
+    src, exe = NATIVE_DIR / f"{name}.c", BUILD_DIR / name
+    if not exe.exists() or exe.stat().st_mtime < src.stat().st_mtime:
+        cmd = ["gcc", "-O2", "-Wall", "-Wextra", "-o", str(exe), str(src), *libs]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True)
+        except OSError as exc:
+            raise BenchError(f"cannot run gcc: {exc}") from None
+        if done.returncode != 0:
+            raise BenchError(f"{src.name} did not build: {done.stderr.strip()[-STDERR_TAIL:]}")
+    return exe
+
+
+def build_native(servers: Sequence[str]) -> tuple[dict[str, Path], dict[str, str]]:
+    """Build the C client (required) and the chosen C servers.
+
+    Returns the binaries by name ("echo_client" and server names) and, for a
+    C server that could not be built (e.g. no liburing headers), why: its
+    cells then report that error while every other server still runs.
+    """
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
-    binaries = {}
-    for name in ("echo_client", "echo_server"):
-        src, exe = NATIVE_DIR / f"{name}.c", BUILD_DIR / name
-        if not exe.exists() or exe.stat().st_mtime < src.stat().st_mtime:
-            cmd = ["gcc", "-O2", "-Wall", "-Wextra", "-o", str(exe), str(src)]
-            subprocess.run(cmd, check=True)
-        binaries[name] = exe
-    return binaries
+    binaries = {"echo_client": _compile("echo_client", [])}
+    errors = {}
+    for server in servers:
+        if server in C_SERVERS:
+            try:
+                binaries[server] = _compile(*C_SERVERS[server])
+            except BenchError as exc:
+                errors[server] = str(exc)
+    return binaries, errors
 
 
 def _pin_to(cpu: int | None) -> Callable[[], None] | None:
@@ -262,10 +296,10 @@ def _wait_accepting(port: int, deadline: float) -> None:
 class ServerProcess:
     """A server subprocess that is always killed on exit from the with-block."""
 
-    def __init__(self, cmd: Sequence[str], cpu: int | None) -> None:
+    def __init__(self, cmd: Sequence[str], cpu: int | None, env: dict[str, str]) -> None:
         self._stderr = tempfile.TemporaryFile()  # a file, so a chatty server never blocks
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self._stderr, preexec_fn=_pin_to(cpu))
+                                     stderr=self._stderr, preexec_fn=_pin_to(cpu), env=env)
         self.port = 0
         self.stderr = ""  # filled in on exit
 
@@ -300,9 +334,20 @@ class ServerProcess:
 
 
 def _server_cmd(cell: Cell, binaries: dict[str, Path]) -> list[str]:
-    if cell.server == C_SERVER:
-        return [str(binaries["echo_server"]), "0"]
+    if cell.server in C_SERVERS:
+        return [str(binaries[cell.server]), "0"]
     return [sys.executable, str(Path(__file__).resolve()), "--serve", cell.server, cell.style, "0"]
+
+
+def _server_env(server: str) -> dict[str, str]:
+    """The server's environment: "-py" dxpy servers force the pure-Python
+    core; every other server gets the default core, whatever the caller's
+    shell has set, so the two dxpy columns always mean what they say."""
+    env = dict(os.environ)
+    env.pop(CORE_ENV, None)
+    if server in DXPY_LOOPS and server.endswith("-py"):
+        env[CORE_ENV] = "python"
+    return env
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -348,7 +393,9 @@ def run_cell(cell: Cell, duration: float, repeat: int, binaries: dict[str, Path]
     result = Result(cell.server, cell.style, cell.size, cell.conns)
     server: ServerProcess | None = None
     try:
-        server = ServerProcess(_server_cmd(cell, binaries), server_cpu)
+        if cell.server in C_SERVERS and cell.server not in binaries:
+            raise BenchError(f"{cell.server} was not built (the build error is printed first)")
+        server = ServerProcess(_server_cmd(cell, binaries), server_cpu, _server_env(cell.server))
         with server:
             runs = []
             for _ in range(repeat):
@@ -397,13 +444,13 @@ def default_duration(size: int) -> float:
 
 def plan(styles: Sequence[str], sizes: Sequence[int], conns: Sequence[int],
          servers: Sequence[str]) -> list[Cell]:
-    """All cells to measure; the C server is style-independent, so once per workload."""
+    """All cells to measure; the C servers are style-independent, so once per workload."""
     cells = []
     for size in sizes:
         for n in conns:
-            if C_SERVER in servers:
-                cells.append(Cell(C_SERVER, "-", size, n))
-            cells += [Cell(s, style, size, n) for style in styles for s in servers if s != C_SERVER]
+            cells += [Cell(s, "-", size, n) for s in servers if s in C_SERVERS]
+            cells += [Cell(s, style, size, n) for style in styles for s in servers
+                      if s not in C_SERVERS]
     return cells
 
 
@@ -441,26 +488,28 @@ def build_table(results: Sequence[Result], styles: Sequence[str], sizes: Sequenc
                 conns: Sequence[int], servers: Sequence[str],
                 metric: Callable[[Result | None], float | None] = _rps) -> str:
     """Render one metric (req/s, or req per server CPU-second) for every
-    cell, plus ratio columns, as aligned text."""
+    cell, plus ratio columns and, when a C server ran, each Python loop as a
+    percentage of the better C server of that cell, as aligned text."""
     by_key = _lookup(results)
-    py = [s for s in servers if s != C_SERVER]
+    py = [s for s in servers if s not in C_SERVERS]
+    with_c = any(s in C_SERVERS for s in servers)
     header = ["style", "size", "conns", *servers]
-    ratio_pairs = [(a, b) for a, b in (("dxpy-uring", "asyncio"), ("dxpy-uring", "uvloop"))
-                   if a in servers and b in servers]
-    header += [f"{a.split('-')[-1]}/{b}" for a, b in ratio_pairs]
-    if C_SERVER in servers:
+    ratio_pairs = [(a, b) for a, b in RATIO_PAIRS if a in servers and b in servers]
+    header += [f"{a.removeprefix('dxpy-')}/{b}" for a, b in ratio_pairs]
+    if with_c:
         header += [f"{s} %C" for s in py]
     rows = [header]
     for style in styles if py else ["-"]:
         for size in sizes:
             for n in conns:
-                cell = {s: by_key.get((s, "-" if s == C_SERVER else style, size, n)) for s in servers}
+                cell = {s: by_key.get((s, "-" if s in C_SERVERS else style, size, n)) for s in servers}
                 value = {s: metric(r) for s, r in cell.items()}
                 row = [style, fmt_size(size), str(n)]
                 row += [_value_cell(cell[s], value[s], ",.0f") for s in servers]
                 row += [_ratio(value[a], value[b], percent=False) for a, b in ratio_pairs]
-                if C_SERVER in servers:
-                    row += [_ratio(value[s], value[C_SERVER], percent=True) for s in py]
+                if with_c:
+                    best_c = max((v for s, v in value.items() if s in C_SERVERS and v), default=None)
+                    row += [_ratio(value[s], best_c, percent=True) for s in py]
                 rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
@@ -517,7 +566,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve(loop_name, style, int(port))
         return 0
 
-    binaries = build_native()
+    binaries, build_errors = build_native(args.loops)
+    for server, why in build_errors.items():
+        print(f"{server}: {why}", file=sys.stderr)
     cells = plan(args.styles, args.sizes, args.conns, args.loops)
     durations = {c: args.duration or default_duration(c.size) for c in cells}
     estimate = sum((durations[c] + WARMUP_S) * args.repeat + 0.5 for c in cells)
@@ -529,13 +580,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         r = run_cell(cell, durations[cell], args.repeat, binaries)
         results.append(r)
         shown = f"{r.rps:,.0f} req/s" if r.error is None else f"error: {r.error}"
-        print(f"[{i}/{len(cells)}] {cell.server:<10} {cell.style:<8} {fmt_size(cell.size):>6} "
+        print(f"[{i}/{len(cells)}] {cell.server:<13} {cell.style:<8} {fmt_size(cell.size):>6} "
               f"x{cell.conns:<3} {shown}", file=sys.stderr, flush=True)
 
     print("Requests per second (the client may be the limit; see the next table):")
     print(build_table(results, args.styles, args.sizes, args.conns, args.loops))
     print("\nRequests per server CPU-second (1e6 / server CPU us per request):")
     print(build_table(results, args.styles, args.sizes, args.conns, args.loops, _speed))
+    if any(s in C_SERVERS for s in args.loops):
+        print("%C: the loop as a percentage of the better C server (c-epoll, c-uring) in that row")
     notes = _notes(results)
     if notes:
         print("\n" + "\n".join(notes))
