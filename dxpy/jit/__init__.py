@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Any, Callable, overload
 
 if TYPE_CHECKING:
     from .dispatcher import Dispatcher
-    from .types import JitTypeError
+    from .types import JitFallbackWarning, JitTypeError
 
 
 def __getattr__(name: str) -> Any:
@@ -75,36 +75,40 @@ def __getattr__(name: str) -> Any:
     if name in ("Dispatcher", "all_stats"):
         from . import dispatcher
         return getattr(dispatcher, name)
-    if name == "JitTypeError":
-        from .types import JitTypeError
-        return JitTypeError
+    if name in ("JitTypeError", "JitFallbackWarning"):
+        from . import types
+        return getattr(types, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @overload
 def jit(func: Callable[..., Any], *, eager: bool = True,
-        threshold: int | None = None) -> Dispatcher: ...
+        threshold: int | None = None, nogil: bool = False) -> Dispatcher: ...
 
 
 @overload
-def jit(func: None = None, *, eager: bool = True,
-        threshold: int | None = None) -> Callable[[Callable[..., Any]], Dispatcher]: ...
+def jit(func: None = None, *, eager: bool = True, threshold: int | None = None,
+        nogil: bool = False) -> Callable[[Callable[..., Any]], Dispatcher]: ...
 
 
 def jit(func: Callable[..., Any] | None = None, *, eager: bool = True,
-        threshold: int | None = None) -> Any:
+        threshold: int | None = None, nogil: bool = False) -> Any:
     """Mark ``func`` for compilation.
 
     ``eager=True`` compiles each new signature on its first call;
     ``eager=False`` runs in CPython until ``threshold`` calls (default 100 or
-    ``DXPY_JIT_THRESHOLD``), then compiles.
+    ``DXPY_JIT_THRESHOLD``), then compiles.  ``nogil=True`` releases the GIL while
+    the machine code runs (as numba's ``nogil``), so threads running the kernel use
+    all cores; without it a short call keeps the GIL (cheaper: no release and
+    re-acquire).  Arrays are never copied either way: the machine code works on
+    their own memory through the data pointer and strides.
     """
     def wrap(f: Callable[..., Any]) -> Any:
         if type(f).__name__ == "VMFunction":  # DPB code (``dxpy run --vm``): see tiering
             from .tiering import jit_vm_function
             return jit_vm_function(f, eager, threshold)
         from .dispatcher import Dispatcher
-        return Dispatcher(f, eager=eager, threshold=threshold)
+        return Dispatcher(f, eager=eager, threshold=threshold, nogil=nogil)
     return wrap if func is None else wrap(func)
 
 
@@ -123,4 +127,4 @@ class _CallableModule(ModuleType):
 
 sys.modules[__name__].__class__ = _CallableModule
 
-__all__ = ["Dispatcher", "JitTypeError", "jit", "stats"]
+__all__ = ["Dispatcher", "JitFallbackWarning", "JitTypeError", "jit", "stats"]

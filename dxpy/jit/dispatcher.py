@@ -27,6 +27,7 @@ import operator
 import os
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -37,7 +38,8 @@ from .engine import get_engine
 from .lower import entry_cdecl, entry_flattener, index_error
 from .ops import STATUS_DEOPT, STATUS_INDEX_ERROR, STATUS_OK
 from .pipeline import CompileResult, compile_signature, parse
-from .types import Array, JitType, JitTypeError, NoneType, Scalar, Tuple, typeof
+from .types import (Array, JitFallbackWarning, JitType, JitTypeError, NoneType, Scalar, Tuple,
+                    typeof)
 
 DEFAULT_THRESHOLD = 100
 #: the Python type of an argument with each scalar JIT type (the fast-path key).
@@ -77,7 +79,7 @@ class _Version:
     """One compiled signature: the cffi entry point, its guard and result converters."""
 
     def __init__(self, result: CompileResult, argtypes: tuple[JitType, ...],
-                 stats: SignatureStats) -> None:
+                 stats: SignatureStats, nogil: bool = False) -> None:
         self.result = result
         self.sig = argtypes
         self.stats = stats
@@ -189,9 +191,13 @@ class Dispatcher:
     _dxpy_jit_dispatcher = True
 
     def __init__(self, py_func: Callable[..., Any], eager: bool = True,
-                 threshold: int | None = None, register: bool = True) -> None:
+                 threshold: int | None = None, register: bool = True,
+                 nogil: bool = False) -> None:
         functools.update_wrapper(self, py_func)
         self.py_func = py_func
+        self.nogil = nogil
+        self.warn_fallbacks = register
+        self._warned: set[str] = set()
         mode = _mode()
         self.enabled = mode != "off"
         self.eager = eager or mode == "eager"
@@ -308,17 +314,31 @@ class Dispatcher:
             t0 = time.perf_counter()
             try:
                 result = compile_signature(self, sig)
+                stats = SignatureStats(name, True, "", result.total, dict(result.timings))
+                version = _Version(result, sig, stats, self.nogil)
             except (JitTypeError, SyntaxError) as exc:
-                self._stats[sig] = SignatureStats(name, False, str(exc),
-                                                  time.perf_counter() - t0)
-                self._versions[sig] = None
-                return None
-            stats = SignatureStats(name, True, "", result.total, dict(result.timings))
+                return self._refuse(sig, SignatureStats(name, False, str(exc),
+                                                        time.perf_counter() - t0))
+            except Exception as exc:  # noqa: BLE001 - a compiler bug costs speed, never the call
+                return self._refuse(sig, SignatureStats(
+                    name, False, f"internal compiler error: {type(exc).__name__}: {exc}",
+                    time.perf_counter() - t0))
             self._stats[sig] = stats
-            version = _Version(result, sig, stats)
             self._versions[sig] = version
             self._by_pytype[version.pytypes] = version
             return version
+
+    def _refuse(self, sig: tuple[JitType, ...], stats: SignatureStats) -> None:
+        """Record that ``sig`` runs in CPython, and say why once per reason (user-marked
+        functions only: tiering compiles speculatively and reports through --jit-stats)."""
+        self._stats[sig] = stats
+        self._versions[sig] = None
+        if self.warn_fallbacks and stats.reason not in self._warned:
+            self._warned.add(stats.reason)
+            warnings.warn(JitFallbackWarning(
+                f"dxpy.jit: {self.py_func.__qualname__}{stats.signature} runs in CPython: "
+                f"{stats.reason}"), stacklevel=4)
+        return None
 
     def compile_for(self, *example_args: Any) -> bool:
         """Compile for the signature of ``example_args`` now; True if it compiled."""

@@ -570,8 +570,8 @@ class FunctionLowering:
         if isinstance(e, ast.Compare):
             return self.compare(e, t)
         if isinstance(e, ast.IfExp):
-            return self.branchy(t, e.test, lambda: self.scalar(e.body),
-                                lambda: self.scalar(e.orelse))
+            return self.branchy(t, e.test, lambda: self.expr(e.body),
+                                lambda: self.expr(e.orelse))
         if isinstance(e, ast.Call):
             return self.call(e, t)
         if isinstance(e, ast.Subscript):
@@ -601,10 +601,13 @@ class FunctionLowering:
             return [self.load_slot(s) for s in slot]
         return slot
 
-    def branchy(self, t: JitType, test: ast.expr | ir.Value, then: Callable[[], Val],
-                other: Callable[[], Val]) -> Val:
-        """A value chosen by control flow (if-expressions, and/or), merged with phis."""
-        assert isinstance(t, Scalar)
+    def branchy(self, t: JitType, test: ast.expr | ir.Value, then: Callable[[], Value],
+                other: Callable[[], Value]) -> Value:
+        """A value chosen by control flow (if-expressions, and/or), merged with phis: a
+        scalar, or a tuple item by item (``lo, hi = (x, y) if x < y else (y, x)``)."""
+        items = list(t.items) if isinstance(t, Tuple) else [t]
+        if not all(isinstance(item, Scalar) for item in items):
+            raise JitTypeError(f"a conditional value of type {t}")
         cond = self.condition(test) if isinstance(test, ast.expr) else test
         blocks = [self.fn.append_basic_block("sel.a"), self.fn.append_basic_block("sel.b")]
         merge = self.fn.append_basic_block("sel.end")
@@ -612,16 +615,22 @@ class FunctionLowering:
         incoming = []
         for blk, make in zip(blocks, (then, other)):
             self.b.position_at_end(blk)
-            val = self.coerce(make(), t)
-            incoming.append((val, self.b.block))
+            made = make()
+            vals = made if isinstance(made, list) else [made]
+            fitted = [self.coerce(v, item) for v, item in zip(vals, items)]  # type: ignore
+            incoming.append((fitted, self.b.block))
             self.b.branch(merge)
         self.b.position_at_end(merge)
-        phi = self.b.phi(LLVM_TYPES[t.kind])
-        tag = self.b.phi(I1)
-        for val, blk in incoming:
-            phi.add_incoming(val.v, blk)
-            tag.add_incoming(val.tag, blk)
-        return Val(phi, t, tag)
+        merged = []
+        for k, item in enumerate(items):
+            assert isinstance(item, Scalar)
+            phi = self.b.phi(LLVM_TYPES[item.kind])
+            tag = self.b.phi(I1)
+            for vals, blk in incoming:
+                phi.add_incoming(vals[k].v, blk)
+                tag.add_incoming(vals[k].tag, blk)
+            merged.append(Val(phi, item, tag))
+        return merged if isinstance(t, Tuple) else merged[0]
 
     def bool_op(self, e: ast.BoolOp, t: JitType) -> Val:
         """``a and b`` is ``a`` if ``a`` is false else ``b`` (values, not bools)."""

@@ -26,6 +26,11 @@ class JitTypeError(Exception):
     """The code is outside the compiled subset for this signature (it then runs in Python)."""
 
 
+class JitFallbackWarning(RuntimeWarning):
+    """A ``@dxpy.jit`` signature runs in CPython (same results, CPython's speed): the
+    message names the construct.  Issued once per function and reason."""
+
+
 @dataclass(frozen=True)
 class Scalar:
     """An unboxed scalar: ``kind`` is int/float/bool; ``np`` True/False, or None (runtime tag)."""
