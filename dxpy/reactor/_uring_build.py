@@ -67,6 +67,17 @@ int dx_close_fd(dx_ring *r, uint64_t token, int fd);
 int dx_openat(dx_ring *r, uint64_t token, int dirfd, const char *path, int flags, unsigned mode);
 int dx_fsync(dx_ring *r, uint64_t token, int fd, int datasync);
 int dx_statx(dx_ring *r, uint64_t token, int dirfd, const char *path, int flags, struct statx *buf);
+int dx_renameat(dx_ring *r, uint64_t token, int olddfd, const char *oldpath, int newdfd,
+                const char *newpath, unsigned flags);
+int dx_unlinkat(dx_ring *r, uint64_t token, int dfd, const char *path, int flags);
+int dx_mkdirat(dx_ring *r, uint64_t token, int dfd, const char *path, unsigned mode);
+int dx_symlinkat(dx_ring *r, uint64_t token, const char *target, int newdfd,
+                 const char *linkpath);
+int dx_linkat(dx_ring *r, uint64_t token, int olddfd, const char *oldpath, int newdfd,
+              const char *newpath, int flags);
+int dx_splice(dx_ring *r, uint64_t token, int fd_in, int64_t off_in, int fd_out,
+              int64_t off_out, unsigned nbytes, unsigned flags);
+int dx_read_async(dx_ring *r, uint64_t token, int fd, void *buf, unsigned len, int64_t offset);
 int dx_cancel(dx_ring *r, uint64_t token);
 int dx_cancel_all(dx_ring *r);
 

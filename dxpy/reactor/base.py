@@ -218,6 +218,49 @@ class Reactor(abc.ABC):
         """
 
     @abc.abstractmethod
+    def read_offloaded(self, token: int, fd: int, buf: Any, offset: int = -1) -> None:
+        """``read``, run where several such reads proceed in parallel.
+
+        io_uring: the READ goes to a kernel worker at once (``IOSQE_ASYNC``)
+        instead of being copied inline by the submitting thread, so the parts
+        of one large cached read copy on several CPUs.  epoll: ``read``.
+        """
+
+    # ---- path operations (results 0 or -errno, as the system calls) --------
+    @abc.abstractmethod
+    def renameat(self, token: int, old: bytes, new: bytes, olddirfd: int = -100,
+                 newdirfd: int = -100, flags: int = 0) -> None:
+        """``renameat2(olddirfd, old, newdirfd, new, flags)``."""
+
+    @abc.abstractmethod
+    def unlinkat(self, token: int, path: bytes, dirfd: int = -100,
+                 remove_dir: bool = False) -> None:
+        """Remove a file (``unlink``) or, with ``remove_dir``, an empty directory."""
+
+    @abc.abstractmethod
+    def mkdirat(self, token: int, path: bytes, mode: int = 0o777, dirfd: int = -100) -> None:
+        """Create a directory (``mode`` is masked by the umask, as ``mkdir``)."""
+
+    @abc.abstractmethod
+    def symlinkat(self, token: int, target: bytes, linkpath: bytes, dirfd: int = -100) -> None:
+        """Create ``linkpath`` as a symbolic link holding ``target``."""
+
+    @abc.abstractmethod
+    def linkat(self, token: int, old: bytes, new: bytes, olddirfd: int = -100,
+               newdirfd: int = -100) -> None:
+        """Create the hard link ``new`` to ``old``; a symlink ``old`` is linked
+        itself, not followed (``link(2)`` on Linux, hence ``os.link``)."""
+
+    @abc.abstractmethod
+    def splice(self, token: int, fd_in: int, off_in: int, fd_out: int, off_out: int,
+               nbytes: int) -> None:
+        """Move up to ``nbytes`` between two fds, one of them a pipe, without a
+        copy through user space; offset ``-1`` means the fd's position (and
+        must be used for a pipe).  The result is the byte count (0: EOF).
+        io_uring: a SPLICE operation (run by a kernel worker); epoll:
+        ``os.splice`` when the output fd is writable."""
+
+    @abc.abstractmethod
     def cancel(self, token: int) -> None:
         """Cancel the in-flight operation ``token`` (see module rules)."""
 

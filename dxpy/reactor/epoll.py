@@ -124,6 +124,11 @@ def _read_file_attempt(op: _Op, batch: _EpollFileBatch, index: int, path: bytes,
     return attempt
 
 
+def _dir_fd(dirfd: int) -> int | None:
+    """``os``'s spelling of a directory fd argument (AT_FDCWD is None)."""
+    return None if dirfd == -100 else dirfd
+
+
 class EpollReactor(Reactor):
     """Completion-style reactor on ``select.epoll``."""
 
@@ -285,6 +290,46 @@ class EpollReactor(Reactor):
 
         self._queue(token, -1, False, lambda: _syscall(stat))
         return holder
+
+    def read_offloaded(self, token: int, fd: int, buf: Any, offset: int = -1) -> None:
+        self.read(token, fd, buf, offset)
+
+    # Path operations cannot wait on epoll: like openat, each runs when submitted.
+    def _path_op(self, token: int, call: Callable[[], object]) -> None:
+        self._queue(token, -1, False, lambda: _syscall(lambda: call() or 0))
+
+    def renameat(self, token: int, old: bytes, new: bytes, olddirfd: int = -100,
+                 newdirfd: int = -100, flags: int = 0) -> None:
+        if flags:
+            raise ValueError("epoll backend: renameat flags need renameat2 (io_uring backend)")
+        self._path_op(token, lambda: os.rename(old, new, src_dir_fd=_dir_fd(olddirfd),
+                                               dst_dir_fd=_dir_fd(newdirfd)))
+
+    def unlinkat(self, token: int, path: bytes, dirfd: int = -100,
+                 remove_dir: bool = False) -> None:
+        remove = os.rmdir if remove_dir else os.unlink
+        self._path_op(token, lambda: remove(path, dir_fd=_dir_fd(dirfd)))
+
+    def mkdirat(self, token: int, path: bytes, mode: int = 0o777, dirfd: int = -100) -> None:
+        self._path_op(token, lambda: os.mkdir(path, mode, dir_fd=_dir_fd(dirfd)))
+
+    def symlinkat(self, token: int, target: bytes, linkpath: bytes, dirfd: int = -100) -> None:
+        self._path_op(token, lambda: os.symlink(target, linkpath, dir_fd=_dir_fd(dirfd)))
+
+    def linkat(self, token: int, old: bytes, new: bytes, olddirfd: int = -100,
+               newdirfd: int = -100) -> None:
+        self._path_op(token, lambda: os.link(old, new, src_dir_fd=_dir_fd(olddirfd),
+                                             dst_dir_fd=_dir_fd(newdirfd),
+                                             follow_symlinks=False))
+
+    def splice(self, token: int, fd_in: int, off_in: int, fd_out: int, off_out: int,
+               nbytes: int) -> None:
+        """Attempted non-blocking; on EAGAIN it waits for ``fd_out`` to be writable."""
+        def move() -> int:
+            return os.splice(fd_in, fd_out, nbytes, None if off_in < 0 else off_in,
+                             None if off_out < 0 else off_out, os.SPLICE_F_NONBLOCK)
+
+        self._queue(token, fd_out, True, lambda: _syscall(move))
 
     def read_files(self, tokens: Sequence[int], paths: Sequence[bytes],
                    bufsize: int) -> FileBatch:

@@ -61,6 +61,7 @@ _FIXED_SLOTS = 4096
 _FD_CAP = 65536
 _MAX_RW = 0x7FFFF000  # the kernel's cap on one read/write
 _AT_SYMLINK_NOFOLLOW = 0x100
+_AT_REMOVEDIR = 0x200
 
 
 def _env_flag(name: str) -> bool:
@@ -245,6 +246,43 @@ class IoUringReactor(Reactor):
         self._fillers[token] = fill
         return holder
 
+    def read_offloaded(self, token: int, fd: int, buf: Any, offset: int = -1) -> None:
+        c = ffi.from_buffer(buf, require_writable=True)
+        size = min(len(c), _MAX_RW)
+        self._queued(token, lib.dx_read_async(self._ring, token, fd, c, size, offset), c)
+
+    def renameat(self, token: int, old: bytes, new: bytes, olddirfd: int = -100,
+                 newdirfd: int = -100, flags: int = 0) -> None:
+        c_old, c_new = _c_path(old), _c_path(new)
+        self._queued(token, lib.dx_renameat(self._ring, token, olddirfd, c_old, newdirfd, c_new,
+                                            flags), (c_old, c_new))
+
+    def unlinkat(self, token: int, path: bytes, dirfd: int = -100,
+                 remove_dir: bool = False) -> None:
+        c_path = _c_path(path)
+        flags = _AT_REMOVEDIR if remove_dir else 0
+        self._queued(token, lib.dx_unlinkat(self._ring, token, dirfd, c_path, flags), c_path)
+
+    def mkdirat(self, token: int, path: bytes, mode: int = 0o777, dirfd: int = -100) -> None:
+        c_path = _c_path(path)
+        self._queued(token, lib.dx_mkdirat(self._ring, token, dirfd, c_path, mode), c_path)
+
+    def symlinkat(self, token: int, target: bytes, linkpath: bytes, dirfd: int = -100) -> None:
+        c_target, c_link = _c_path(target), _c_path(linkpath)
+        self._queued(token, lib.dx_symlinkat(self._ring, token, c_target, dirfd, c_link),
+                     (c_target, c_link))
+
+    def linkat(self, token: int, old: bytes, new: bytes, olddirfd: int = -100,
+               newdirfd: int = -100) -> None:
+        c_old, c_new = _c_path(old), _c_path(new)
+        self._queued(token, lib.dx_linkat(self._ring, token, olddirfd, c_old, newdirfd, c_new, 0),
+                     (c_old, c_new))
+
+    def splice(self, token: int, fd_in: int, off_in: int, fd_out: int, off_out: int,
+               nbytes: int) -> None:
+        self._queued(token, lib.dx_splice(self._ring, token, fd_in, off_in, fd_out, off_out,
+                                          min(nbytes, _MAX_RW), 0))
+
     def read_files(self, tokens: Sequence[int], paths: Sequence[bytes],
                    bufsize: int) -> FileBatch:
         n = len(paths)
@@ -423,6 +461,15 @@ def _stat_result(buf: Any) -> os.stat_result:
         *(sec for sec, _ in times), *(sec + ns / 1e9 for sec, ns in times),
         *(sec * 1_000_000_000 + ns for sec, ns in times),
         buf.stx_blksize, buf.stx_blocks, os.makedev(buf.stx_rdev_major, buf.stx_rdev_minor)))
+
+
+def _c_path(path: bytes) -> Any:
+    """A NUL-terminated copy of ``path`` for the kernel (ValueError on an
+    embedded NUL, as ``os`` functions raise)."""
+    data = bytes(path)
+    if b"\0" in data:
+        raise ValueError("embedded null byte")
+    return ffi.new("char[]", data)
 
 
 def available() -> tuple[bool, str]:

@@ -392,6 +392,58 @@ int dx_statx(dx_ring *r, uint64_t token, int dirfd, const char *path, int flags,
     PREP(r, token, -1, io_uring_prep_statx(sqe, dirfd, path, flags, STATX_BASIC_STATS, buf));
 }
 
+/* ---- path operations (dxpy.aio.os) -------------------------------------
+ * The kernel copies the paths when it prepares the request (at submit), and
+ * runs these on an io-wq worker; the caller keeps the path buffers alive
+ * until the completion anyway. */
+
+int dx_renameat(dx_ring *r, uint64_t token, int olddfd, const char *oldpath, int newdfd,
+                const char *newpath, unsigned flags)
+{
+    PREP(r, token, -1, io_uring_prep_renameat(sqe, olddfd, oldpath, newdfd, newpath, flags));
+}
+
+int dx_unlinkat(dx_ring *r, uint64_t token, int dfd, const char *path, int flags)
+{
+    PREP(r, token, -1, io_uring_prep_unlinkat(sqe, dfd, path, flags));
+}
+
+int dx_mkdirat(dx_ring *r, uint64_t token, int dfd, const char *path, unsigned mode)
+{
+    PREP(r, token, -1, io_uring_prep_mkdirat(sqe, dfd, path, mode));
+}
+
+int dx_symlinkat(dx_ring *r, uint64_t token, const char *target, int newdfd,
+                 const char *linkpath)
+{
+    PREP(r, token, -1, io_uring_prep_symlinkat(sqe, target, newdfd, linkpath));
+}
+
+int dx_linkat(dx_ring *r, uint64_t token, int olddfd, const char *oldpath, int newdfd,
+              const char *newpath, int flags)
+{
+    PREP(r, token, -1, io_uring_prep_linkat(sqe, olddfd, oldpath, newdfd, newpath, flags));
+}
+
+/* splice(2): one end must be a pipe; an offset of -1 means "the file
+ * position" (and is required for the pipe end). */
+int dx_splice(dx_ring *r, uint64_t token, int fd_in, int64_t off_in, int fd_out,
+              int64_t off_out, unsigned nbytes, unsigned flags)
+{
+    PREP(r, token, -1, io_uring_prep_splice(sqe, fd_in, off_in, fd_out, off_out, nbytes, flags));
+}
+
+/* A READ the kernel hands to an io-wq worker at once (IOSQE_ASYNC) instead
+ * of copying inline in io_uring_enter: several such reads of one large
+ * cached file copy in parallel on different CPUs. */
+int dx_read_async(dx_ring *r, uint64_t token, int fd, void *buf, unsigned len, int64_t offset)
+{
+    PREP(r, token, fd, {
+        io_uring_prep_read(sqe, fd, buf, len, (uint64_t)offset);
+        sqe->flags |= IOSQE_ASYNC;
+    });
+}
+
 int dx_cancel(dx_ring *r, uint64_t token)
 {
     PREP(r, DX_IGNORE, -1, io_uring_prep_cancel64(sqe, token, 0));
