@@ -135,13 +135,13 @@ def test_compiles_on_the_running_dxpy_loops_executor(tmp_path: Path, loop: Any) 
 
     async def main() -> str:
         poly(1, 2)
-        poly(2, 3)  # call 2: the compile job goes to the loop's default executor
+        poly(2, 3)  # call 2: the compile job goes to dxpy.parallel.service_pool()
         thread_name = await asyncio.wrap_future(
             tiering_mod.submit(lambda: threading.current_thread().name))
         await asyncio.wrap_future(tiering_mod.submit(lambda: None))  # queued after poly's
         return thread_name
 
-    assert loop.run_until_complete(main()).startswith("asyncio")
+    assert loop.run_until_complete(main()).startswith("dxpy-service")
     tiering.drain()
     assert poly.profile.tier == 2 and poly(3, 1) == 11
 

@@ -14,8 +14,9 @@ directly and synchronously (deterministic, for tests); ``DXPY_JIT_THRESHOLD``,
 thresholds.
 
 Why tier 2 compiles in the background: LLVM at O3 takes 20-200 ms per
-function, which would stall the event loop.  The job runs on the running
-dxpy loop's default executor (else on one module-level worker thread),
+function, which would stall the event loop.  The job runs as a task on the
+per-core service loops (``dxpy.parallel.service_pool()``) when a dxpy loop
+runs on the calling thread (else on one module-level worker thread),
 serialised by one lock so there is a single compiling thread at a time;
 calls keep running on tier 1 meanwhile and the dispatcher is swapped into
 ``func.compiled`` when the job completes.  ``JitTiering.drain()`` waits for
@@ -157,13 +158,13 @@ def submit(job: Callable[[], Any]) -> concurrent.futures.Future[Any]:
             finally:
                 _worker.active = False
 
-    loop = _running_dxpy_loop()
-    try:
-        if loop is not None:
-            loop.run_in_executor(None, run)
+    if _running_dxpy_loop() is not None:  # a task on the per-core service loops
+        from ..parallel import service_pool
+        try:
+            service_pool().call(run)
             return future
-    except RuntimeError:  # the loop's executor is shut down: the program is ending
-        pass
+        except RuntimeError:  # the service pool cannot start: the program is ending
+            pass
     _module_pool().submit(run)
     return future
 
