@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -26,20 +26,21 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"dxpy reactor backends under test: {', '.join(BACKENDS)}; {state}"
 
 
-@pytest.fixture(params=[
+BACKEND_PARAMS = [
     pytest.param("uring", marks=pytest.mark.skipif(
         not URING_OK, reason=f"io_uring unavailable here: {URING_WHY}")),
     "epoll",
-])
+]
+
+
+@pytest.fixture(params=BACKEND_PARAMS)
 def backend(request: pytest.FixtureRequest) -> str:
     """The reactor backend name; uring is skipped where the kernel refuses it."""
     return request.param
 
 
-@pytest.fixture
-def loop(backend: str) -> Iterator[dxpy.Loop]:
-    """A fresh dxpy loop, set as current, closed (and checked) afterwards."""
-    loop = dxpy.new_event_loop(backend)
+def _current_until_closed(loop: asyncio.AbstractEventLoop) -> Iterator[Any]:
+    """Set ``loop`` as current for one test, then close it (and collect)."""
     asyncio.set_event_loop(loop)
     try:
         yield loop
@@ -49,6 +50,26 @@ def loop(backend: str) -> Iterator[dxpy.Loop]:
             loop.close()
         asyncio.set_event_loop(None)
         gc.collect()
+
+
+@pytest.fixture
+def loop(backend: str) -> Iterator[dxpy.Loop]:
+    """A fresh dxpy loop, set as current, closed (and checked) afterwards."""
+    yield from _current_until_closed(dxpy.new_event_loop(backend))
+
+
+@pytest.fixture(params=["asyncio", *BACKEND_PARAMS])
+def loop_kind(request: pytest.FixtureRequest) -> str:
+    """'asyncio' (the stdlib's default loop: the reference that conformance
+    tests run the same assertions on) or a dxpy reactor backend name."""
+    return request.param
+
+
+@pytest.fixture
+def any_loop(loop_kind: str) -> Iterator[asyncio.AbstractEventLoop]:
+    """A fresh loop of ``loop_kind``, set as current, closed afterwards."""
+    fresh = asyncio.new_event_loop() if loop_kind == "asyncio" else dxpy.new_event_loop(loop_kind)
+    yield from _current_until_closed(fresh)
 
 
 async def eventually(condition: Callable[[], object], timeout: float = 5.0) -> None:
