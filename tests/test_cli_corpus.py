@@ -15,6 +15,7 @@ keeps the file well under a minute.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -26,6 +27,7 @@ import pytest
 
 from dxpy.cli import main
 from dxpy.vm import load
+from dxpy.vm.dis import compile_to_file
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "vm_corpus"
@@ -42,28 +44,97 @@ def _run(command: list[str], cwd: Path) -> Result:
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, tuple[Result, Result]]:
-    """(CPython, dxpy) results of every corpus program, computed two processes at a time."""
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, tuple[Result, Result, Result]]:
+    """(CPython, ``dxpy run --vm prog.py``, ``dxpy run prog.dpb``) results of every corpus
+    program, computed two programs at a time.  The DPB files come from ``dxpy compile``."""
     cwd = tmp_path_factory.mktemp("cwd")
+    compiled = tmp_path_factory.mktemp("dpb")
 
-    def both(program: Path) -> tuple[Result, Result]:
+    def all_three(program: Path) -> tuple[Result, Result, Result]:
+        dpb = compile_to_file(str(program), str(compiled / f"{program.stem}.dpb"))
         return (_run([sys.executable, str(program)], cwd),
-                _run([sys.executable, "-m", "dxpy", "run", "--vm", str(program)], cwd))
+                _run([sys.executable, "-m", "dxpy", "run", "--vm", str(program)], cwd),
+                _run([sys.executable, "-m", "dxpy", "run", str(dpb)], cwd))
 
     with ThreadPoolExecutor(2) as pool:
-        return dict(zip(PROGRAMS, pool.map(both, PROGRAMS)))
+        return dict(zip(PROGRAMS, pool.map(all_three, PROGRAMS)))
 
 
 def test_corpus_is_there() -> None:
     assert len(PROGRAMS) >= 150
 
 
+@pytest.mark.timeout(900)  # the first test computes the shared fixture: 3 x 164 processes
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.stem)
-def test_run_vm_matches_cpython(program: Path, results: dict[Path, tuple[Result, Result]]) -> None:
-    cpython, dxpy = results[program]
+def test_run_vm_matches_cpython(program: Path, results: dict[Path, tuple[Result, Result, Result]]) -> None:
+    cpython, dxpy, _ = results[program]
     assert dxpy[0] == cpython[0], f"exit status; dxpy stderr:\n{dxpy[2]}"
     assert dxpy[1] == cpython[1]
     assert dxpy[2] == cpython[2]
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: p.stem)
+def test_run_dpb_matches_cpython(program: Path, results: dict[Path, tuple[Result, Result, Result]]) -> None:
+    """``dxpy run prog.dpb`` as ``python prog.pyc``: same output, status and tracebacks (which
+    name the source file the DPB file was compiled from).  ``sys.argv[0]`` is the DPB path,
+    so a program printing it would differ; none of the corpus does."""
+    cpython, _, dpb = results[program]
+    assert dpb[0] == cpython[0], f"exit status; dxpy stderr:\n{dpb[2]}"
+    assert dpb[1] == cpython[1]
+    assert dpb[2] == cpython[2]
+
+
+def _write_dpb(tmp_path: Path, source: str) -> Path:
+    """``source`` compiled by ``dxpy compile`` into ``tmp_path/prog.dpb``."""
+    program = tmp_path / "prog.py"
+    program.write_text(source)
+    output = tmp_path / "prog.dpb"
+    assert main(["compile", str(program), "-o", str(output)]) == 0
+    return output
+
+
+def test_run_dpb_argv_main_and_exit_status(tmp_path: Path) -> None:
+    dpb = _write_dpb(tmp_path, "import sys\nprint(__name__, sys.argv[1:], __file__.endswith('.dpb'))\n"
+                               "sys.exit(int(sys.argv[1]))\n")
+    status, out, err = _run([sys.executable, "-m", "dxpy", "run", str(dpb), "7", "x"], tmp_path)
+    assert (status, out, err) == (7, "__main__ ['7', 'x'] True\n", "")
+
+
+def test_run_dpb_imports_its_neighbours(tmp_path: Path) -> None:
+    """Modules beside the DPB file import as they would beside a script (through the VM hook)."""
+    (tmp_path / "helper.py").write_text("VALUE = 41\n")
+    dpb = _write_dpb(tmp_path, "import helper\nprint(helper.VALUE + 1)\n")
+    assert _run([sys.executable, "-m", "dxpy", "run", str(dpb)], tmp_path / "..") == (0, "42\n", "")
+
+
+@pytest.mark.parametrize("damage", ["text", "truncated", "bit flip", "pyc", "empty", "version"])
+def test_run_corrupt_or_foreign_dpb(damage: str, tmp_path: Path) -> None:
+    """A bad file is one ``DpbError`` line naming it, exit status 1, no dxpy frames."""
+    data = bytearray(_write_dpb(tmp_path, "print('never')\n").read_bytes())
+    if damage == "text":
+        data = bytearray(b"print('source, not bytecode')\n")
+    elif damage == "truncated":
+        del data[len(data) // 2:]
+    elif damage == "bit flip":
+        data[len(data) // 2] ^= 0x10
+    elif damage == "pyc":
+        data = bytearray(importlib.util.MAGIC_NUMBER + bytes(60))
+    elif damage == "empty":
+        data = bytearray()
+    else:
+        data[4] += 1  # the version field
+    bad = tmp_path / "bad.dpb"
+    bad.write_bytes(bytes(data))
+    status, out, err = _run([sys.executable, "-m", "dxpy", "run", str(bad)], tmp_path)
+    assert status == 1 and out == ""
+    assert err.startswith("dxpy.vm.errors.DpbError: ") and str(bad) in err, err
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+
+
+def test_run_missing_dpb(tmp_path: Path) -> None:
+    status, _, err = _run([sys.executable, "-m", "dxpy", "run", str(tmp_path / "nope.dpb")], tmp_path)
+    assert status == 2 and "No such file" in err
 
 
 POSITIONS_PROGRAM = """\

@@ -28,8 +28,8 @@ from typing import Callable
 
 from dxpy.vm.compiler import compile_file
 from dxpy.vm.constants import CodeRef
-from dxpy.vm.format import CodeFlags, to_bytes
-from dxpy.vm.loader import DpbFile, load, loads
+from dxpy.vm.format import CodeFlags, DpbModule, to_bytes
+from dxpy.vm.loader import SOURCE_TAG, DpbFile, load, loads
 from dxpy.vm.interpreter import run_module
 from dxpy.vm.opcodes import ArgKind, Instruction, Opcode, iter_instructions
 from dxpy.vm.profile import FunctionProfile, GlobalCache
@@ -168,10 +168,15 @@ def compile_to_file(source: str, output: str | None = None) -> str:
     """Compile ``source`` to ``output`` (default: beside it, ``.dpb``); returns the path.
 
     Written to a temporary file in the same directory and renamed into
-    place, so a reader never maps a half-written file (see the spec).
+    place, so a reader never maps a half-written file (see the spec).  The
+    constant pool ends with an unreferenced ``("dxpy-source", path)``: the
+    source file that tracebacks name when the file runs (as a ``.pyc``'s
+    ``co_filename`` does).
     """
     target = output or os.path.splitext(source)[0] + ".dpb"
-    data = to_bytes(compile_file(source))
+    module = compile_file(source)
+    marker = (SOURCE_TAG, os.path.abspath(source))  # for tracebacks of `dxpy run file.dpb`
+    data = to_bytes(DpbModule(module.code, (*module.constants, marker), module.names))
     directory = os.path.dirname(os.path.abspath(target))
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".dpb-", suffix=".tmp")
     try:

@@ -33,6 +33,21 @@ from dxpy.vm.format import (
 from dxpy.vm.opcodes import INSTRUCTION_SIZE, OPCODE_BYTES, Opcode
 
 _T = TypeVar("_T")
+
+SOURCE_TAG = "dxpy-source"
+"""First member of the unreferenced last constant ``(SOURCE_TAG, path)`` with which
+``dxpy compile`` records the source file of its output (docs/dpb-format.md)."""
+
+
+def recorded_source(file: "DpbFile") -> str | None:
+    """The source path ``dxpy compile`` recorded in ``file``, or None (other writers, caches)."""
+    if file.constant_count == 0:
+        return None
+    last = file.constant(file.constant_count - 1)
+    if (isinstance(last, tuple) and len(last) == 2 and last[0] == SOURCE_TAG
+            and isinstance(last[1], str)):
+        return last[1]
+    return None
 _U32 = struct.Struct("<I")
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import importlib.util
 import os
 import runpy
 import sys
@@ -28,8 +29,9 @@ import types
 from typing import Any, Callable, Iterator
 
 from dxpy.vm.errors import DpbCompileError
-from dxpy.vm.importer import installed, program_for
+from dxpy.vm.importer import DpbLoader, installed, program_for
 from dxpy.vm.interpreter import run_module
+from dxpy.vm.loader import DpbFile, load, recorded_source
 
 
 def script_runner(path: str, fallback: bool) -> Callable[[], dict[str, Any]]:
@@ -51,19 +53,67 @@ def script_runner(path: str, fallback: bool) -> Callable[[], dict[str, Any]]:
                 return runpy.run_path(path, run_name="__main__")
         return run_on_cpython
 
+    return _main_runner(program, path, path, hook)
+
+
+def dpb_runner(path: str) -> Callable[[], dict[str, Any]]:
+    """Load DPB file ``path`` now (``DpbError`` if it is corrupt or not DPB at all); return a
+    callable that runs it as ``__main__``, as ``python file.pyc`` runs a pyc.
+
+    ``__file__`` is the DPB file; tracebacks name the source file that
+    ``dxpy compile`` recorded in it (else the DPB file itself).  The user's
+    modules beside it go through the import hook, as under ``--vm``.
+    """
+    program = load(path)
+    hook = installed(os.path.dirname(os.path.abspath(path)), False)
+    return _main_runner(program, path, recorded_source(program) or path, hook)
+
+
+def _main_runner(program: DpbFile, path: str, filename: str,
+                 hook: contextlib.AbstractContextManager) -> Callable[[], dict[str, Any]]:
+    """A callable running ``program`` as ``__main__`` (``__file__`` = ``path``) under ``hook``."""
     def run() -> dict[str, Any]:
         module = types.ModuleType("__main__")
         module.__dict__.update({"__file__": path, "__builtins__": builtins, "__cached__": None})
         saved = sys.modules.get("__main__")
         sys.modules["__main__"] = module
-        from dxpy.jit.tiering import for_run  # JIT tiers per DXPY_JIT (dxpy/jit/tiering.py)
         try:
-            with hook, for_run(), _vm_recursion_limit():
-                return run_module(program, module.__dict__, filename=path)
+            with hook, _run_context():
+                return run_module(program, module.__dict__, filename=filename)
         finally:
             if saved is not None:
                 sys.modules["__main__"] = saved
     return run
+
+
+@contextlib.contextmanager
+def _run_context() -> Iterator[None]:
+    """What a ``--vm`` run adds around the program: JIT tiers per ``DXPY_JIT``, recursion limit."""
+    from dxpy.jit.tiering import for_run  # JIT tiers per DXPY_JIT (dxpy/jit/tiering.py)
+    with for_run(), _vm_recursion_limit():
+        yield
+
+
+@contextlib.contextmanager
+def vm_module_context(root: str, fallback: bool = False) -> Iterator[None]:
+    """A ``--vm`` run's environment without a script: import hook for ``root``, tiers, recursion."""
+    with installed(root, fallback), _run_context():
+        yield
+
+
+def run_source_as_module(path: str, name: str) -> types.ModuleType:
+    """Execute source file ``path`` in the VM as module ``name`` (in ``sys.modules``), as an
+    import of it would under ``--vm``: its ``__main__`` block does not run.  Used to run
+    CPython's own test files the way ``python -m test`` does (benchmarks/vm_cpython_tests.py)."""
+    spec = importlib.util.spec_from_file_location(name, path, loader=DpbLoader(name, path, False))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
 
 
 #: How much of CPython's recursion budget one VM call level uses (measured: a
