@@ -32,6 +32,10 @@ Design choices, and why:
   kernel's cap); every loop continues short reads and writes.
 * ``copy`` is ``os.copy_file_range`` on the pool (io_uring has no such
   operation); ``truncate`` is ``ftruncate`` on the pool for the same reason.
+* ``dxpy.aio.os`` (with ``os.path``) and ``dxpy.aio.tempfile`` are
+  ``aiofiles.os``/``aiofiles.tempfile``'s surface: path operations are
+  reactor operations (STATX, RENAMEAT, UNLINKAT, MKDIRAT, SYMLINKAT, LINKAT)
+  on io_uring, the rest run on the pool.
 
 Example::
 
@@ -47,9 +51,11 @@ from ._binary import BinaryFile
 from ._helpers import copy, read_bytes, read_many, read_text, stat, write_bytes, write_text
 from ._open import AsyncFile, OpenContext, open
 from ._text import TextFile
+from . import os, ospath, tempfile  # noqa: E402 - submodules: dxpy.aio.os, dxpy.aio.tempfile
 
 __all__ = [
     "AsyncFile", "BinaryFile", "OpenContext", "TextFile", "copy", "open",
     "read_bytes", "read_many", "read_text", "stat", "write_bytes", "write_text",
+    "os", "ospath", "tempfile",
 ]
 

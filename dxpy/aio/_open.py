@@ -76,11 +76,29 @@ async def open_file(path: Any, mode: str = "r", buffering: int = -1, encoding: s
     parsed = _Mode(mode)
     buffering = buffering.__index__()
     _check_arguments(parsed, buffering, encoding, errors, newline)
-    text_encoding = None if parsed.binary else resolve_encoding(encoding)
     name = os.fspath(path)
     ops = ops or ops_for()
     fd = await ops.open(os.fsencode(name), parsed.flags())
+    return _wrap_fd(ops, fd, name, parsed, mode, buffering, encoding, errors, newline)
+
+
+def wrap_fd(fd: int, name: Any, mode: str = "r", buffering: int = -1,
+            encoding: str | None = None, errors: str | None = None,
+            newline: str | None = None) -> AsyncFile:
+    """An async file object over the open ``fd`` (owned from now on: closing
+    the file closes it), as ``open(fd, mode, ...)`` would build one.  Used by
+    ``dxpy.aio.tempfile``, whose files are created on the pool."""
+    parsed = _Mode(mode)
+    buffering = buffering.__index__()
+    _check_arguments(parsed, buffering, encoding, errors, newline)
+    return _wrap_fd(ops_for(), fd, name, parsed, mode, buffering, encoding, errors, newline)
+
+
+def _wrap_fd(ops: FileOps, fd: int, name: Any, parsed: _Mode, mode: str, buffering: int,
+             encoding: str | None, errors: str | None, newline: str | None) -> AsyncFile:
+    """The file object for an fd just opened; the fd is closed on failure."""
     try:
+        text_encoding = None if parsed.binary else resolve_encoding(encoding)
         info = os.fstat(fd)
         if stat_module.S_ISDIR(info.st_mode):
             raise os_error(errno.EISDIR, name)

@@ -32,11 +32,14 @@ MAX_IO = 0x7FFFF000
 _AT_FDCWD = -100
 
 
-def os_error(code: int, filename: Any = None) -> OSError:
-    """The exception ``os``/``open()`` raise for ``errno`` ``code`` on ``filename``."""
+def os_error(code: int, filename: Any = None, filename2: Any = None) -> OSError:
+    """The exception ``os``/``open()`` raise for ``errno`` ``code`` on
+    ``filename`` (and ``filename2``, as ``os.rename`` names both paths)."""
     if filename is None:
         return OSError(code, os.strerror(code))
-    return OSError(code, os.strerror(code), filename)
+    if filename2 is None:
+        return OSError(code, os.strerror(code), filename)
+    return OSError(code, os.strerror(code), filename, None, filename2)
 
 
 def display_name(path: bytes) -> str:

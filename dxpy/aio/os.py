@@ -1,0 +1,312 @@
+"""``dxpy.aio.os``: the ``os`` functions ``aiofiles.os`` offers, as coroutines.
+
+Same names, arguments, results and exceptions as ``os`` (``OSError``
+subclasses with ``filename``/``filename2`` set as ``os`` sets them), so code
+moving from ``aiofiles.os`` changes only its import.
+
+Where each call runs, and why:
+
+* On an io_uring loop, the calls the kernel has an operation for are reactor
+  operations: ``stat``/``lstat`` (STATX), ``rename``/``replace`` (RENAMEAT),
+  ``remove``/``unlink``/``rmdir`` (UNLINKAT), ``mkdir`` (MKDIRAT),
+  ``symlink`` (SYMLINKAT), ``link`` (LINKAT).  Concurrent callers' operations
+  reach the kernel together in one ``io_uring_enter`` per loop iteration, and
+  no Python thread is woken: ``aiofiles.os`` pays a thread-pool hop (two
+  context switches and a GIL hand-over) per call.
+* ``readlink``, ``listdir``, ``scandir``, ``access``, ``getcwd``,
+  ``statvfs``, ``sendfile``, calls on an fd (``stat(fd)``) and every call on
+  the epoll backend (or a non-dxpy loop) run on ``dxpy.aio``'s thread pool,
+  as ``aiofiles`` runs them: io_uring has no operation for them, and epoll
+  cannot wait for a file system.
+* ``makedirs``, ``removedirs`` and ``renames`` are ``os``'s algorithms over
+  the calls above.
+
+``scandir`` reads the whole directory on the pool and returns an iterator
+over the entries (a context manager with ``close()``, like ``os.scandir``'s),
+so iterating never blocks the loop.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import os
+from typing import Any, Callable, Iterator, TypeVar
+
+from . import ospath as path
+from ._ops import RingOps, os_error, ops_for, run_in_pool
+
+__all__ = [
+    "path", "stat", "lstat", "rename", "renames", "replace", "remove", "unlink", "mkdir",
+    "makedirs", "rmdir", "removedirs", "link", "symlink", "readlink", "listdir", "scandir",
+    "access", "getcwd", "statvfs", "sendfile", "wrap",
+]
+
+T = TypeVar("T")
+_AT_FDCWD = -100
+
+
+def wrap(func: Callable[..., T]) -> Callable[..., Any]:
+    """``func`` as a coroutine function that runs it on the thread pool
+    (``aiofiles.os.wrap``): for ``os`` calls not offered here."""
+    @functools.wraps(func)
+    async def run(*args: Any, **kwargs: Any) -> T:
+        return await run_in_pool(functools.partial(func, *args, **kwargs))
+    return run
+
+
+# ---- argument handling -------------------------------------------------------------
+def _ring() -> RingOps | None:
+    """The reactor operations of the running loop, or None (thread pool)."""
+    ops = ops_for()
+    return ops if isinstance(ops, RingOps) else None
+
+
+def _encoded(name: Any) -> bytes:
+    """The path as the kernel wants it; ``os``'s TypeError and ValueError for
+    what ``os`` refuses (the error is raised before anything is queued)."""
+    data = os.fsencode(name)
+    if b"\0" in data:
+        raise ValueError("embedded null byte")
+    return data
+
+
+def _dirfd(dir_fd: int | None) -> int:
+    return _AT_FDCWD if dir_fd is None else operator.index(dir_fd)
+
+
+async def _path_op(ring: RingOps, prep: Callable[[int], None], *names: Any) -> None:
+    """Await one path operation; raise what ``os`` raises for its ``-errno``."""
+    result = await ring.op(prep)
+    if result < 0:
+        raise os_error(-result, *names)
+
+
+# ---- stat ---------------------------------------------------------------------------
+async def stat(path: Any, *, dir_fd: int | None = None,
+               follow_symlinks: bool = True) -> os.stat_result:
+    """``os.stat`` (io_uring: one STATX operation)."""
+    ring = _ring()
+    if ring is None or isinstance(path, int):
+        return await run_in_pool(functools.partial(
+            os.stat, path, dir_fd=dir_fd, follow_symlinks=follow_symlinks))
+    name = os.fspath(path)
+    reactor = ring._reactor
+    encoded, dirfd = _encoded(name), _dirfd(dir_fd)
+    holder: list[Any] = []
+    await _path_op(ring, lambda token: holder.append(
+        reactor.statx(token, encoded, dirfd, follow_symlinks)), name)
+    return holder[0].stat
+
+
+async def lstat(path: Any, *, dir_fd: int | None = None) -> os.stat_result:
+    """``os.lstat``: ``stat`` of a symlink itself."""
+    return await stat(path, dir_fd=dir_fd, follow_symlinks=False)
+
+
+# ---- renaming and removing ---------------------------------------------------------
+async def rename(src: Any, dst: Any, *, src_dir_fd: int | None = None,
+                 dst_dir_fd: int | None = None) -> None:
+    """``os.rename`` (io_uring: RENAMEAT); on POSIX it replaces ``dst``."""
+    ring = _ring()
+    if ring is None:
+        return await run_in_pool(functools.partial(
+            os.rename, src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd))
+    old, new = os.fspath(src), os.fspath(dst)
+    reactor = ring._reactor
+    a, b, fa, fb = _encoded(old), _encoded(new), _dirfd(src_dir_fd), _dirfd(dst_dir_fd)
+    await _path_op(ring, lambda token: reactor.renameat(token, a, b, fa, fb), old, new)
+
+
+async def replace(src: Any, dst: Any, *, src_dir_fd: int | None = None,
+                  dst_dir_fd: int | None = None) -> None:
+    """``os.replace``: the same system call as ``rename`` on POSIX."""
+    await rename(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
+
+
+async def remove(path: Any, *, dir_fd: int | None = None) -> None:
+    """``os.remove`` (io_uring: UNLINKAT)."""
+    await _unlink(path, dir_fd, os.remove, False)
+
+
+async def unlink(path: Any, *, dir_fd: int | None = None) -> None:
+    """``os.unlink``, the same as ``remove``."""
+    await _unlink(path, dir_fd, os.unlink, False)
+
+
+async def rmdir(path: Any, *, dir_fd: int | None = None) -> None:
+    """``os.rmdir`` (io_uring: UNLINKAT with AT_REMOVEDIR)."""
+    await _unlink(path, dir_fd, os.rmdir, True)
+
+
+async def _unlink(path: Any, dir_fd: int | None, sync: Callable[..., None],
+                  remove_dir: bool) -> None:
+    ring = _ring()
+    if ring is None:
+        return await run_in_pool(functools.partial(sync, path, dir_fd=dir_fd))
+    name = os.fspath(path)
+    reactor = ring._reactor
+    encoded, dirfd = _encoded(name), _dirfd(dir_fd)
+    await _path_op(ring, lambda token: reactor.unlinkat(token, encoded, dirfd, remove_dir), name)
+
+
+# ---- creating ------------------------------------------------------------------------
+async def mkdir(path: Any, mode: int = 0o777, *, dir_fd: int | None = None) -> None:
+    """``os.mkdir`` (io_uring: MKDIRAT)."""
+    ring = _ring()
+    if ring is None:
+        return await run_in_pool(functools.partial(os.mkdir, path, mode, dir_fd=dir_fd))
+    name = os.fspath(path)
+    reactor = ring._reactor
+    encoded, dirfd, mode = _encoded(name), _dirfd(dir_fd), operator.index(mode)
+    await _path_op(ring, lambda token: reactor.mkdirat(token, encoded, mode, dirfd), name)
+
+
+async def symlink(src: Any, dst: Any, target_is_directory: bool = False, *,
+                  dir_fd: int | None = None) -> None:
+    """``os.symlink``: create ``dst`` pointing at ``src`` (io_uring: SYMLINKAT)."""
+    ring = _ring()
+    if ring is None:
+        return await run_in_pool(functools.partial(
+            os.symlink, src, dst, target_is_directory, dir_fd=dir_fd))
+    target, link_name = os.fspath(src), os.fspath(dst)
+    reactor = ring._reactor
+    a, b, dirfd = _encoded(target), _encoded(link_name), _dirfd(dir_fd)
+    await _path_op(ring, lambda token: reactor.symlinkat(token, a, b, dirfd), target, link_name)
+
+
+async def link(src: Any, dst: Any, *, src_dir_fd: int | None = None,
+               dst_dir_fd: int | None = None, follow_symlinks: bool = True) -> None:
+    """``os.link`` (io_uring: LINKAT).
+
+    On Linux ``os.link`` does not follow a symlink ``src`` unless a directory
+    fd is given too (it calls ``link(2)``); that one combination runs on the
+    pool so the result is exactly ``os.link``'s."""
+    ring = _ring()
+    if ring is None or (follow_symlinks and (src_dir_fd is not None or dst_dir_fd is not None)):
+        return await run_in_pool(functools.partial(
+            os.link, src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd,
+            follow_symlinks=follow_symlinks))
+    old, new = os.fspath(src), os.fspath(dst)
+    reactor = ring._reactor
+    a, b, fa, fb = _encoded(old), _encoded(new), _dirfd(src_dir_fd), _dirfd(dst_dir_fd)
+    await _path_op(ring, lambda token: reactor.linkat(token, a, b, fa, fb), old, new)
+
+
+# ---- os's compound algorithms, over the calls above ------------------------------------
+async def makedirs(name: Any, mode: int = 0o777, exist_ok: bool = False) -> None:
+    """``os.makedirs``: create missing parents (with the default mode, as
+    ``os`` does), then ``name`` with ``mode``."""
+    name = os.fspath(name)
+    head, tail = os.path.split(name)
+    if not tail:
+        head, tail = os.path.split(head)
+    if head and tail and not await path.exists(head):
+        try:
+            await makedirs(head, exist_ok=exist_ok)
+        except FileExistsError:  # a concurrent creator won the race
+            pass
+        if tail == (os.curdir.encode() if isinstance(tail, bytes) else os.curdir):
+            return
+    try:
+        await mkdir(name, mode)
+    except OSError:
+        if not exist_ok or not await path.isdir(name):
+            raise
+
+
+async def removedirs(name: Any) -> None:
+    """``os.removedirs``: remove ``name``, then each parent until one fails."""
+    name = os.fspath(name)
+    await rmdir(name)
+    head, tail = os.path.split(name)
+    if not tail:
+        head, tail = os.path.split(head)
+    while head and tail:
+        try:
+            await rmdir(head)
+        except OSError:
+            return
+        head, tail = os.path.split(head)
+
+
+async def renames(old: Any, new: Any) -> None:
+    """``os.renames``: create ``new``'s parents, rename, prune ``old``'s."""
+    old, new = os.fspath(old), os.fspath(new)
+    head, tail = os.path.split(new)
+    if head and tail and not await path.exists(head):
+        await makedirs(head)
+    await rename(old, new)
+    head, tail = os.path.split(old)
+    if head and tail:
+        try:
+            await removedirs(head)
+        except OSError:
+            pass
+
+
+# ---- on the thread pool (no kernel operation) ---------------------------------------
+async def readlink(path: Any, *, dir_fd: int | None = None) -> Any:
+    """``os.readlink``."""
+    return await run_in_pool(functools.partial(os.readlink, path, dir_fd=dir_fd))
+
+
+async def listdir(path: Any = ".") -> list[Any]:
+    """``os.listdir``."""
+    return await run_in_pool(os.listdir, path)
+
+
+class ScandirIterator(Iterator[os.DirEntry]):
+    """The entries ``scandir`` read, with ``os.scandir``'s iterator surface."""
+
+    def __init__(self, entries: list[os.DirEntry]) -> None:
+        self._entries = iter(entries)
+
+    def __iter__(self) -> "ScandirIterator":
+        return self
+
+    def __next__(self) -> os.DirEntry:
+        return next(self._entries)
+
+    def close(self) -> None:
+        """Drop the remaining entries (the directory is already closed)."""
+        self._entries = iter(())
+
+    def __enter__(self) -> "ScandirIterator":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _scandir_sync(path: Any) -> list[os.DirEntry]:
+    with os.scandir(path) as entries:
+        return list(entries)
+
+
+async def scandir(path: Any = ".") -> ScandirIterator:
+    """``os.scandir``, read completely on the pool (see the module doc)."""
+    return ScandirIterator(await run_in_pool(_scandir_sync, path))
+
+
+async def access(path: Any, mode: int, *, dir_fd: int | None = None,
+                 effective_ids: bool = False, follow_symlinks: bool = True) -> bool:
+    """``os.access``."""
+    return await run_in_pool(functools.partial(
+        os.access, path, mode, dir_fd=dir_fd, effective_ids=effective_ids,
+        follow_symlinks=follow_symlinks))
+
+
+async def getcwd() -> str:
+    """``os.getcwd``."""
+    return await run_in_pool(os.getcwd)
+
+
+async def statvfs(path: Any) -> os.statvfs_result:
+    """``os.statvfs``."""
+    return await run_in_pool(os.statvfs, path)
+
+
+async def sendfile(out_fd: int, in_fd: int, offset: int | None, count: int) -> int:
+    """``os.sendfile``: bytes copied by the kernel (may be fewer than ``count``)."""
+    return await run_in_pool(os.sendfile, out_fd, in_fd, offset, count)
