@@ -1,4 +1,4 @@
-"""Build hook: compile the optional io_uring cffi extension.
+"""Build hook: compile the optional cffi extensions (io_uring, SIMD kernels).
 
 The extension is optional by design: if liburing or its headers are missing,
 the build prints why and the package still installs; `dxpy info` then reports
@@ -24,26 +24,43 @@ class OptionalBuildExt(build_ext):
         try:
             super().build_extension(ext)
         except Exception as exc:  # noqa: BLE001
-            self._warn(exc)
+            self._warn(exc, ext.name)
 
     @staticmethod
-    def _warn(exc: Exception) -> None:
-        print(f"dxpy: io_uring extension not built ({exc}); the epoll backend will be used")
+    def _warn(exc: Exception, name: str | None = None) -> None:
+        if name is None:
+            print(f"dxpy: optional extensions incomplete ({exc}); the package falls back where one is missing")
+            return
+        print(f"dxpy: extension {name} not built ({exc}); {_FALLBACKS[name]}")
+
+
+_FALLBACKS = {
+    "dxpy.reactor._uring": "the epoll backend will be used",
+    "dxpy.simd._native": "dxpy.simd uses its NumPy and scalar engines",
+}
+
+
+_BUILD_SCRIPTS = (("io_uring", "dxpy/reactor/_uring_build.py"),
+                  ("SIMD", "dxpy/simd/_native_build.py"))
+"""Optional cffi extensions: (what it is, its build script)."""
 
 
 def _extensions() -> list:
+    return [ext for what, script in _BUILD_SCRIPTS if (ext := _extension(what, script)) is not None]
+
+
+def _extension(what: str, script: str):
     # Load the build script by path: importing the dxpy package itself at
     # build time would pull in the whole runtime.
-    path = Path(__file__).parent / "dxpy" / "reactor" / "_uring_build.py"
+    path = Path(__file__).parent / script
     try:
-        spec = importlib.util.spec_from_file_location("_dxpy_uring_build", path)
+        spec = importlib.util.spec_from_file_location(f"_dxpy_build_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        ffibuilder = module.ffibuilder
+        return module.ffibuilder.distutils_extension()
     except Exception as exc:  # noqa: BLE001 - cffi missing at build time
-        print(f"dxpy: cannot prepare io_uring extension: {exc}")
-        return []
-    return [ffibuilder.distutils_extension()]
+        print(f"dxpy: cannot prepare {what} extension: {exc}")
+        return None
 
 
 setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})

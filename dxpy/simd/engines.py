@@ -1,0 +1,136 @@
+"""Which engine runs a call: selection at import, per-call dispatch by size.
+
+``DXPY_SIMD=scalar|numpy|native`` (or ``set_engine``/``forced``) forces
+one engine for every call and every size: that is how the tests run each
+engine against the builtins.  Otherwise the best engine that loads is
+picked (native, then NumPy, then scalar) and each call goes to it only when
+its input is at least the measured crossover for that operation
+(``dxpy/simd/crossovers.py``, written by ``benchmarks/simd_bench.py
+--write-crossovers``); below it, or where the engine never wins, the plain
+builtin runs, so a call is never slower than the builtin it replaces.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dxpy.simd.crossovers import CROSSOVERS
+from dxpy.simd.kernels import Engine
+
+ENGINE_NAMES = ("scalar", "numpy", "native")
+"""Every engine, worst first."""
+
+
+class SimdError(RuntimeError):
+    """An engine cannot be used (unknown name, extension not built)."""
+
+
+def _load(name: str) -> Engine:
+    if name == "native":
+        from dxpy.simd.engine_native import NativeEngine
+
+        return NativeEngine()
+    if name == "numpy":
+        from dxpy.simd.engine_numpy import NumpyEngine
+
+        return NumpyEngine()
+    from dxpy.simd.engine_scalar import ScalarEngine
+
+    return ScalarEngine()
+
+
+def _probe() -> tuple[dict[str, Engine], dict[str, str]]:
+    """Load every engine that can load; the reason for each that cannot."""
+    engines: dict[str, Engine] = {}
+    missing: dict[str, str] = {}
+    for name in ENGINE_NAMES:
+        try:
+            engines[name] = _load(name)
+        except ImportError as exc:
+            missing[name] = f"{exc.__class__.__name__}: {exc}"
+    return engines, missing
+
+
+_ENGINES, _MISSING = _probe()
+_BEST: Engine = _ENGINES[max(_ENGINES, key=ENGINE_NAMES.index)]
+_THRESHOLDS: dict[str, float] = {op: math.inf if size is None else size
+                                 for op, size in CROSSOVERS.get(_BEST.name, {}).items()}
+_forced: Engine | None = None
+
+
+def get(name: str) -> Engine:
+    """Engine ``name``; ``SimdError`` if it is unknown or did not load (and why)."""
+    if name not in ENGINE_NAMES:
+        raise SimdError(f"unknown SIMD engine {name!r}: expected one of {', '.join(ENGINE_NAMES)}")
+    if name not in _ENGINES:
+        raise SimdError(f"SIMD engine {name!r} is not available ({_MISSING[name]}); "
+                        "the native engine needs a C compiler when dxpy is installed")
+    return _ENGINES[name]
+
+
+def available() -> list[str]:
+    """Names of the engines that loaded, worst first."""
+    return [name for name in ENGINE_NAMES if name in _ENGINES]
+
+
+def set_engine(name: str | None) -> None:
+    """Force engine ``name`` for every call (``None``: back to per-size dispatch)."""
+    global _forced
+    _forced = None if name is None else get(name)
+
+
+@contextmanager
+def forced(name: str | None) -> Iterator[Engine | None]:
+    """``set_engine(name)`` for the ``with`` block, then whatever was in force before."""
+    global _forced
+    before = _forced
+    set_engine(name)
+    try:
+        yield _forced
+    finally:
+        _forced = before
+
+
+def choose(op: str, size: int) -> Engine | None:
+    """The engine to run ``op`` on an input of ``size`` bytes or elements; ``None``: the builtin."""
+    if _forced is not None:
+        return _forced
+    return _BEST if size >= _THRESHOLDS.get(op, math.inf) else None
+
+
+def is_forced() -> bool:
+    """Whether one engine is forced (then no call falls back to a builtin)."""
+    return _forced is not None
+
+
+def kernel_engine() -> Engine:
+    """The engine for work that has no builtin to fall back on (forced, else the best)."""
+    return _forced if _forced is not None else _BEST
+
+
+def engine() -> str:
+    """What is in force, for people: ``"native (avx2)"``, ``"numpy (forced by DXPY_SIMD)"``..."""
+    current = kernel_engine()
+    detail = []
+    if current.name == "native":
+        from dxpy.simd.engine_native import level
+
+        detail.append(level())
+    if _forced is not None:
+        detail.append("forced by DXPY_SIMD" if os.environ.get("DXPY_SIMD") == current.name else "forced")
+    else:
+        detail.append("builtins below the measured crossovers")
+        detail.extend(f"{name} unavailable: {why}" for name, why in _MISSING.items())
+    return f"{current.name} ({'; '.join(detail)})"
+
+
+def _from_environment() -> None:
+    wanted = os.environ.get("DXPY_SIMD", "").strip()
+    if wanted and wanted != "auto":
+        set_engine(wanted)
+
+
+_from_environment()
