@@ -486,12 +486,12 @@ def test_arrays_are_passed_field_by_field_when_their_layout_is_unknown(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The entry reads data/shape/strides from the array object when the probe found the
     fields (this NumPy); otherwise the dispatcher passes them one by one.  Both agree."""
-    from dxpy.jit import lower
-    assert lower.ARRAY_LAYOUT is not None
+    from dxpy.jit import abi
+    assert abi.ARRAY_LAYOUT is not None
     base = np.arange(24.0).reshape(4, 6)
     views = (base, base.T, base[:, ::2], base[1:3, 1:], np.arange(5.0)[::-1].reshape(1, 5))
     expected = [rowsum_weighted.py_func(v) for v in views]
-    monkeypatch.setattr(lower, "ARRAY_LAYOUT", None)
+    monkeypatch.setattr(abi, "ARRAY_LAYOUT", None)
     flat = Dispatcher(rowsum_weighted.py_func)  # compiled now: field-by-field entry
     assert [flat(v) for v in views] == expected
     assert [rowsum_weighted(v) for v in views] == expected

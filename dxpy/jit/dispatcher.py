@@ -35,18 +35,17 @@ import cffi
 import numpy as np
 
 from .engine import get_engine
-from .lower import entry_cdecl, entry_flattener, index_error
+from .abi import entry_cdecl, entry_flattener, index_error
 from .ops import STATUS_DEOPT, STATUS_INDEX_ERROR, STATUS_OK
 from .pipeline import CompileResult, compile_signature, parse
-from .types import (Array, JitFallbackWarning, JitType, JitTypeError, NoneType, Scalar, Tuple,
-                    typeof)
+from .types import (DEFAULT_DTYPE, DTYPES, Array, JitFallbackWarning, JitType, JitTypeError,
+                    NoneType, Scalar, Tuple, typeof)
 
 DEFAULT_THRESHOLD = 100
 #: the Python type of an argument with each scalar JIT type (the fast-path key).
-_PYTYPES = {Scalar("int"): int, Scalar("float"): float, Scalar("bool"): bool,
-            Scalar("int", True): np.int64, Scalar("float", True): np.float64}
-#: the dtype of an array argument with each element kind (the fast path's array guard).
-_DTYPES = {"float": np.dtype(np.float64), "int": np.dtype(np.int64)}
+_PYTYPES: dict[Scalar, type] = {Scalar("int"): int, Scalar("float"): float,
+                                Scalar("bool"): bool}
+_PYTYPES.update({Scalar(d.kind, True, name): np.dtype(name).type for name, d in DTYPES.items()})
 #: calls machine code (ABI mode: no C compiler).  Why not ctypes: a cffi call through a
 #: function pointer costs about half a ctypes one (0.26 vs 0.48 us for two ints).
 _FFI = cffi.FFI()
@@ -91,7 +90,7 @@ class _Version:
             i for i, t in enumerate(argtypes) if isinstance(t, Array)
             and (typed.arrays_to_callees or typed.argnames[i] in typed.stored_params)]
         # No snapshot when LLVM proved every deopt away (only IndexError, raised as is, left).
-        self.may_deopt = get_engine().may_return(result.symbol, STATUS_DEOPT)
+        self.may_deopt = get_engine().may_return(result.status_symbol, STATUS_DEOPT)
         rt = result.typed.return_type
         struct = _result_struct(rt)
         self.new_result = functools.partial(_FFI.new, struct + " *")
@@ -120,7 +119,7 @@ def _preparer(argtypes: tuple[JitType, ...], stored: list[int],
     (or ``flatten``'s fields).  The preparer itself is None for scalars only: they
     pass as they are, and a Python int outside int64 needs no test, cffi refuses it
     with OverflowError before the call."""
-    arrays = [(i, _DTYPES[t.dtype], t.ndim, t.contig, i in stored)
+    arrays = [(i, np.dtype(t.dtype), t.ndim, t.contig, i in stored)
               for i, t in enumerate(argtypes) if isinstance(t, Array)]
     if not arrays:
         return None
@@ -131,7 +130,7 @@ def _preparer(argtypes: tuple[JitType, ...], stored: list[int],
             a = args[i]
             flags = a.flags
             if a.ndim != ndim or flags.c_contiguous != contiguous or (
-                    stores and not flags.writeable) or (
+                    stores and not flags.writeable) or not flags.aligned or (
                     a.dtype is not dtype and a.dtype != dtype):
                 return None
             out[i] = id(a)
@@ -166,7 +165,7 @@ def _result_struct(rt: JitType) -> str:
 def _scalar_boxer(t: Scalar, i: int) -> Callable[[Any], Any]:
     """Reads scalar ``i`` of a result as the type CPython would have produced."""
     value, tag = operator.attrgetter(f"v{i}"), operator.attrgetter(f"t{i}")
-    numpy_type = {"float": np.float64, "int": np.int64, "bool": np.bool_}[t.kind]
+    numpy_type = np.dtype(t.dtype or DEFAULT_DTYPE[t.kind]).type
     python_type: Callable[[Any], Any] = bool if t.kind == "bool" else (lambda x: x)
     if t.np is True:
         return lambda r: numpy_type(value(r))

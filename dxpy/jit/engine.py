@@ -50,15 +50,16 @@ class Engine:
         builder.getModulePassManager().run(module, builder)
         return module
 
-    def emit(self, module: llvm.ModuleRef, symbol: str) -> int:
-        """Generate machine code for ``module`` and return the address of ``symbol``."""
-        statuses = returned_constants(str(module.get_function(symbol)))
+    def emit(self, module: llvm.ModuleRef, symbols: list[str]) -> list[int]:
+        """Generate machine code for ``module`` and return the addresses of ``symbols``
+        (the one place an optimised module becomes callable code)."""
+        statuses = {s: returned_constants(str(module.get_function(s))) for s in symbols}
         with self._lock:
-            self._statuses[symbol] = statuses
+            self._statuses.update(statuses)
             self._mcjit.add_module(module)
             self._mcjit.finalize_object()
             self._modules.append(module)
-            return self._mcjit.get_function_address(symbol)
+            return [self._mcjit.get_function_address(symbol) for symbol in symbols]
 
     def may_return(self, symbol: str, status: int) -> bool:
         """Whether emitted function ``symbol`` can return ``status``, as far as its optimised

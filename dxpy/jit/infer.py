@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import ast
 import math
+
+import numpy as np
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .types import (BOOL, BOTTOM, FLOAT, INT, NONE, Array, Bottom, JitType, JitTypeError,
-                    Scalar, Tuple, numeric_result, unify)
+from .types import (BOOL, BOTTOM, DTYPES, FLOAT, INT, NONE, Array, Bottom, JitType, JitTypeError,
+                    Scalar, Tuple, binop_result, unify)
 
 #: math functions compiled to LLVM intrinsics or libm calls: name -> arity.
 MATH_FUNCS: dict[str, int] = {
@@ -25,8 +27,15 @@ MATH_FUNCS: dict[str, int] = {
     "cosh": 1, "log10": 1, "log2": 1, "copysign": 2, "trunc": 1,
 }
 # Not hypot: CPython computes its own (not libm's), 1 ULP apart on some inputs (e.g. tiny ones).
+#: ``np.<name>`` scalar constructors the JIT compiles: name -> dtype.
+NUMPY_SCALAR_NAMES = {**{name: name for name in DTYPES if name != "bool"}, "bool_": "bool",
+                      "double": "float64", "single": "float32", "intp": "int64",
+                      "uintp": "uint64", "byte": "int8", "ubyte": "uint8", "short": "int16",
+                      "ushort": "uint16", "intc": "int32", "uintc": "uint32"}
 MATH_CONSTS: dict[str, float] = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf}
 ARITH_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+_OP_SYMBOLS: dict[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/",
+                                ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**"}
 
 #: resolves a callee (a Dispatcher) at a signature to its inferred return type.
 CalleeResolver = Callable[[Any, tuple[JitType, ...]], JitType]
@@ -183,7 +192,7 @@ class Inferer:
             self.bind(target.id, t)
         elif isinstance(target, ast.Subscript):
             arr = self.subscript_array(target)
-            if not isinstance(t, Scalar) or (arr.dtype == "int" and t.kind == "float"):
+            if not isinstance(t, (Scalar, Bottom)):
                 raise JitTypeError(f"storing {t} into {arr}")
             self.stores_arrays = True
             if isinstance(target.value, ast.Name):
@@ -282,10 +291,7 @@ class Inferer:
             raise JitTypeError(f"arithmetic on {a} and {b}")
         if (a.kind == "bool" and a.np is not False) or (b.kind == "bool" and b.np is not False):
             raise JitTypeError("arithmetic on numpy bool")
-        result = numeric_result(a, b)
-        if isinstance(op, ast.Div):
-            return Scalar("float", result.np)
-        return result
+        return binop_result(_OP_SYMBOLS[type(op)], a, b)
 
     def compare_type(self, e: ast.Compare) -> JitType:
         operands = [self.expr(e.left)] + [self.expr(c) for c in e.comparators]
@@ -313,6 +319,8 @@ class Inferer:
         args = [self.expr(a) for a in e.args]
         func = e.func
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            if self.globals.get(func.value.id) is np and func.value.id not in self.locals:
+                return self.numpy_call(func.attr, args)
             if self.globals.get(func.value.id) is not math or func.attr not in MATH_FUNCS:
                 raise JitTypeError(f"call to {func.value.id}.{func.attr}")
             if len(args) != MATH_FUNCS[func.attr]:
@@ -338,6 +346,14 @@ class Inferer:
         if target is not _BUILTINS.get(name):
             raise JitTypeError(f"call to {name!r}")
         return self.builtin_type(name, args)
+
+    def numpy_call(self, name: str, args: list[JitType]) -> JitType:
+        """``np.int8(x)`` ... ``np.float32(x)``: a conversion to that NumPy scalar type."""
+        dtype = NUMPY_SCALAR_NAMES.get(name)
+        if dtype is None or len(args) != 1:
+            raise JitTypeError(f"call to np.{name}")
+        self._scalar_args(args, f"np.{name}")
+        return Scalar(DTYPES[dtype].kind, True, dtype)
 
     def _scalar_args(self, args: list[JitType], what: str) -> None:
         for t in args:

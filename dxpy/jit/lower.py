@@ -1,163 +1,42 @@
 """Lowering: a typed function's ``ast`` to LLVM IR (llvmlite.ir).
 
-Two calling conventions.  The entry point (what the dispatcher calls through cffi) is
-``i32 f(params..., i64* ret)``: the status is 0 (result in ``ret``), 1
-(deoptimise: the dispatcher re-runs the whole call in CPython) or 2 (raise
-IndexError, details in ``ret``; see ``ops``), and the result occupies two
-i64 slots per scalar (value bits, NumPy tag).  It is a thin wrapper around
-the function's *body*, an internal ``fastcc`` function
-``{i8 status, results...} f.body(params..., i64* err)`` that compiled
-functions call directly.  Why a second convention: recursion (``fib``)
-pays for every call, and a result returned in registers with its status
-costs no stack slot, store or reload, where the entry convention sends each
-result through memory (fib: 0.78x -> 1.18x numba).  Why a status instead of
-exceptions: LLVM optimises plain branches well, and one exit serves every
-failed speculation.
-Parameters are flattened the same way in both: an int or bool is an i64, a
-float a double, a scalar whose NumPy tag is decided at run time adds an i1
-tag, and an array is ``(i8* data, shape0, shape1, stride0, stride1)`` (byte
-strides straight from NumPy, no copy).
+Each specialisation becomes an internal ``fastcc`` body plus its entry points
+(``abi``: the calling conventions and how arrays cross them).  Why a body
+apart from the entries: recursion (``fib``) pays for every call, and a result
+returned in registers with its status costs no stack slot, store or reload,
+where the entry convention sends each result through memory (fib: 0.78x ->
+1.18x numba).  Why a status instead of exceptions: LLVM optimises plain
+branches well, and one exit serves every failed speculation.
 
 Locals live in entry-block allocas that SROA/mem2reg turn into registers, so
 they stay unboxed; a non-parameter local also has a "bound" flag so reading
-it before assignment deoptimises (CPython raises UnboundLocalError).
+it before assignment deoptimises (CPython raises UnboundLocalError).  Array
+elements are loaded and stored as their dtype (``elements``).
 """
 
 from __future__ import annotations
 
 import ast
-import ctypes
 import weakref
 from dataclasses import dataclass
 from typing import Callable, Union
 
-import numpy as np
 from llvmlite import ir
 
+from .abi import (PACKED_TYPE, abi_params, body_result_type, flat_params,
+                  function_type, packable, result_scalars, unbox_array, unpack_results,
+                  write_result)
+from .elements import (ArrayVal, convert, element_address, load_element, max_dim,
+                       store_element)
 from .infer import MATH_CONSTS, TypedFunction
-from .ops import (AXIS_SHIFT, F64, FALSE, I1, I8, I32, I64, LLVM_TYPES, STATUS,
-                  STATUS_OK, TRUE, Ops, Val)
-from .types import (Array, Bottom, JitType, JitTypeError, NoneType, Scalar, Tuple,
-                    numeric_result)
+from .ops import F64, FALSE, I1, I8, I32, I64, STATUS, STATUS_OK, TRUE, Ops, Val, llvm_type
+from .types import Array, Bottom, JitType, JitTypeError, NoneType, Scalar, Tuple, binop_result
 
-#: NumPy refuses arrays of more than PY_SSIZE_T_MAX bytes ("array is too big", checked
-#: even when another axis is 0), so an 8-byte axis is shorter than 2**60: told to LLVM,
-#: this non-negativity and bound let it drop overflow and bounds checks on index math.
-MAX_DIM = ir.Constant(I64, 1 << 60)
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
            ast.Mod: "%", ast.Pow: "**"}
 _CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
            ast.NotEq: "!="}
-
-
-def abi_params(t: JitType) -> list[ir.Type]:
-    """The flattened LLVM parameters for one argument of type ``t``."""
-    if isinstance(t, Array):
-        return [ir.PointerType(I8), I64, I64, I64, I64]
-    if isinstance(t, Scalar):
-        base = F64 if t.kind == "float" else I64
-        return [base, I1] if t.np is None else [base]
-    raise JitTypeError(f"parameter of type {t}")
-
-
-def _flat_params(typed: TypedFunction) -> list[ir.Type]:
-    params: list[ir.Type] = []
-    for t in typed.argtypes:
-        params.extend(abi_params(t))
-    return params
-
-
-def function_type(typed: TypedFunction) -> ir.FunctionType:
-    """The entry point's type: its parameters (arrays as objects), then the result pointer."""
-    params: list[ir.Type] = []
-    for t in typed.argtypes:
-        by_object = isinstance(t, Array) and ARRAY_LAYOUT is not None
-        params.extend([ir.PointerType(I8)] if by_object else abi_params(t))
-    return ir.FunctionType(I32, params + [ir.PointerType(I64)])
-
-
-def _array_layout() -> tuple[int, int, int] | None:
-    """Byte offsets of ``data``, ``dimensions`` and ``strides`` in a NumPy array object.
-
-    Why: the entry point then takes each array as the object itself and reads these
-    fields in machine code, instead of the dispatcher computing ``ndarray.ctypes.data``,
-    shape and strides in Python (~6 us a call for two arrays).  The fields follow
-    ``PyObject_HEAD`` in ``PyArrayObject_fields`` (NumPy's C ABI: ``char *data; int nd;
-    npy_intp *dimensions; npy_intp *strides``); the offsets are found and checked on a
-    probe array, and None (arrays passed field by field) if anything does not match.
-    """
-    probe = np.zeros((3, 5))[:, ::2]  # shape (3, 3), strides (40, 16): all distinct
-    words = (ctypes.c_uint64 * 12).from_address(id(probe))
-    for slot in range(2, 8):
-        if words[slot] != probe.ctypes.data:
-            continue
-        data, nd, dims, strides = (8 * (slot + k) for k in range(4))
-        if ctypes.c_int.from_address(id(probe) + nd).value != probe.ndim:
-            return None
-        for offset, want in ((dims, probe.shape), (strides, probe.strides)):
-            pointer = words[offset // 8]
-            if not pointer or tuple((ctypes.c_int64 * 2).from_address(pointer)) != want:
-                return None
-        return data, dims, strides
-    return None
-
-
-ARRAY_LAYOUT = _array_layout()
-
-
-def entry_cdecl(argtypes: tuple[JitType, ...]) -> list[str]:
-    """The C parameter types of an entry point (before the result pointer), for cffi.
-
-    An array is one ``intptr_t``, its object's address (``id``), when the entry
-    reads the ``PyArrayObject`` itself; otherwise its data pointer (also passed as
-    an ``intptr_t``: the same register as ``i8*``), shape and byte strides."""
-    out: list[str] = []
-    for t in argtypes:
-        if isinstance(t, Array):
-            out += ["intptr_t"] if ARRAY_LAYOUT else ["intptr_t"] + ["int64_t"] * 4
-        elif isinstance(t, Scalar):
-            out.append("double" if t.kind == "float" else "int64_t")
-    return out
-
-
-def entry_flattener(argtypes: tuple[JitType, ...]
-                    ) -> Callable[[tuple[object, ...]], list] | None:
-    """Argument objects -> entry point arguments when arrays go field by field (pointer,
-    shape, byte strides: their layout is unknown); None when the entry takes scalars as
-    they are and arrays as their addresses (``id``, written in by the dispatcher)."""
-    arrays = frozenset(i for i, t in enumerate(argtypes) if isinstance(t, Array))
-    if not arrays or ARRAY_LAYOUT is not None:
-        return None
-
-    def flatten(args: tuple[object, ...]) -> list:
-        out: list = []
-        for i, a in enumerate(args):
-            if i not in arrays:
-                out.append(a)
-                continue
-            shape = a.shape + (0,) * (2 - a.ndim)  # type: ignore[attr-defined]
-            strides = a.strides + (0,) * (2 - a.ndim)  # type: ignore[attr-defined]
-            out += [a.ctypes.data, shape[0], shape[1], strides[0], strides[1]]  # type: ignore
-        return out
-    return flatten
-
-
-def result_scalars(t: JitType) -> list[Scalar]:
-    """The scalars a function returns, in order (none for ``None``)."""
-    if isinstance(t, Tuple):
-        return list(t.items)
-    return [t] if isinstance(t, Scalar) else []
-
-
-def body_result_type(t: JitType) -> ir.LiteralStructType:
-    """``{i8 status, value (, i1 tag if decided at run time)...}``: returned in registers."""
-    fields: list[ir.Type] = [STATUS]
-    for item in result_scalars(t):
-        fields.append(LLVM_TYPES[item.kind])
-        if item.np is None:
-            fields.append(I1)
-    return ir.LiteralStructType(fields)
 
 
 #: bodies some compiled function calls (recursion included): never forced inline.
@@ -171,7 +50,7 @@ def body_function(entry: ir.Function, typed: TypedFunction) -> ir.Function:
     if name in module.globals:
         return module.globals[name]
     fnty = ir.FunctionType(body_result_type(typed.return_type),
-                           _flat_params(typed) + [ir.PointerType(I64)])
+                           flat_params(typed.argtypes) + [ir.PointerType(I64)])
     body = ir.Function(module, fnty, name=name)
     body.linkage = "internal"
     body.calling_convention = "fastcc"
@@ -190,16 +69,6 @@ class Slot:
     value: ir.Value
     tag: ir.Value | None
     bound: ir.Value | None
-
-
-@dataclass
-class ArrayVal:
-    """An array parameter: data pointer and per-axis shape/byte strides."""
-
-    t: Array
-    data: ir.Value
-    shape: list[ir.Value]
-    strides: list[ir.Value]
 
 
 Value = Union[Val, list, ArrayVal, None]
@@ -239,7 +108,7 @@ class FunctionLowering:
             return self.b.alloca(ty, name=name)
 
     def _scalar_slot(self, name: str, t: Scalar, is_param: bool) -> Slot:
-        value = self._alloca(LLVM_TYPES[t.kind], name)
+        value = self._alloca(llvm_type(t), name)
         tag = self._alloca(I1, name + ".tag") if t.np is None else None
         bound = None
         if not is_param:
@@ -252,16 +121,19 @@ class FunctionLowering:
         params = iter(self.fn.args)
         for name, t in zip(self.typed.argnames, self.typed.argtypes):
             if isinstance(t, Array):
-                data, s0, s1, st0, st1 = (next(params) for _ in range(5))
-                shape = [s0, s1][:t.ndim]
+                data = next(params)
+                shape = [next(params) for _ in range(t.ndim)]
+                strides = [next(params) for _ in range(t.ndim)]
+                bound = ir.Constant(I64, max_dim(t.dtype))
                 for size in shape:
-                    self.ops.assume(self.b.icmp_unsigned("<", size, MAX_DIM))
-                self.locals[name] = ArrayVal(t, data, shape, [st0, st1][:t.ndim])
+                    self.ops.assume(self.b.icmp_unsigned("<=", size, bound))
+                self.locals[name] = ArrayVal(t, data, shape, strides)
                 continue
             assert isinstance(t, Scalar)
             slot = self._scalar_slot(name, t, True)
             raw = next(params)
-            value = self.b.trunc(raw, I1) if t.kind == "bool" else raw
+            value = self.b.trunc(raw, I1) if t.kind == "bool" else (
+                self.b.fptrunc(raw, llvm_type(t)) if t.single else raw)
             self.b.store(value, slot.value)
             if slot.tag is not None:
                 self.b.store(next(params), slot.tag)
@@ -285,28 +157,59 @@ class FunctionLowering:
         self.lower_entry()
 
     def lower_entry(self) -> None:
-        """The entry point: call the body, then spill its results to the ``ret`` slots."""
+        """The entry points (``abi``): with a packed entry, the typed one only packs its
+        parameters into words and calls it, so the body is inlined into one of them
+        only (optimised once); without, the typed entry calls the body itself."""
         b = ir.IRBuilder(self.entry.append_basic_block("entry"))
         if self.entry.linkage == "internal":  # a callee's: only its body is ever called
             b.unreachable()
             return
-        ret_ptr = self.entry.args[-1]
+        *params, ret_ptr = self.entry.args
+        if not packable(self.typed.argtypes):
+            args: list[ir.Value] = []
+            it = iter(params)
+            for t in self.typed.argtypes:
+                args.extend(next(it) for _ in abi_params(t))
+            self._call_body(b, args, ret_ptr)
+            return
+        packed = ir.Function(self.entry.module, PACKED_TYPE, name=packed_symbol(self.entry.name))
+        packed.attributes.add("noinline")
+        for arg in packed.args:
+            arg.add_attribute("noalias")
+        self._lower_packed(packed)
+        words = b.alloca(ir.ArrayType(I64, max(1, len(params))))
+        for k, param in enumerate(params):
+            word = b.ptrtoint(param, I64) if isinstance(param.type, ir.PointerType) else (
+                b.bitcast(param, I64) if param.type == F64 else param)
+            b.store(word, b.gep(words, [ir.Constant(I64, 0), ir.Constant(I64, k)]))
+        first = b.gep(words, [ir.Constant(I64, 0), ir.Constant(I64, 0)])
+        b.ret(b.call(packed, [first, ret_ptr]))
+
+    def _lower_packed(self, fn: ir.Function) -> None:
+        """``i32 f.packed(i64* words, i64* ret)``: one word per argument, unpacked."""
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        words, ret_ptr = fn.args
         args: list[ir.Value] = []
-        params = iter(self.entry.args)
-        for t in self.typed.argtypes:
-            if isinstance(t, Array) and ARRAY_LAYOUT is not None:
-                args.extend(unbox_array(b, next(params), t.ndim))
+        for k, t in enumerate(self.typed.argtypes):
+            word = b.load(b.gep(words, [ir.Constant(I64, k)]))
+            if isinstance(t, Array):
+                args.extend(unbox_array(b, b.inttoptr(word, ir.PointerType(I8)), t.ndim))
+            elif isinstance(t, Scalar) and t.kind == "float":
+                args.append(b.bitcast(word, F64))
             else:
-                args.extend(next(params) for _ in abi_params(t))
-        args.append(ret_ptr)  # err: the ret slots
+                args.append(word)
+        self._call_body(b, args, ret_ptr)
+
+    def _call_body(self, b: ir.IRBuilder, args: list[ir.Value], ret_ptr: ir.Value) -> None:
+        """Call the body, then spill its results to the ``ret`` slots; return the status."""
         if self.fn not in _CALLED:
             # Only the entry calls this body (so far; a later compiled call undoes this):
             # inlined before optimisation, it is optimised once, not once alone and again
             # inside the entry (that doubled LLVM's time on loop-heavy functions).
             self.fn.attributes.add("alwaysinline")
-        packed = b.call(self.fn, args, cconv="fastcc")
-        done = self.entry.append_basic_block("done")
-        fail = self.entry.append_basic_block("fail")
+        packed = b.call(self.fn, args + [ret_ptr], cconv="fastcc")  # err: the ret slots
+        done = b.function.append_basic_block("done")
+        fail = b.function.append_basic_block("fail")
         status = b.extract_value(packed, 0)
         b.cbranch(b.icmp_unsigned("!=", status, ir.Constant(STATUS, STATUS_OK)), fail, done)
         b.position_at_end(fail)
@@ -353,21 +256,22 @@ class FunctionLowering:
         op = _BINOPS[type(s.op)]
         if isinstance(s.target, ast.Subscript):
             arr, ptr = self.element_ptr(s.target)
-            current = Val(self.b.load(ptr), arr.t.element, TRUE)
+            current = load_element(self.ops, arr.t, ptr)
         else:
             cur = self.expr(s.target)
             assert isinstance(cur, Val)
             current = cur
         rhs = self.scalar(s.value)
-        r = numeric_result(current.t, rhs.t)
-        result = self.ops.binop(op, current, rhs, Scalar("float", r.np) if op == "/" else r)
+        result = self.ops.binop(op, current, rhs, binop_result(op, current.t, rhs.t))
         if isinstance(s.target, ast.Subscript):
-            self.b.store(self.coerce(result, arr.t.element).v, ptr)
+            store_element(self.ops, arr.t, ptr, result)
         else:
             self.store(s.target, result)
 
     def coerce(self, val: Val, t: Scalar) -> Val:
         """Fit ``val`` to a slot of type ``t`` (same kind; only the tag may change form)."""
+        if val.t.single != t.single and val.t.kind == t.kind == "float":
+            raise JitTypeError(f"cannot store {val.t} as {t}")
         if val.t.kind != t.kind:
             if t.kind == "float":
                 return Val(self.ops.to_float(val), t, val.tag)
@@ -403,7 +307,7 @@ class FunctionLowering:
         elif isinstance(target, ast.Subscript):
             assert isinstance(value, Val)
             arr, ptr = self.element_ptr(target)
-            self.b.store(self.coerce(value, arr.t.element).v, ptr)
+            store_element(self.ops, arr.t, ptr, value)
 
     def if_stmt(self, s: ast.If) -> None:
         cond = self.condition(s.test)
@@ -550,7 +454,7 @@ class FunctionLowering:
             raise JitTypeError(f"untyped expression at line {getattr(e, 'lineno', '?')}")
         if isinstance(e, ast.Constant):
             assert isinstance(t, Scalar)
-            return Val(ir.Constant(LLVM_TYPES[t.kind], e.value), t, FALSE)
+            return Val(ir.Constant(llvm_type(t), e.value), t, FALSE)
         if isinstance(e, ast.Name):
             return self.load_name(e.id)
         if isinstance(e, ast.BinOp):
@@ -624,7 +528,7 @@ class FunctionLowering:
         merged = []
         for k, item in enumerate(items):
             assert isinstance(item, Scalar)
-            phi = self.b.phi(LLVM_TYPES[item.kind])
+            phi = self.b.phi(llvm_type(item))
             tag = self.b.phi(I1)
             for vals, blk in incoming:
                 phi.add_incoming(vals[k].v, blk)
@@ -668,6 +572,8 @@ class FunctionLowering:
         if isinstance(func, ast.Attribute):
             args = [self.scalar(a) for a in e.args]
             assert isinstance(t, Scalar)
+            if t.np is True:  # np.<dtype>(x)
+                return convert(self.ops, args[0], t.dtype)
             return Val(self.ops.math_call(func.attr, args), t, FALSE)
         assert isinstance(func, ast.Name)
         if func.id == "len":
@@ -684,7 +590,9 @@ class FunctionLowering:
             return Val(self.ops.to_float(a), Scalar("float"), FALSE)
         if func.id == "bool":
             return Val(self.ops.truth(a), Scalar("bool"), FALSE)
-        value = self.ops.float_to_int(a.v) if a.t.kind == "float" else self.ops.to_int(a)
+        if a.t.kind == "float":
+            return Val(self.ops.float_to_int(self.ops.to_float(a)), Scalar("int"), FALSE)
+        value = self.ops.to_int(a)
         return Val(value, Scalar("int"), FALSE)
 
     def call_compiled(self, e: ast.Call, t: JitType) -> Value:
@@ -694,13 +602,12 @@ class FunctionLowering:
         for node, pt in zip(e.args, sig):
             v = self.expr(node)
             if isinstance(v, ArrayVal):
-                shape = v.shape + [ir.Constant(I64, 0)] * (2 - len(v.shape))
-                strides = v.strides + [ir.Constant(I64, 0)] * (2 - len(v.strides))
-                args.extend([v.data, *shape, *strides])
+                args.extend([v.data, *v.shape, *v.strides])
             else:
                 assert isinstance(v, Val) and isinstance(pt, Scalar)
                 v = self.coerce(v, pt)
-                args.append(self.b.zext(v.v, I64) if pt.kind == "bool" else v.v)
+                args.append(self.b.zext(v.v, I64) if pt.kind == "bool" else (
+                    self.b.fpext(v.v, F64) if pt.single else v.v))
                 if pt.np is None:
                     args.append(v.tag)
         body = body_function(fn, callee)
@@ -716,27 +623,13 @@ class FunctionLowering:
         return vals[0] if vals else None
 
     def element_ptr(self, e: ast.Subscript) -> tuple[ArrayVal, ir.Value]:
-        """Address of ``a[i]`` / ``a[i, j]``: negative indices wrap; out of bounds raises
-        IndexError (in place, or by deoptimising: ``TypedFunction.exact_index_errors``).
-        All indices are evaluated before any is checked, as in CPython."""
+        """Address of ``a[i]`` / ``a[i, j]`` (``elements.element_address``); all indices
+        are evaluated before any is checked, as in CPython."""
         arr = self.expr(e.value)
         assert isinstance(arr, ArrayVal)
         nodes = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
-        zero = ir.Constant(I64, 0)
         raw = [self.ops.to_int(self.scalar(node)) for node in nodes]
-        idx = [self.ops.check_index(i, size, axis, self.typed.exact_index_errors)
-               for axis, (i, size) in enumerate(zip(raw, arr.shape))]
-        elem = LLVM_TYPES[arr.t.dtype]
-        if arr.t.contig:
-            flat = idx[0] if len(idx) == 1 else self.b.add(self.b.mul(idx[0], arr.shape[1]),
-                                                           idx[1])
-            base = self.b.bitcast(arr.data, ir.PointerType(elem))
-            return arr, self.b.gep(base, [flat], inbounds=True)
-        offset = zero
-        for i, stride in zip(idx, arr.strides):
-            offset = self.b.add(offset, self.b.mul(i, stride))
-        raw = self.b.gep(arr.data, [offset], inbounds=True)
-        return arr, self.b.bitcast(raw, ir.PointerType(elem))
+        return arr, element_address(self.ops, arr, raw, self.typed.exact_index_errors)
 
     def subscript(self, e: ast.Subscript) -> Value:
         base_t = self.typed.exprs.get(e.value)
@@ -745,62 +638,17 @@ class FunctionLowering:
             assert isinstance(items, list) and isinstance(e.slice, ast.Constant)
             return items[e.slice.value]
         arr, ptr = self.element_ptr(e)
-        return Val(self.b.load(ptr), arr.t.element, TRUE)
-
-
-def unbox_array(b: ir.IRBuilder, obj: ir.Value, ndim: int) -> list[ir.Value]:
-    """``(data, shape0, shape1, stride0, stride1)`` read from a NumPy array object."""
-    assert ARRAY_LAYOUT is not None
-    data_at, dims_at, strides_at = ARRAY_LAYOUT
-    i64p = ir.PointerType(I64)
-
-    def field(offset: int, ty: ir.Type) -> ir.Value:
-        return b.load(b.bitcast(b.gep(obj, [ir.Constant(I64, offset)]), ir.PointerType(ty)))
-
-    data = field(data_at, ir.PointerType(I8))
-    dims, strides = field(dims_at, i64p), field(strides_at, i64p)
-    zero = ir.Constant(I64, 0)
-    shape = [b.load(b.gep(dims, [ir.Constant(I64, k)])) if k < ndim else zero for k in (0, 1)]
-    steps = [b.load(b.gep(strides, [ir.Constant(I64, k)])) if k < ndim else zero
-             for k in (0, 1)]
-    return [data, *shape, *steps]
-
-
-def unpack_results(b: ir.IRBuilder, packed: ir.Value, rt: JitType) -> list[Val]:
-    """The scalars of a body's ``{i1 deopt, results...}`` as values with their tags."""
-    vals = []
-    field = 1
-    for t in result_scalars(rt):
-        value = b.extract_value(packed, field)
-        field += 1
-        tag: ir.Value = TRUE if t.np else FALSE
-        if t.np is None:
-            tag = b.extract_value(packed, field)
-            field += 1
-        vals.append(Val(value, t, tag))
-    return vals
-
-
-def index_error(index: int, packed: int) -> IndexError:
-    """NumPy's IndexError from the two error slots an entry point filled (status 2)."""
-    axis, size = packed >> AXIS_SHIFT, packed & ((1 << AXIS_SHIFT) - 1)
-    return IndexError(f"index {index} is out of bounds for axis {axis} with size {size}")
-
-
-def write_result(b: ir.IRBuilder, ptr: ir.Value, index: int, val: Val) -> None:
-    """Store scalar ``index`` of an entry point's result as (value bits, NumPy tag) i64s."""
-    bits = val.v
-    if val.t.kind == "float":
-        bits = b.bitcast(bits, I64)
-    elif val.t.kind == "bool":
-        bits = b.zext(bits, I64)
-    b.store(bits, b.gep(ptr, [ir.Constant(I64, 2 * index)]))
-    b.store(b.zext(val.tag, I64), b.gep(ptr, [ir.Constant(I64, 2 * index + 1)]))
+        return load_element(self.ops, arr.t, ptr)
 
 
 def declare_function(module: ir.Module, typed: TypedFunction, symbol: str) -> ir.Function:
     """Create the (still empty) entry point for a specialisation; its body comes with it."""
-    fn = ir.Function(module, function_type(typed), name=symbol)
+    fn = ir.Function(module, function_type(typed.argtypes), name=symbol)
     body_function(fn, typed)
     return fn
+
+
+def packed_symbol(symbol: str) -> str:
+    """The name of the packed entry beside entry point ``symbol`` (see ``abi``)."""
+    return symbol + ".packed"
 

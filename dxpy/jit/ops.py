@@ -23,18 +23,28 @@ from typing import Callable
 
 from llvmlite import ir
 
-from .types import Scalar
+from .types import DTYPES, DType, JitTypeError, Scalar, alternatives, compare_domain
 
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)
 I32 = ir.IntType(32)
 I64 = ir.IntType(64)
 F64 = ir.DoubleType()
+F32 = ir.FloatType()
 TRUE = ir.Constant(I1, 1)
 FALSE = ir.Constant(I1, 0)
 TWO53 = 1 << 53
 
 LLVM_TYPES = {"int": I64, "float": F64, "bool": I1}
+#: the LLVM type an array element of each dtype is loaded and stored as.
+ELEMENT_TYPES = {"bool": I8, "int8": I8, "int16": ir.IntType(16), "int32": I32, "int64": I64,
+                 "uint8": I8, "uint16": ir.IntType(16), "uint32": I32, "uint64": I64,
+                 "float32": F32, "float64": F64}
+
+
+def llvm_type(t: Scalar) -> ir.Type:
+    """Where a scalar lives: i1, i64 (every integer dtype), float (float32) or double."""
+    return F32 if t.single else LLVM_TYPES[t.kind]
 
 #: the status a compiled function returns: its result is valid / re-run the call in
 #: CPython / raise IndexError from the two error slots (index; size | axis << 62).
@@ -126,8 +136,9 @@ class Ops:
         return tag
 
     def to_float(self, val: Val) -> ir.Value:
+        """The value as a double (float32 widens exactly)."""
         if val.t.kind == "float":
-            return val.v
+            return self.b.fpext(val.v, F64) if val.t.single else val.v
         if val.t.kind == "bool":
             return self.b.uitofp(val.v, F64)
         return self.b.sitofp(val.v, F64)
@@ -140,34 +151,83 @@ class Ops:
         if val.t.kind == "bool":
             return val.v
         if val.t.kind == "float":
-            return self.b.fcmp_unordered("!=", val.v, ir.Constant(F64, 0.0))
+            return self.b.fcmp_unordered("!=", val.v, ir.Constant(val.v.type, 0.0))
         return self.b.icmp_signed("!=", val.v, ir.Constant(I64, 0))
 
     def float_call(self, name: str, *args: ir.Value) -> ir.Value:
-        fn = self.intrinsic(name, F64, [F64] * len(args))
+        """A libm function or intrinsic on doubles, or on floats for ``.f32`` intrinsics."""
+        ty = F32 if name.endswith(".f32") else F64
+        fn = self.intrinsic(name, ty, [ty] * len(args))
         return self.b.call(fn, list(args))
 
     def is_nan(self, x: ir.Value) -> ir.Value:
         return self.b.fcmp_unordered("uno", x, x)
 
     def is_finite(self, x: ir.Value) -> ir.Value:
-        ax = self.float_call("llvm.fabs.f64", x)
-        return self.b.fcmp_ordered("<", ax, ir.Constant(F64, float("inf")))
+        suffix = "f32" if x.type == F32 else "f64"
+        ax = self.float_call(f"llvm.fabs.{suffix}", x)
+        return self.b.fcmp_ordered("<", ax, ir.Constant(x.type, float("inf")))
 
     def int_fits_double(self, x: ir.Value) -> ir.Value:
         """|x| <= 2**53: converting to double is exact."""
-        biased = self.b.add(x, ir.Constant(I64, TWO53))
-        return self.b.icmp_unsigned("<=", biased, ir.Constant(I64, 2 * TWO53))
+        return self.int_fits_mantissa(x, 53)
+
+    def int_fits_mantissa(self, x: ir.Value, bits: int) -> ir.Value:
+        """|x| <= 2**bits: converting to a float with that significand is exact."""
+        biased = self.b.add(x, ir.Constant(I64, 1 << bits))
+        return self.b.icmp_unsigned("<=", biased, ir.Constant(I64, 2 << bits))
+
+    def in_range(self, x: ir.Value, info: DType) -> ir.Value:
+        """``info.lo <= x <= info.hi`` for an i64 ``x``."""
+        if info.lo == -(1 << 63) and info.hi == (1 << 63) - 1:
+            return TRUE
+        biased = self.b.sub(x, ir.Constant(I64, info.lo))
+        return self.b.icmp_unsigned("<=", biased, ir.Constant(I64, info.hi - info.lo))
+
+    def fit_int(self, x: ir.Value, t: Scalar) -> ir.Value:
+        """An int result of NumPy type ``t``: outside the dtype, NumPy wraps and warns,
+        so the call re-runs in CPython to do exactly that."""
+        info = t.info
+        if t.np is True and info is not None and info.kind == "int":
+            self.guard(self.b.not_(self.in_range(x, info)))
+        return x
+
+    def operand(self, val: Val, target: Scalar) -> ir.Value:
+        """``val`` as an operand of an operation computed in ``target``'s type, the way
+        NumPy converts it (NEP 50: a Python int must fit the NumPy integer type, and a
+        Python int or float becomes a float32 when the other side is one)."""
+        if target.kind == "int":
+            x = self.to_int(val)
+            if val.t.np is False and val.t.kind == "int" and target.np is True:
+                self.guard(self.b.not_(self.in_range(x, DTYPES[target.dtype])))
+            return x
+        if not target.single:
+            return self.to_float(val)
+        if val.t.single:
+            return val.v
+        if val.t.kind == "float":  # a Python float made float32: overflow warns in NumPy
+            narrow = self.b.fptrunc(val.v, F32)
+            self.guard(self.b.and_(self.is_finite(val.v), self.b.not_(self.is_finite(narrow))))
+            return narrow
+        if val.t.kind == "int" and val.t.np is False:  # exact up to 2**24 only
+            self.guard(self.b.not_(self.int_fits_mantissa(val.v, 24)))
+        if val.t.kind == "bool":
+            return self.b.uitofp(val.v, F32)
+        return self.b.sitofp(val.v, F32)
 
     # -- arithmetic ---------------------------------------------------------------
     def binop(self, op: str, a: Val, b: Val, result: Scalar) -> Val:
         tag = self.tag_or(a, b)
         if result.kind == "float":
             if op == "/" and a.t.kind != "float" and b.t.kind != "float":
+                if a.t.np is True or b.t.np is True:  # NumPy: both to double, divide
+                    self.guard(self.b.icmp_signed("==", self.to_int(b), ir.Constant(I64, 0)))
+                    return Val(self.b.fdiv(self.to_float(a), self.to_float(b)), result, tag)
                 return Val(self.int_truediv(self.to_int(a), self.to_int(b)), result, tag)
-            x, y = self.to_float(a), self.to_float(b)
+            x, y = self.operand(a, result), self.operand(b, result)
             return Val(self.float_binop(op, x, y), result, tag)
-        return Val(self.int_binop(op, self.to_int(a), self.to_int(b)), result, tag)
+        x, y = self.operand(a, result), self.operand(b, result)
+        return Val(self.fit_int(self.int_binop(op, x, y), result), result, tag)
 
     def checked(self, name: str, x: ir.Value, y: ir.Value) -> ir.Value:
         fn = self.intrinsic(f"llvm.{name}.with.overflow.i64",
@@ -262,7 +322,8 @@ class Ops:
         return self.b.fdiv(self.b.sitofp(x, F64), self.b.sitofp(y, F64))
 
     def float_binop(self, op: str, x: ir.Value, y: ir.Value) -> ir.Value:
-        zero = ir.Constant(F64, 0.0)
+        """+ - * / // % ** on two doubles, or two floats (float32: NumPy's C float math)."""
+        zero = ir.Constant(x.type, 0.0)
         if op == "+":
             return self.b.fadd(x, y)
         if op == "-":
@@ -277,32 +338,37 @@ class Ops:
         return self.float_floordiv_mod(op, x, y)
 
     def float_floordiv_mod(self, op: str, x: ir.Value, y: ir.Value) -> ir.Value:
-        """CPython's float_divmod (Objects/floatobject.c) for a non-zero divisor."""
-        zero = ir.Constant(F64, 0.0)
-        mod = self.float_call("fmod", x, y)
+        """CPython's float_divmod (Objects/floatobject.c) for a non-zero divisor (NumPy's
+        npy_divmod follows the same steps, in the operands' own precision)."""
+        ty = x.type
+        sfx = "f32" if ty == F32 else "f64"
+        zero = ir.Constant(ty, 0.0)
+        mod = self.b.frem(x, y)
         div = self.b.fdiv(self.b.fsub(x, mod), y)
         mod_nz = self.b.fcmp_unordered("!=", mod, zero)
         signs_differ = self.b.xor(self.b.fcmp_ordered("<", y, zero),
                                   self.b.fcmp_ordered("<", mod, zero))
         adjust = self.b.and_(mod_nz, signs_differ)
-        signed_zero = self.float_call("llvm.copysign.f64", zero, y)
+        signed_zero = self.float_call(f"llvm.copysign.{sfx}", zero, y)
         mod_adj = self.b.select(adjust, self.b.fadd(mod, y), mod)
         if op == "%":
             return self.b.select(mod_nz, mod_adj, signed_zero)
-        div = self.b.select(adjust, self.b.fsub(div, ir.Constant(F64, 1.0)), div)
-        floordiv = self.float_call("llvm.floor.f64", div)
-        bump = self.b.fcmp_ordered(">", self.b.fsub(div, floordiv), ir.Constant(F64, 0.5))
-        floordiv = self.b.select(bump, self.b.fadd(floordiv, ir.Constant(F64, 1.0)), floordiv)
-        zero_div = self.float_call("llvm.copysign.f64", zero, self.b.fdiv(x, y))
+        div = self.b.select(adjust, self.b.fsub(div, ir.Constant(ty, 1.0)), div)
+        floordiv = self.float_call(f"llvm.floor.{sfx}", div)
+        bump = self.b.fcmp_ordered(">", self.b.fsub(div, floordiv), ir.Constant(ty, 0.5))
+        floordiv = self.b.select(bump, self.b.fadd(floordiv, ir.Constant(ty, 1.0)), floordiv)
+        zero_div = self.float_call(f"llvm.copysign.{sfx}", zero, self.b.fdiv(x, y))
         return self.b.select(self.b.fcmp_unordered("!=", div, zero), floordiv, zero_div)
 
     def float_pow(self, x: ir.Value, y: ir.Value) -> ir.Value:
-        """C pow, except where CPython raises or returns complex (then deoptimise)."""
-        zero = ir.Constant(F64, 0.0)
-        result = self.float_call("llvm.pow.f64", x, y)
+        """C pow, except where CPython raises or returns complex, or NumPy warns (then
+        deoptimise)."""
+        sfx = "f32" if x.type == F32 else "f64"
+        zero = ir.Constant(x.type, 0.0)
+        result = self.float_call(f"llvm.pow.{sfx}", x, y)
         zero_neg = self.b.and_(self.b.fcmp_ordered("==", x, zero),
                                self.b.fcmp_ordered("<", y, zero))
-        y_frac = self.b.fcmp_ordered("!=", self.float_call("llvm.floor.f64", y), y)
+        y_frac = self.b.fcmp_ordered("!=", self.float_call(f"llvm.floor.{sfx}", y), y)
         neg_frac = self.b.and_(self.b.fcmp_ordered("<", x, zero),
                                self.b.and_(y_frac, self.is_finite(y)))
         overflow = self.b.and_(self.b.not_(self.is_finite(result)),
@@ -314,17 +380,39 @@ class Ops:
         t = Scalar("int", a.t.np) if a.t.kind == "bool" else a.t
         if a.t.kind == "float":
             return Val(self.b.fneg(a.v), t, a.tag)
-        return Val(self.checked("ssub", ir.Constant(I64, 0), self.to_int(a)), t, a.tag)
+        value = self.checked("ssub", ir.Constant(I64, 0), self.to_int(a))
+        return Val(self.fit_int(value, t), t, a.tag)
 
     # -- comparisons --------------------------------------------------------------
     def compare(self, op: str, a: Val, b: Val) -> ir.Value:
+        """Exact for Python scalars (and NumPy integers against Python ints); otherwise in
+        the type NumPy converts both sides to, deoptimising where that would round an
+        integer (then NumPy's own inexact answer comes from CPython)."""
+        domains = {compare_domain(x, y) for x in alternatives(a.t) for y in alternatives(b.t)}
+        if len(domains) != 1:
+            raise JitTypeError(f"comparison of {a.t} with {b.t}")
+        domain = domains.pop()
+        if domain is None:
+            return self.exact_compare(op, a, b)
+        target = Scalar("float", True, domain.name)
+        xs = []
+        for side in (a, b):
+            if side.t.kind != "float":  # an integer: only where the domain holds it exactly
+                self.guard(self.b.not_(self.int_fits_mantissa(self.to_int(side),
+                                                              domain.mantissa)))
+            xs.append(self.operand(side, target))
+        return self.float_compare(op, *xs)
+
+    def exact_compare(self, op: str, a: Val, b: Val) -> ir.Value:
         kinds = {a.t.kind, b.t.kind}
         if "float" not in kinds:
             return self.b.icmp_signed(op, self.to_int(a), self.to_int(b))
         for side in (a, b):
             if side.t.kind == "int":  # exact comparison: deopt beyond 2**53
                 self.guard(self.b.not_(self.int_fits_double(side.v)))
-        x, y = self.to_float(a), self.to_float(b)
+        return self.float_compare(op, self.to_float(a), self.to_float(b))
+
+    def float_compare(self, op: str, x: ir.Value, y: ir.Value) -> ir.Value:
         if op == "!=":
             return self.b.fcmp_unordered("!=", x, y)
         return self.b.fcmp_ordered(op, x, y)
@@ -332,11 +420,13 @@ class Ops:
     # -- builtins and math --------------------------------------------------------
     def abs_(self, a: Val) -> Val:
         if a.t.kind == "float":
-            return Val(self.float_call("llvm.fabs.f64", a.v), a.t, a.tag)
+            sfx = "f32" if a.t.single else "f64"
+            return Val(self.float_call(f"llvm.fabs.{sfx}", a.v), a.t, a.tag)
         x = self.to_int(a)
         neg = self.checked("ssub", ir.Constant(I64, 0), x)
         isneg = self.b.icmp_signed("<", x, ir.Constant(I64, 0))
-        return Val(self.b.select(isneg, neg, x), Scalar("int", a.t.np), a.tag)
+        t = Scalar("int", a.t.np, a.t.dtype if a.t.kind == "int" else "")
+        return Val(self.fit_int(self.b.select(isneg, neg, x), t), t, a.tag)
 
     def min_max(self, name: str, vals: list[Val]) -> Val:
         """CPython keeps the first extreme: ``cur = x if x < cur else cur`` (NaN-faithful)."""

@@ -26,7 +26,8 @@ from llvmlite import ir
 
 from .engine import get_engine
 from .infer import Inferer, TypedFunction
-from .lower import FunctionLowering, declare_function
+from .abi import packable
+from .lower import FunctionLowering, declare_function, packed_symbol
 from .types import BOTTOM, JitType, JitTypeError
 
 _symbols = itertools.count()
@@ -101,11 +102,18 @@ class CompileResult:
     """What the pipeline produced for one signature."""
 
     typed: TypedFunction
-    address: int
+    address: int  # the typed entry (cffi's)
     symbol: str
+    packed_address: int | None  # the packed entry (the C dispatcher's), if there is one
     stores_arrays: bool
     timings: dict[str, float] = field(default_factory=dict)
     ir_text: str = ""
+
+    @property
+    def status_symbol(self) -> str:
+        """The entry whose own code returns the body's statuses (the packed one, if any:
+        the typed entry then only forwards what it returns)."""
+        return self.symbol + ".packed" if self.packed_address is not None else self.symbol
 
     @property
     def total(self) -> float:
@@ -173,7 +181,9 @@ def compile_signature(dispatcher: Any, sig: tuple[JitType, ...],
     timings["optimise"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    address = engine.emit(module, fn.name)
+    symbols = [fn.name] + ([packed_symbol(fn.name)] if packable(sig) else [])
+    addresses = engine.emit(module, symbols)
     timings["emit"] = time.perf_counter() - t0
-    return CompileResult(typed, address, fn.name, builder.stores_arrays, timings,
+    return CompileResult(typed, addresses[0], fn.name, addresses[1] if len(addresses) > 1
+                         else None, builder.stores_arrays, timings,
                          str(module) if keep_ir else "")
