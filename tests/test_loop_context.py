@@ -30,7 +30,8 @@ import ssl
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -46,10 +47,13 @@ CONTEXT_REASON = ("issue #16 item 6: dxpy runs transport callbacks in the loop's
                   "context, not in the context of the create_* call")
 
 
-def expect_fixed_by_issue_16(request: pytest.FixtureRequest, loop_kind: str) -> None:
-    """Strict xfail on dxpy loops (the reference loop must pass)."""
+@pytest.fixture
+def ctx_loop(request: pytest.FixtureRequest, any_loop: asyncio.AbstractEventLoop,
+             loop_kind: str) -> asyncio.AbstractEventLoop:
+    """``any_loop``, with a strict xfail on the dxpy loops (asyncio must pass)."""
     if loop_kind != "asyncio":
         request.applymarker(pytest.mark.xfail(strict=True, reason=CONTEXT_REASON))
+    return any_loop
 
 
 def asyncio_gives(*inner: str, **other: str) -> dict[str, set[str]]:
@@ -67,15 +71,30 @@ def asyncio_gives(*inner: str, **other: str) -> dict[str, set[str]]:
 CHILD_WATCHER_CONTEXT = "unset" if sys.version_info < (3, 12) else "inner"
 
 
+@dataclass(frozen=True)
+class Tls:
+    """The ``ssl=`` arguments of both ends (all None for plain TCP)."""
+
+    server: ssl.SSLContext | None = None
+    client: ssl.SSLContext | None = None
+    hostname: str | None = None  # the client's server_hostname
+
+
 @pytest.fixture(scope="module")
-def tls() -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    """(server context, client context) of a throwaway CA."""
+def ca_contexts() -> Tls:
+    """Server and client contexts of a throwaway CA."""
     ca = trustme.CA()
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("localhost").configure_cert(server_ctx)
     client_ctx = ssl.create_default_context()
     ca.configure_trust(client_ctx)
-    return server_ctx, client_ctx
+    return Tls(server_ctx, client_ctx, "localhost")
+
+
+@pytest.fixture(params=["plain", "tls"])
+def tls(request: pytest.FixtureRequest, ca_contexts: Tls) -> Tls:
+    """Each stream test runs over plain TCP (or Unix) and over TLS."""
+    return ca_contexts if request.param == "tls" else Tls()
 
 
 @pytest.fixture
@@ -171,63 +190,51 @@ async def observe_server(start: Callable[[Callable[[], asyncio.Protocol]], Await
         return await observed.all_seen()
 
 
-@pytest.mark.parametrize("use_tls", [False, True], ids=["plain", "tls"])
 def test_create_server_callbacks_see_the_calls_context(
-        request: pytest.FixtureRequest, any_loop: asyncio.AbstractEventLoop, loop_kind: str,
-        use_tls: bool, tls: tuple[ssl.SSLContext, ssl.SSLContext]) -> None:
-    expect_fixed_by_issue_16(request, loop_kind)
-    server_ctx, client_ctx = tls if use_tls else (None, None)
+        ctx_loop: asyncio.AbstractEventLoop, tls: Tls) -> None:
     port = []
 
     async def start(factory: Callable[[], asyncio.Protocol]) -> asyncio.Server:
-        server = await any_loop.create_server(factory, "127.0.0.1", 0, ssl=server_ctx)
+        server = await ctx_loop.create_server(factory, "127.0.0.1", 0, ssl=tls.server)
         port.append(server.sockets[0].getsockname()[1])
         return server
 
     async def connect() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         return await asyncio.open_connection(
-            "127.0.0.1", port[0], ssl=client_ctx, server_hostname="localhost" if use_tls else None)
+            "127.0.0.1", port[0], ssl=tls.client, server_hostname=tls.hostname)
 
-    assert run(any_loop, observe_server(start, connect)) == asyncio_gives(*STREAM_CALLBACKS)
+    assert run(ctx_loop, observe_server(start, connect)) == asyncio_gives(*STREAM_CALLBACKS)
 
 
-@pytest.mark.parametrize("use_tls", [False, True], ids=["plain", "tls"])
 def test_create_unix_server_callbacks_see_the_calls_context(
-        request: pytest.FixtureRequest, any_loop: asyncio.AbstractEventLoop, loop_kind: str,
-        use_tls: bool, tls: tuple[ssl.SSLContext, ssl.SSLContext], unix_path: str) -> None:
-    expect_fixed_by_issue_16(request, loop_kind)
-    server_ctx, client_ctx = tls if use_tls else (None, None)
+        ctx_loop: asyncio.AbstractEventLoop, tls: Tls, unix_path: str) -> None:
 
     def start(factory: Callable[[], asyncio.Protocol]) -> Awaitable[asyncio.Server]:
-        return any_loop.create_unix_server(factory, unix_path, ssl=server_ctx)
+        return ctx_loop.create_unix_server(factory, unix_path, ssl=tls.server)
 
     def connect() -> Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
         return asyncio.open_unix_connection(
-            unix_path, ssl=client_ctx, server_hostname="localhost" if use_tls else None)
+            unix_path, ssl=tls.client, server_hostname=tls.hostname)
 
-    assert run(any_loop, observe_server(start, connect)) == asyncio_gives(*STREAM_CALLBACKS)
+    assert run(ctx_loop, observe_server(start, connect)) == asyncio_gives(*STREAM_CALLBACKS)
 
 
-@pytest.mark.parametrize("use_tls", [False, True], ids=["plain", "tls"])
 def test_connect_accepted_socket_callbacks_see_the_calls_context(
-        request: pytest.FixtureRequest, any_loop: asyncio.AbstractEventLoop, loop_kind: str,
-        use_tls: bool, tls: tuple[ssl.SSLContext, ssl.SSLContext]) -> None:
-    expect_fixed_by_issue_16(request, loop_kind)
-    server_ctx, client_ctx = tls if use_tls else (None, None)
+        ctx_loop: asyncio.AbstractEventLoop, tls: Tls) -> None:
 
     async def main() -> dict[str, set[str]]:
-        observed = Observed(any_loop)
+        observed = Observed(ctx_loop)
         ours, theirs = socket.socketpair()
         with ours, theirs:
             # the client connects concurrently: a TLS accept waits for its handshake
             client = asyncio.create_task(asyncio.open_connection(
-                sock=theirs, ssl=client_ctx, server_hostname="localhost" if use_tls else None))
-            await as_inner(lambda: any_loop.connect_accepted_socket(
-                functools.partial(Recorder, observed, True), ours, ssl=server_ctx))
+                sock=theirs, ssl=tls.client, server_hostname=tls.hostname))
+            await as_inner(lambda: ctx_loop.connect_accepted_socket(
+                functools.partial(Recorder, observed, True), ours, ssl=tls.server))
             await ping_then_close(*await client)
             return await observed.all_seen()
 
-    assert run(any_loop, main()) == asyncio_gives(*STREAM_CALLBACKS)
+    assert run(ctx_loop, main()) == asyncio_gives(*STREAM_CALLBACKS)
 
 
 # --------------------------------------------------------------------------
@@ -255,46 +262,37 @@ async def observe_client(serve: Callable[[], Awaitable[asyncio.Server]],
         return await observed.all_seen()
 
 
-@pytest.mark.parametrize("use_tls", [False, True], ids=["plain", "tls"])
 def test_create_connection_callbacks_see_the_calls_context(
-        request: pytest.FixtureRequest, any_loop: asyncio.AbstractEventLoop, loop_kind: str,
-        use_tls: bool, tls: tuple[ssl.SSLContext, ssl.SSLContext]) -> None:
-    expect_fixed_by_issue_16(request, loop_kind)
-    server_ctx, client_ctx = tls if use_tls else (None, None)
+        ctx_loop: asyncio.AbstractEventLoop, tls: Tls) -> None:
 
     def serve() -> Awaitable[asyncio.Server]:
-        return asyncio.start_server(echo_once_then_close, "127.0.0.1", 0, ssl=server_ctx)
+        return asyncio.start_server(echo_once_then_close, "127.0.0.1", 0, ssl=tls.server)
 
     def connect(server: asyncio.Server, factory: Callable[[], asyncio.Protocol]
                 ) -> Awaitable[tuple[asyncio.BaseTransport, Any]]:
         port = server.sockets[0].getsockname()[1]
-        return any_loop.create_connection(factory, "127.0.0.1", port, ssl=client_ctx,
-                                          server_hostname="localhost" if use_tls else None)
+        return ctx_loop.create_connection(factory, "127.0.0.1", port, ssl=tls.client,
+                                          server_hostname=tls.hostname)
 
-    assert run(any_loop, observe_client(serve, connect)) == asyncio_gives(*STREAM_CALLBACKS)
+    assert run(ctx_loop, observe_client(serve, connect)) == asyncio_gives(*STREAM_CALLBACKS)
 
 
-@pytest.mark.parametrize("use_tls", [False, True], ids=["plain", "tls"])
 def test_create_unix_connection_callbacks_see_the_calls_context(
-        request: pytest.FixtureRequest, any_loop: asyncio.AbstractEventLoop, loop_kind: str,
-        use_tls: bool, tls: tuple[ssl.SSLContext, ssl.SSLContext], unix_path: str) -> None:
-    expect_fixed_by_issue_16(request, loop_kind)
-    server_ctx, client_ctx = tls if use_tls else (None, None)
+        ctx_loop: asyncio.AbstractEventLoop, tls: Tls, unix_path: str) -> None:
 
     def serve() -> Awaitable[asyncio.Server]:
-        return asyncio.start_unix_server(echo_once_then_close, unix_path, ssl=server_ctx)
+        return asyncio.start_unix_server(echo_once_then_close, unix_path, ssl=tls.server)
 
     def connect(server: asyncio.Server, factory: Callable[[], asyncio.Protocol]
                 ) -> Awaitable[tuple[asyncio.BaseTransport, Any]]:
-        return any_loop.create_unix_connection(factory, unix_path, ssl=client_ctx,
-                                               server_hostname="localhost" if use_tls else None)
+        return ctx_loop.create_unix_connection(factory, unix_path, ssl=tls.client,
+                                               server_hostname=tls.hostname)
 
-    assert run(any_loop, observe_client(serve, connect)) == asyncio_gives(*STREAM_CALLBACKS)
+    assert run(ctx_loop, observe_client(serve, connect)) == asyncio_gives(*STREAM_CALLBACKS)
 
 
 def test_close_runs_connection_lost_in_the_closers_context(
-        request: pytest.FixtureRequest, any_loop: asyncio.AbstractEventLoop,
-        loop_kind: str) -> None:
+        any_loop: asyncio.AbstractEventLoop) -> None:
     """``transport.close()`` schedules ``connection_lost`` from the caller."""
 
     def serve() -> Awaitable[asyncio.Server]:
@@ -341,22 +339,20 @@ class DatagramRecorder(asyncio.DatagramProtocol):
 
 
 def test_datagram_endpoint_callbacks_see_the_calls_context(
-        request: pytest.FixtureRequest, any_loop: asyncio.AbstractEventLoop,
-        loop_kind: str) -> None:
-    expect_fixed_by_issue_16(request, loop_kind)
+        ctx_loop: asyncio.AbstractEventLoop) -> None:
 
     async def main() -> dict[str, set[str]]:
-        observed = Observed(any_loop)
-        transport, _ = await as_inner(lambda: any_loop.create_datagram_endpoint(
+        observed = Observed(ctx_loop)
+        transport, _ = await as_inner(lambda: ctx_loop.create_datagram_endpoint(
             functools.partial(DatagramRecorder, observed), local_addr=("127.0.0.1", 0)))
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
             peer.setblocking(False)
-            await any_loop.sock_sendto(peer, PING, transport.get_extra_info("sockname"))
-            assert await asyncio.wait_for(any_loop.sock_recv(peer, 100), STEP_TIMEOUT_S) == PING
+            await ctx_loop.sock_sendto(peer, PING, transport.get_extra_info("sockname"))
+            assert await asyncio.wait_for(ctx_loop.sock_recv(peer, 100), STEP_TIMEOUT_S) == PING
         transport.close()
         return await observed.all_seen()
 
-    assert run(any_loop, main()) == asyncio_gives(
+    assert run(ctx_loop, main()) == asyncio_gives(
         "factory", "connection_made", "datagram_received", connection_lost="outer")
 
 
@@ -368,21 +364,19 @@ def closed_udp_port() -> int:
 
 
 def test_datagram_error_received_sees_the_calls_context(
-        request: pytest.FixtureRequest, any_loop: asyncio.AbstractEventLoop,
-        loop_kind: str) -> None:
+        ctx_loop: asyncio.AbstractEventLoop) -> None:
     """A connected UDP endpoint sending to a closed port gets ECONNREFUSED
     (the kernel's ICMP port-unreachable) through ``error_received``."""
-    expect_fixed_by_issue_16(request, loop_kind)
 
     async def main() -> dict[str, set[str]]:
-        observed = Observed(any_loop)
-        transport, _ = await as_inner(lambda: any_loop.create_datagram_endpoint(
+        observed = Observed(ctx_loop)
+        transport, _ = await as_inner(lambda: ctx_loop.create_datagram_endpoint(
             functools.partial(DatagramRecorder, observed),
             remote_addr=("127.0.0.1", closed_udp_port())))
         transport.sendto(PING)
         return await observed.all_seen()  # error_received closes the transport
 
-    assert run(any_loop, main()) == asyncio_gives(
+    assert run(ctx_loop, main()) == asyncio_gives(
         "factory", "connection_made", "error_received", "connection_lost")
 
 
@@ -413,13 +407,11 @@ SUBPROCESS_ECHO = "import sys; sys.stdout.write(sys.stdin.read())"
 
 
 def test_subprocess_exec_callbacks_see_the_calls_context(
-        request: pytest.FixtureRequest, any_loop: asyncio.AbstractEventLoop,
-        loop_kind: str) -> None:
-    expect_fixed_by_issue_16(request, loop_kind)
+        ctx_loop: asyncio.AbstractEventLoop) -> None:
 
     async def main() -> dict[str, set[str]]:
-        observed = Observed(any_loop)
-        transport, _ = await as_inner(lambda: any_loop.subprocess_exec(
+        observed = Observed(ctx_loop)
+        transport, _ = await as_inner(lambda: ctx_loop.subprocess_exec(
             functools.partial(SubprocessRecorder, observed), sys.executable, "-c",
             SUBPROCESS_ECHO))
         stdin = transport.get_pipe_transport(0)
@@ -431,7 +423,7 @@ def test_subprocess_exec_callbacks_see_the_calls_context(
             transport.close()
 
     # stdin is closed by the test (from 'outer'); stdout and stderr end by EOF
-    assert run(any_loop, main()) == asyncio_gives(
+    assert run(ctx_loop, main()) == asyncio_gives(
         "factory", "connection_made", "pipe_data_received", "pipe_connection_lost(1)",
         "pipe_connection_lost(2)", **{"pipe_connection_lost(0)": "outer"},
         process_exited=CHILD_WATCHER_CONTEXT, connection_lost=CHILD_WATCHER_CONTEXT)

@@ -91,7 +91,8 @@ async def probe_pair(sndbuf: int, rcvbuf: int) -> tuple[Any, FlowProbe, socket.s
     reader socket (SO_RCVBUF set) on the other."""
     loop = asyncio.get_running_loop()
     with socket.create_server(("127.0.0.1", 0)) as listener:
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)  # accepted sockets inherit it
+        # accepted sockets inherit it
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         writer_sock = socket.socket()
         writer_sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
         writer_sock.connect(listener.getsockname())
