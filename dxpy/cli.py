@@ -5,46 +5,64 @@ with top-level ``await`` (see ``dxpy.repl``).
 
 ``dxpy run script.py args...`` behaves as ``python script.py args...`` does
 (``sys.argv``, ``__main__``, ``sys.path[0]``, exit status, traceback), with
-``dxpy.Policy()`` installed as asyncio's event loop policy first, so every
+``dxpy.Policy()`` installed as asyncio's event loop policy the moment the
+program imports asyncio (``dxpy.startup``), so every
 ``asyncio.run()``/``new_event_loop()`` in the program gets a dxpy loop.
+
+Start-up rule for everyone editing this file: ``dxpy run`` must start as fast
+as ``python`` (``benchmarks/startup_bench.py``), so this module imports only
+``os`` and ``sys`` at the top.  Everything else (argparse, the loop, the
+reactor, the VM, the JIT, traceback, platform) is imported inside the
+function that needs it; ``dxpy run`` with ordinary options never builds the
+argparse parser (``_parse_run_quickly``; help and errors still go through
+argparse).  ``tests/test_startup.py`` checks what ``dxpy run`` of an empty
+script has imported.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import os
-import platform
-import runpy
-import signal
 import sys
-import traceback
-from types import TracebackType
-from typing import Sequence
+from types import SimpleNamespace
 
 from . import __version__
-from .policy import Policy
-from .reactor import ReactorError, create_reactor, uring_status
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from types import TracebackType
+    from typing import Callable, Sequence
+
+#: ``dxpy run``'s on/off options: flag -> (attribute, help).  Both the quick
+#: parser and argparse read this table.
+RUN_FLAGS = {
+    "--vm": ("vm", "run the script through the dxpy VM (DPB bytecode; slower than CPython)"),
+    "--fallback": ("fallback", "with --vm: run on CPython instead when the DPB compiler "
+                               "refuses the script"),
+    "--jit-stats": ("jit_stats", "at exit, print on stderr which functions the JIT compiled, "
+                                 "at which tier, their deopts and compile time"),
+}
+REACTOR_CHOICES = ("uring", "epoll")
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(prog="dxpy", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"dxpy {__version__}")
     commands = parser.add_subparsers(dest="command")
     run = commands.add_parser("run", help="run a Python script (or -m module) on the dxpy loop")
-    run.add_argument("--reactor", choices=("uring", "epoll"),
+    run.add_argument("--reactor", choices=REACTOR_CHOICES,
                      help="force a reactor backend (default: best available, or $DXPY_REACTOR)")
     run.add_argument("-m", dest="module", help="run a library module as a script")
-    run.add_argument("--vm", action="store_true",
-                     help="run the script through the dxpy VM (DPB bytecode; slower than CPython)")
-    run.add_argument("--fallback", action="store_true",
-                     help="with --vm: run on CPython instead when the DPB compiler refuses the script")
-    run.add_argument("--jit-stats", action="store_true",
-                     help="at exit, print on stderr which functions the JIT compiled, at which "
-                          "tier, their deopts and compile time")
+    for flag, (dest, text) in RUN_FLAGS.items():
+        run.add_argument(flag, dest=dest, action="store_true", help=text)
     run.add_argument("target", nargs="?", help="the script to run")
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
     commands.add_parser("info", help="show the active reactor backend and why")
+    commands.add_parser("serve", add_help=False,  # parsed by dxpy.serve.main (see main())
+                        help="serve an ASGI app ('module:app') on dxpy loops; "
+                             "see dxpy serve --help")
     dis = commands.add_parser("dis", help="list the DPB bytecode of a .py or .dpb file")
     dis.add_argument("path", help="a Python source file, or a .dpb file")
     dis.add_argument("--annotated", action="store_true",
@@ -62,12 +80,17 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dxpy`` console script."""
-    parser = _parser()
-    options = parser.parse_args(argv)
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["serve"]:
+        from .serve.main import main as serve_main  # the server only when it is asked for
+        return serve_main(args[1:])
+    options = _parse_run_quickly(args[1:]) if args[:1] == ["run"] else None
+    if options is None:
+        options = _parser().parse_args(args)
     if options.command == "run":
         if options.jit_stats:
-            return _run_with_jit_stats(options, parser)
-        return _run(options, parser)
+            return _run_with_jit_stats(options)
+        return _run(options)
     if options.command == "info":
         print(info())
         return 0
@@ -77,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _repl(reactor: str | None) -> int:
+    from .reactor import ReactorError
     from .repl import run_repl  # readline and friends only when a console is wanted
 
     try:
@@ -109,6 +133,10 @@ def _vm_tool(options: argparse.Namespace) -> int:
 # ---- dxpy info ------------------------------------------------------------
 def info() -> str:
     """A human-readable report of the runtime's configuration."""
+    import platform
+
+    from .reactor import ReactorError, create_reactor, uring_status
+
     ok, why = uring_status()
     forced = os.environ.get("DXPY_REACTOR")
     try:
@@ -147,33 +175,70 @@ def _file_io_line(reactor: object) -> str:
 
 
 # ---- dxpy run -------------------------------------------------------------
-def _run_with_jit_stats(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _parse_run_quickly(args: list[str]) -> SimpleNamespace | None:
+    """``dxpy run``'s arguments without argparse (~4 ms of imports), or None when
+    argparse must decide: ``-h``, an unknown option, ``--opt=value``, a missing value.
+    Same result as argparse: options first, then the target, the rest verbatim."""
+    values: dict[str, object] = {dest: False for dest, _ in RUN_FLAGS.values()}
+    values.update(command="run", reactor=None, module=None, target=None, args=[])
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in RUN_FLAGS:
+            values[RUN_FLAGS[arg][0]] = True
+        elif arg in ("--reactor", "-m"):
+            if i + 1 == len(args) or args[i + 1].startswith("-") or (
+                    arg == "--reactor" and args[i + 1] not in REACTOR_CHOICES):
+                return None
+            values["reactor" if arg == "--reactor" else "module"] = args[i + 1]
+            i += 1
+        elif arg.startswith("-"):
+            return None
+        else:
+            values["target"], values["args"] = arg, args[i + 1:]
+            break
+        i += 1
+    return SimpleNamespace(**values)
+
+
+def _usage_error(message: str) -> None:
+    """argparse's usage line and ``dxpy: error: ...``, exit status 2."""
+    _parser().error(message)
+
+
+def _run_with_jit_stats(options: SimpleNamespace) -> int:
     """``--jit-stats``: the run, then the JIT's table on stderr (also after ``sys.exit``)."""
     from .jit.report import print_report  # imported first: the run registers into it
 
     try:
-        return _run(options, parser)
+        return _run(options)
     finally:
         print_report(sys.stderr)
 
 
-def _run(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _run(options: SimpleNamespace) -> int:
+    """``dxpy run``: check, prepare the process (``dxpy.startup``), run the program."""
     if options.module is None and options.target is None:
-        parser.error("run: give a script path or -m module")
+        _usage_error("run: give a script path or -m module")
     if options.module is not None and options.target is not None:
         options.args.insert(0, options.target)
     if options.fallback and not options.vm:
-        parser.error("run: --fallback only applies with --vm")
+        _usage_error("run: --fallback only applies with --vm")
     if options.vm and options.module is not None:
-        parser.error("run: --vm runs a script path, not -m module")
+        _usage_error("run: --vm runs a script path, not -m module")
+    from .startup import (StartupError, cache_program_modules, check_reactor_choice,
+                          install_policy_lazily)
     try:
-        asyncio.set_event_loop_policy(Policy(options.reactor))
-        create_reactor(options.reactor).close()  # fail now, clearly, if forced and absent
-    except ReactorError as exc:
+        check_reactor_choice(options.reactor)
+    except StartupError as exc:
         print(f"dxpy: {exc}", file=sys.stderr)
         return 2
+    install_policy_lazily(options.reactor)
     if options.module is not None:
+        import runpy
+
         sys.argv = [options.module, *options.args]
+        cache_program_modules(os.getcwd())
         return _execute(lambda: runpy.run_module(options.module, run_name="__main__",
                                                  alter_sys=True), None)
     script = options.target
@@ -184,9 +249,44 @@ def _run(options: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     sys.argv = [script, *options.args]
     script = os.path.abspath(script)  # as CPython: __file__ and tracebacks name the full path
     sys.path[0] = os.path.dirname(script)
+    if script.endswith(".dpb"):  # as `python file.pyc`: DPB bytecode, run by the VM
+        return _run_dpb(script)
     if options.vm:
         return _run_on_vm(script, options.fallback)
-    return _execute(lambda: runpy.run_path(script, run_name="__main__"), script)
+    cache_program_modules(sys.path[0])
+    return _execute(lambda: _run_path(script), script)
+
+
+def _run_path(script: str) -> None:
+    """Run ``script`` in a fresh ``__main__`` exactly as ``python script.py`` sets it
+    up (``__spec__`` None, a ``SourceFileLoader``, ``__cached__`` None), not as
+    ``runpy.run_path`` does (which swaps ``__main__`` back afterwards)."""
+    import builtins
+    from importlib.machinery import SourceFileLoader
+    from types import ModuleType
+
+    with open(script, "rb") as source:
+        code = compile(source.read(), script, "exec", dont_inherit=True)
+    main = ModuleType("__main__")
+    main.__loader__ = SourceFileLoader("__main__", script)
+    main.__dict__.update(__annotations__={}, __builtins__=builtins, __file__=script,
+                         __cached__=None)
+    sys.modules["__main__"] = main
+    exec(code, main.__dict__)
+
+
+def _run_dpb(path: str) -> int:
+    """``dxpy run file.dpb``: a corrupt or foreign file is one ``DpbError`` line, exit status 1."""
+    from .vm.errors import DpbError
+    from .vm.runner import dpb_runner
+    try:
+        body = dpb_runner(path)
+    except DpbError as exc:
+        import traceback
+
+        traceback.print_exception(exc.with_traceback(None))
+        return 1
+    return _execute(body, None)  # its frames name the source file compiled from, not `path`
 
 
 def _run_on_vm(script: str, fallback: bool) -> int:
@@ -212,7 +312,7 @@ def _run_on_vm(script: str, fallback: bool) -> int:
     return _execute(body_refusing_modules, script)
 
 
-def _execute(body: "callable", script: str | None) -> int:
+def _execute(body: Callable[[], object], script: str | None) -> int:
     """Run ``body`` as the main program; report errors as CPython would."""
     try:
         body()
@@ -233,11 +333,15 @@ def _print_user_traceback(exc: BaseException, script: str | None) -> None:
     own_syntax_error = (isinstance(exc, SyntaxError) and script is not None and exc.filename
                         and os.path.abspath(exc.filename) == os.path.abspath(script))
     exc.__traceback__ = None if own_syntax_error else _user_frames(exc.__traceback__, script)
+    import traceback
+
     traceback.print_exception(exc)
     sys.stderr.flush()
 
 
 def _user_frames(tb: TracebackType | None, script: str | None) -> TracebackType | None:
+    import runpy
+
     internal = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(runpy.__file__))
     first = tb
     while first is not None:
@@ -252,6 +356,8 @@ def _user_frames(tb: TracebackType | None, script: str | None) -> TracebackType 
 
 def _die_of_sigint() -> None:
     """Exit as CPython does on an uncaught KeyboardInterrupt: killed by SIGINT."""
+    import signal
+
     sys.stdout.flush()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGINT)

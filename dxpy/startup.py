@@ -114,3 +114,16 @@ class _PolicyAfterExec:
 
     def __getattr__(self, name: str) -> Any:  # is_package, get_code, get_source, ...
         return getattr(self.loader, name)
+
+
+def cache_program_modules(root: str) -> None:
+    """Serve the program's own modules (those under ``root``) from the bytecode
+    cache (``dxpy.cache``).  A cache that cannot be set up costs speed, never the run."""
+    try:
+        from .cache import install_for_program
+
+        install_for_program([root])
+    except Exception as exc:  # noqa: BLE001 - the program must run regardless
+        from .cache.config import warn_once
+
+        warn_once("install", f"the bytecode cache is off for this run: {exc!r}")

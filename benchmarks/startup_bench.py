@@ -1,0 +1,197 @@
+"""Start-up: ``dxpy run`` against ``python``, and cached ``@dxpy.jit`` against numba.
+
+Every row runs its two commands as pairs in this one process tree (A then B,
+then B then A on the next pair, so neither side always runs on a warmer
+machine) and prints the median wall time of each side and their ratio
+(dxpy / baseline: below 1.00 means dxpy is faster).
+
+    python benchmarks/startup_bench.py            # 21 pairs per row
+    python benchmarks/startup_bench.py --quick    # 7 pairs per row, while iterating
+
+Rows:
+* ``empty``: an empty script.  Target: dxpy <= 1.10x.
+* ``asyncio task``: a script that runs one task with ``asyncio.run``; python
+  runs it on asyncio's default loop, dxpy on the dxpy loop.  Target: <= 1.15x.
+* ``200 modules (warm)``: a program importing 200 generated modules; python
+  with a warm ``__pycache__`` (PYTHONDONTWRITEBYTECODE unset, one run first),
+  dxpy with a warm cache (``DXPY_CACHE_DIR``, one run first).  Target: < 1.00x.
+* ``200 modules (DPM)``: the same program after ``dxpy build``.
+* ``jit first call (cached)``: a fresh process defines a kernel and times its
+  first call (in-process ``perf_counter``, import excluded), with
+  ``@dxpy.jit(cache=True)`` against numba's ``@njit(cache=True)``, both caches
+  warm.  Target: < 2 ms, >= 50x faster than numba.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULES = 200
+
+MODULE_TEMPLATE = '''"""Generated module {i}: constants, a class and functions, as a real module has."""
+
+import os
+from collections import namedtuple
+
+CONSTANT = {i}
+NAMES = {names!r}
+Point = namedtuple("Point", "x y")
+
+
+class Thing{i}:
+    """A small class with a few methods."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def doubled(self) -> int:
+        return self.value * 2
+
+    def describe(self) -> str:
+        return f"Thing{i}({{self.value}}) in {{os.path.basename(__file__)}}"
+
+    @property
+    def point(self) -> Point:
+        return Point(self.value, CONSTANT)
+
+{functions}
+'''
+FUNCTION_TEMPLATE = '''
+def f{k}(a: int, b: int = {k}) -> int:
+    """Function {k}."""
+    total = 0
+    for step in range(a):
+        if step % {m} == 0:
+            total += step * b
+        else:
+            total -= {k}
+    return total + CONSTANT
+'''
+
+JIT_KERNEL = '''
+import time
+{imports}
+
+@{decorator}
+def kernel(n):
+    total = 0.0
+    for i in range(n):
+        x = i * 0.5
+        total += x * x - 3.0 * x + 1.0
+    return total
+
+t0 = time.perf_counter()
+kernel(1000)
+print((time.perf_counter() - t0) * 1e3)
+'''
+
+
+def write_program(directory: Path) -> Path:
+    """The 200-module program: ``main.py`` importing ``app.m0`` ... ``app.m199``."""
+    app = directory / "app"
+    app.mkdir(parents=True, exist_ok=True)
+    (app / "__init__.py").write_text('"""The generated application package."""\n')
+    for i in range(MODULES):
+        functions = "".join(FUNCTION_TEMPLATE.format(k=k, m=k + 2) for k in range(8))
+        names = [f"name_{i}_{j}" for j in range(10)]
+        (app / f"m{i}.py").write_text(MODULE_TEMPLATE.format(i=i, names=names,
+                                                             functions=functions))
+    main = directory / "main.py"
+    main.write_text("".join(f"import app.m{i}\n" for i in range(MODULES)))
+    return main
+
+
+def dxpy_command() -> list[str]:
+    """``dxpy`` as a user runs it: the console script beside this interpreter."""
+    script = Path(sys.executable).parent / "dxpy"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("dxpy")
+    return [found] if found else [sys.executable, "-m", "dxpy"]
+
+
+def timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, env=env, cwd=cwd, check=True, timeout=120,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def reported(command: list[str], env: dict[str, str], cwd: Path) -> float:
+    """Seconds, as the program itself printed them (milliseconds on its last line)."""
+    out = subprocess.run(command, env=env, cwd=cwd, check=True, timeout=300,
+                         capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1]) / 1e3
+
+
+def paired(pairs: int, baseline: Callable[[], float],
+           ours: Callable[[], float]) -> tuple[float, float]:
+    """Median seconds of each side over ``pairs`` alternating pairs."""
+    base, mine = [], []
+    for i in range(pairs):
+        if i % 2:
+            mine.append(ours())
+            base.append(baseline())
+        else:
+            base.append(baseline())
+            mine.append(ours())
+    return statistics.median(base), statistics.median(mine)
+
+
+def row(name: str, baseline_name: str, base: float, mine: float, target: str) -> str:
+    return (f"| {name} | {baseline_name} {base * 1e3:.1f} ms | dxpy {mine * 1e3:.2f} ms | "
+            f"{mine / base:.2f}x | {target} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="7 pairs per row")
+    parser.add_argument("--pairs", type=int, default=None)
+    parser.add_argument("--skip-jit", action="store_true", help="no JIT row (no numba)")
+    args = parser.parse_args()
+    pairs = args.pairs or (7 if args.quick else 21)
+    with tempfile.TemporaryDirectory(prefix="dxpy-startup-") as tmp:
+        work = Path(tmp)
+        base_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        base_env["PYTHONPATH"] = str(ROOT)
+        dx_env = {**base_env, "DXPY_CACHE_DIR": str(work / "dxpy-cache")}
+        dxpy = dxpy_command()
+        rows = []
+        (work / "empty.py").write_text("")
+        (work / "task.py").write_text(textwrap.dedent("""
+            import asyncio
+            async def main():
+                await asyncio.sleep(0)
+            asyncio.run(main())
+        """))
+        for name, script, target in (("empty script", "empty.py", "<= 1.10x"),
+                                     ("one asyncio task", "task.py", "<= 1.15x")):
+            timed(dxpy + ["run", script], dx_env, work)
+            base, mine = paired(pairs, lambda: timed([sys.executable, script], base_env, work),
+                                lambda: timed(dxpy + ["run", script], dx_env, work))
+            rows.append(row(name, "python", base, mine, target))
+        program = write_program(work / "program")
+        timed([sys.executable, str(program)], base_env, program.parent)  # warm __pycache__
+        timed(dxpy + ["run", str(program)], dx_env, program.parent)  # warm dxpy cache
+        base, mine = paired(
+            pairs, lambda: timed([sys.executable, str(program)], base_env, program.parent),
+            lambda: timed(dxpy + ["run", str(program)], dx_env, program.parent))
+        rows.append(row(f"{MODULES} modules, warm", "python", base, mine, "< 1.00x"))
+        print("| row | baseline (median) | dxpy (median) | ratio | target |")
+        print("|---|---|---|---|---|")
+        print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""CPython code objects for source files, through a ``CodeStore``.
+
+``pyc_for(path, st)`` is what the import hook's loader asks: the module's
+code, from the store when the source's stamp still matches (quick check),
+else by hashing the source (full check: a touched or reverted file finds
+its old record), else compiled and added.  Records are ``marshal`` dumps,
+keyed by BLAKE3 of the kind tag (implementation, optimisation level, format)
+plus the source bytes, so one Python version's code is never handed to
+another.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+from importlib.util import MAGIC_NUMBER
+
+from . import config
+from .store import CodeStore, Stamp, stamp_of
+
+KIND = f"py-{config.IMPLEMENTATION_TAG}"
+FLUSH_EVERY = 512
+
+
+def content_key(kind: str, source: bytes) -> bytes:
+    """The BLAKE3 key of ``source`` compiled as ``kind``."""
+    from blake3 import blake3
+
+    return blake3(kind.encode() + b"\0" + source).digest()
+
+
+class BytecodeCache:
+    """Code objects per source path, validated as cheaply as it is safe to.
+
+    ``trusted`` holds paths a file watcher vouches for (unchanged since they
+    were last validated): those skip the quick check.  Everything else gets the
+    quick check, and a failed quick check the full one.
+    """
+
+    def __init__(self, store: CodeStore, kind: str = KIND) -> None:
+        self.store = store
+        self.kind = kind
+        self.trusted: set[str] = set()
+        self.loaded: dict[str, Stamp] = {}  # path -> stamp it was served at (validation)
+
+    def hit(self, path: str) -> bytes | None:
+        """The marshalled code of ``path`` if the cache holds it for the file as it is
+        now (trusted by the watcher, or its stamp matches); None otherwise."""
+        name = f"{self.kind}:{path}"
+        if path in self.trusted:
+            entry = self.store.stamped_key(name)
+            payload = entry and self.store.payload(entry[1], name)
+            if payload:
+                return payload
+        try:
+            stamp = stamp_of(os.stat(path))
+        except OSError:
+            return None
+        payload = self.store.lookup(name, stamp)
+        if payload is not None:
+            self.loaded[path] = stamp
+        return payload
+
+    def pyc_for(self, path: str, st: os.stat_result) -> bytes:
+        """A miss: ``path``'s code as the bytes of a timestamp ``.pyc`` for ``st``
+        (what ``SourceLoader.get_code`` validates and unmarshals), found by the
+        source's hash or compiled, and added.  ``OSError`` means "no code": the
+        loader then compiles the source itself, so a SyntaxError is raised by
+        CPython's own frames, as without the cache."""
+        with open(path, "rb") as f:
+            source = f.read()
+        code = self._full_check(f"{self.kind}:{path}", path, stamp_of(st), source)
+        if code is None:
+            raise OSError(f"{path}: does not compile")
+        return (MAGIC_NUMBER + b"\0\0\0\0" + (int(st.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+                + (st.st_size & 0xFFFFFFFF).to_bytes(4, "little") + code)
+
+    def _full_check(self, name: str, path: str, stamp: Stamp, source: bytes) -> bytes | None:
+        """Hash the source: an existing record is re-stamped, otherwise compile and add."""
+        key = content_key(self.kind, source)
+        payload = self.store.payload(key, name)
+        new = payload is None
+        if new:
+            try:
+                payload = marshal.dumps(compile(source, path, "exec", dont_inherit=True))
+            except (SyntaxError, ValueError):
+                return None  # CPython compiles it again and raises, with its own frames
+        self.store.add(name, stamp, key, payload if new else None)
+        self.loaded[path] = stamp
+        if self.store.pending_count >= FLUSH_EVERY:
+            self.store.flush()
+        return payload
+
+    def forget(self, path: str) -> None:
+        """The watcher saw ``path`` change: validate it again on its next import."""
+        self.trusted.discard(path)
+        self.loaded.pop(path, None)
+
+    def validate(self) -> list[str]:
+        """Full check of every source served on its quick check: hash it and compare
+        with its record's key; entries whose content differs are dropped (the next
+        run recompiles them).  Returns the paths found stale.  Run in the background."""
+        stale = []
+        for path, stamp in list(self.loaded.items()):
+            name = f"{self.kind}:{path}"
+            entry = self.store.stamped_key(name)
+            try:
+                with open(path, "rb") as f:
+                    source = f.read()
+            except OSError:
+                source = None
+            if entry is None or source is None or content_key(self.kind, source) != entry[1]:
+                stale.append(path)
+                self.store.forget(name)
+                self.forget(path)
+        return stale
