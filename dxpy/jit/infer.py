@@ -350,9 +350,8 @@ class Inferer:
     def numpy_call(self, name: str, args: list[JitType]) -> JitType:
         """``np.int8(x)`` ... ``np.float32(x)``: a conversion to that NumPy scalar type."""
         dtype = NUMPY_SCALAR_NAMES.get(name)
-        if dtype is None or len(args) != 1:
-            raise JitTypeError(f"call to np.{name}")
-        self._scalar_args(args, f"np.{name}")
+        if dtype is None or len(args) != 1 or not isinstance(args[0], (Scalar, Bottom)):
+            raise JitTypeError(f"call to np.{name} of {args}")
         return Scalar(DTYPES[dtype].kind, True, dtype)
 
     def _scalar_args(self, args: list[JitType], what: str) -> None:
