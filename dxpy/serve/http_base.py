@@ -31,6 +31,8 @@ logger = logging.getLogger("dxpy.serve.error")
 access_logger = logging.getLogger("dxpy.serve.access")
 
 _ASGI = {"version": "3.0", "spec_version": "2.4"}
+#: Seconds a refused connection is drained before it is closed.
+LINGER = 2.0
 _METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH",
                                     "OPTIONS", "CONNECT", "TRACE")}
 
@@ -211,17 +213,31 @@ class HttpProtocolBase(asyncio.Protocol, metaclass=abc.ABCMeta):
         logger.info("%s: %d %s", self._peer(), status, reason)
         self.refused = True
         cycle = self.cycle
-        if not self.closed:
-            if cycle is None or not cycle.response_started:
-                self.transport.write(simple_response(status, reason.encode()))
-            self.transport.close()
         if cycle is not None:
             cycle.lost()
+        if self.closed:
+            return
+        transport = self.transport
+        if cycle is None or not cycle.response_started:
+            transport.write(simple_response(status, reason.encode()))
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        # Lingering close: FIN after the response, then read and drop what the
+        # client still sends until it closes (or LINGER seconds), so the kernel
+        # does not answer unread data with a reset that destroys the response.
+        transport.write_eof()
+        if self._reading_paused:
+            self._reading_paused = 0
+            transport.resume_reading()
+        self.deadline = self.server.clock + LINGER
 
     def tick(self, now: float) -> None:
         """The server's ticker: enforce this connection's deadline."""
         if self.deadline and now >= self.deadline and not self.closed:
-            if self.in_headers():
+            if self.refused:
+                self.transport.close()  # the lingering close is over
+            elif self.in_headers():
                 self.reject(408, "Request header timeout")
             else:
                 self.transport.close()  # idle keep-alive connection

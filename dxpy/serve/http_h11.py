@@ -70,6 +70,9 @@ class H11Protocol(HttpProtocolBase):
 
     def _on_request(self, event: h11.Request) -> None:
         length = _checked_length(event)
+        size = len(event.target) + sum(len(name) + len(value) + 4 for name, value in event.headers)
+        if size > self.header_limit:  # h11 checks only what is still incomplete
+            raise RequestRejected(431, "Request header fields too large")
         headers = list(event.headers)
         self._body_size = 0
         expect = upgrade = False

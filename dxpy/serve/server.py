@@ -234,8 +234,12 @@ class Server:
         if self.heartbeat_fd is not None:
             try:
                 os.write(self.heartbeat_fd, b".")
-            except (BlockingIOError, BrokenPipeError):
-                pass  # a full pipe is a busy parent; a broken one, a gone parent
+            except BlockingIOError:
+                pass  # a full pipe is a busy parent
+            except BrokenPipeError:
+                logger.warning("supervisor gone: shutting down")
+                self.heartbeat_fd = None
+                self._exit.set()
 
     def stats(self) -> dict[str, Any]:
         """Requests served, open connections and the GC pause histograms."""
