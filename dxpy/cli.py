@@ -60,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("target", nargs="?", help="the script to run")
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
     commands.add_parser("info", help="show the active reactor backend and why")
+    build = commands.add_parser("build", help="compile a package tree (or a .py file) to DPM "
+                                              "module files that dxpy run loads")
+    build.add_argument("path", help="a package directory or a .py file")
+    build.add_argument("-o", dest="output",
+                       help="write the tree of .dpm files here (default: beside the sources)")
     commands.add_parser("serve", add_help=False,  # parsed by dxpy.serve.main (see main())
                         help="serve an ASGI app ('module:app') on dxpy loops; "
                              "see dxpy serve --help")
@@ -94,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.command == "info":
         print(info())
         return 0
+    if options.command == "build":
+        return _build(options.path, options.output)
     if options.command in ("dis", "compile"):
         return _vm_tool(options)
     return _repl(getattr(options, "reactor", None))
@@ -108,6 +115,26 @@ def _repl(reactor: str | None) -> int:
     except ReactorError as exc:
         print(f"dxpy: {exc}", file=sys.stderr)
         return 2
+
+
+# ---- dxpy build -------------------------------------------------------------
+def _build(path: str, output: str | None) -> int:
+    """``dxpy build``: one line per file written, unresolved imports on stderr."""
+    from .cache.dpm_build import build_tree
+
+    if not os.path.exists(path):
+        print(f"dxpy: build: no such file or directory: {path!r}", file=sys.stderr)
+        return 2
+    try:
+        report = build_tree(path, output)
+    except (SyntaxError, OSError, ValueError) as exc:
+        print(f"dxpy: build: {exc}", file=sys.stderr)
+        return 1
+    for written in report.written:
+        print(written)
+    for problem in report.problems:
+        print(f"dxpy: build: warning: {problem}", file=sys.stderr)
+    return 0
 
 
 # ---- dxpy dis / dxpy compile ------------------------------------------------
