@@ -15,6 +15,12 @@ suite) and does the raw I/O as awaited operations:
 * One read buffer or one write buffer at a time, ``buffer_size`` bytes;
   ``read(n)`` larger than the buffer reads straight into the result;
   ``read1`` makes at most one raw read, as ``BufferedReader.read1`` does.
+* Large requests keep several reads in flight (``_large``): ``read()``,
+  ``read(n)`` and ``readinto`` of many MiB split into parts read together,
+  straight into the returned ``bytes`` or the caller's buffer; a run of
+  equal sequential ``read(n)`` calls is served by read-ahead.  ``read()``
+  sizes its one result by ``fstat`` and probes for EOF alongside, so the
+  bytes the kernel wrote are the bytes returned (no join, no copy).
 * ``seek(.., SEEK_END)`` asks ``fstat`` for the size (it does no I/O on a
   local file system); ``truncate`` runs ``ftruncate`` on the pool (no reactor
   operation exists for it and it may free many blocks).
@@ -31,6 +37,7 @@ import os
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from ._fresh import fresh_bytes
+from ._large import AHEAD_BELOW, ReadAhead, read_fresh, read_into
 from ._ops import MAX_IO, os_error
 from ._whole import read_rest, write_all
 
@@ -118,6 +125,8 @@ class BinaryFile(FileBase):
         self._rbuf = b""  # read buffer: file bytes ending at self._pos
         self._rused = 0
         self._wbuf = bytearray()  # write buffer: bytes going to self._pos
+        self._ahead: ReadAhead | None = None  # read-ahead of equal sequential reads
+        self._last_direct = (-1, 0)  # (end offset, size) of the last direct read
 
     # ---- state ---------------------------------------------------------------
     @property
@@ -173,10 +182,7 @@ class BinaryFile(FileBase):
         size = _size_arg(size)
         await self._flush_writes()
         if size < 0:
-            rest = self._take(self._buffered())
-            data = await read_rest(self._ops, self._fd, rest, self.name, self._pos)
-            self._pos += len(data) - len(rest)
-            return data
+            return await self._read_all(self._take(self._buffered()))
         if size <= self._buffered():
             return self._take(size)
         parts = [self._take(self._buffered())]
@@ -217,13 +223,13 @@ class BinaryFile(FileBase):
         view[:len(head)] = head
         done = len(head)
         if len(view) - done > self._buffer_size:
-            while done < len(view):
-                count = await self._raw_read(view[done:done + MAX_IO], self._pos)
-                if count == 0:
-                    break
-                self._pos += count
-                done += count
-            return done
+            self._drop_ahead()
+            try:
+                count = await read_into(self._ops, self._fd, view[done:], self._pos)
+            except OSError as exc:
+                raise os_error(exc.errno, self.name) from None
+            self._pos += count
+            return done + count
         while done < len(view) and await self._fill():
             chunk = self._take(len(view) - done)
             view[done:done + len(chunk)] = chunk
@@ -263,21 +269,65 @@ class BinaryFile(FileBase):
         return count > 0
 
     async def _read_direct(self, size: int) -> bytes:
-        """Read ``size`` bytes (fewer at EOF) past the buffer, looping short reads.
+        """Read ``size`` bytes (fewer at EOF) past the buffer.
 
         The kernel fills the ``bytes`` object that is returned (see
         ``_fresh``): no landing buffer, no copy, except the slice after a short
-        read at EOF.
+        read at EOF.  The second of two equal reads in a row starts read-ahead.
         """
-        data, view = fresh_bytes(size)
-        done = 0
-        while done < size:
-            count = await self._raw_read(view[done:done + MAX_IO], self._pos)
-            if count == 0:
-                break
+        ahead = self._ahead
+        if ahead is not None and not ahead.serves(self._pos, size):
+            self._drop_ahead()
+            ahead = None
+        if ahead is None and self._last_direct == (self._pos, size) and size < AHEAD_BELOW:
+            ahead = self._ahead = ReadAhead(self._ops, self._fd, size, self._pos)
+        try:
+            if ahead is not None:
+                data = await ahead.next()
+            else:
+                data = await read_fresh(self._ops, self._fd, size, self._pos)
+        except OSError as exc:
+            self._drop_ahead()
+            raise os_error(exc.errno, self.name) from None
+        self._pos += len(data)
+        self._last_direct = (self._pos, size)
+        if not data:
+            self._drop_ahead()
+        return data
+
+    async def _read_all(self, rest: bytes) -> bytes:
+        """``read()``: ``rest`` (what was buffered) plus everything to EOF.
+
+        Sized by ``fstat``: the remaining bytes are read in parts straight into
+        one result object, with a 1-byte EOF probe in flight beside them; only
+        a file that grew (probe found data) or shrank takes the slow path."""
+        self._drop_ahead()
+        expected = os.fstat(self._fd).st_size - self._pos
+        if expected <= self._buffer_size:
+            data = await read_rest(self._ops, self._fd, rest, self.name, self._pos)
+            self._pos += len(data) - len(rest)
+            return data
+        data, view = fresh_bytes(len(rest) + expected)
+        view[:len(rest)] = rest
+        probe = bytearray(1)
+        try:
+            count, extra = await asyncio.gather(
+                read_into(self._ops, self._fd, view[len(rest):], self._pos),
+                self._ops.pread(self._fd, memoryview(probe), self._pos + expected))
+        except OSError as exc:
+            raise os_error(exc.errno, self.name) from None
+        if count == expected and extra == 0:
             self._pos += count
-            done += count
-        return data if done == size else data[:done]
+            return data
+        head = data[:len(rest) + count]
+        full = await read_rest(self._ops, self._fd, head, self.name, self._pos + count)
+        self._pos += len(full) - len(rest)
+        return full
+
+    def _drop_ahead(self) -> None:
+        if self._ahead is not None:
+            self._ahead.drop()
+            self._ahead = None
 
     async def _raw_read(self, view: memoryview, offset: int) -> int:
         try:
@@ -292,6 +342,7 @@ class BinaryFile(FileBase):
         if isinstance(data, str):
             raise TypeError("a bytes-like object is required, not 'str'")
         view = memoryview(data).cast("B")
+        self._drop_ahead()
         if self._buffered():
             self._drop_read_buffer()
         if len(self._wbuf) + len(view) <= self._buffer_size:
@@ -354,6 +405,8 @@ class BinaryFile(FileBase):
         if offset < 0:
             raise os_error(errno.EINVAL, self.name)
         start = self._pos - len(self._rbuf)
+        if offset != self._pos - self._buffered():
+            self._drop_ahead()
         if start <= offset <= self._pos and self._rbuf:
             self._rused = offset - start  # inside the read buffer: keep it
         else:
@@ -366,6 +419,7 @@ class BinaryFile(FileBase):
         self._check_writable()
         await self._flush_writes()
         self._drop_read_buffer()
+        self._drop_ahead()
         size = self._pos if size is None else size.__index__()
         try:
             await self._ops.blocking(os.ftruncate, self._fd, size)
@@ -378,6 +432,7 @@ class BinaryFile(FileBase):
         """Flush and close; the fd is closed even if the flush fails."""
         if self._closed:
             return
+        self._drop_ahead()
         try:
             if self._writable:
                 await self._flush_writes()

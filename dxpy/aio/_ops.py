@@ -294,6 +294,9 @@ def _checked(result: int) -> int:
 
 _ops_by_loop: "weakref.WeakKeyDictionary[Any, FileOps]" = weakref.WeakKeyDictionary()
 _threads = ThreadOps()
+#: The last loop asked about (weakly) and its primitives: a WeakKeyDictionary
+#: lookup per call costs more than the rest of a small call's Python.
+_last: tuple[Callable[[], Any], FileOps] = (lambda: None, _threads)
 
 
 def ops_for(loop: asyncio.AbstractEventLoop | None = None) -> FileOps:
@@ -302,11 +305,14 @@ def ops_for(loop: asyncio.AbstractEventLoop | None = None) -> FileOps:
     Reactor operations where the loop's reactor batches submissions (io_uring);
     the thread pool on the epoll backend and on any non-dxpy loop.
     """
+    global _last
     loop = loop or asyncio.get_running_loop()
+    if _last[0]() is loop:  # the common case: the same loop as the last call
+        return _last[1]
     reactor = getattr(loop, "reactor", None)
     if reactor is None or not getattr(reactor, "batches_submissions", False):
-        return _threads
-    ops = _ops_by_loop.get(loop)
-    if ops is None:
-        ops = _ops_by_loop[loop] = RingOps(loop)
+        ops: FileOps = _threads
+    else:
+        ops = _ops_by_loop.get(loop) or _ops_by_loop.setdefault(loop, RingOps(loop))
+    _last = (weakref.ref(loop), ops)
     return ops
