@@ -16,7 +16,6 @@ import ipaddress
 import json
 import logging
 import os
-import ssl
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -129,10 +128,11 @@ class Config:
     def is_ssl(self) -> bool:
         return self.ssl_certfile is not None
 
-    def ssl_context(self) -> ssl.SSLContext | None:
-        """The server-side TLS context for ``--ssl-certfile``/``--ssl-keyfile``."""
+    def ssl_context(self) -> Any:
+        """The server-side ``ssl.SSLContext`` for ``--ssl-certfile``/``--ssl-keyfile``."""
         if not self.is_ssl:
             return None
+        import ssl  # only TLS servers pay for the import
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         try:
             context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile, self.ssl_keyfile_password)
