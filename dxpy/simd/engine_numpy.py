@@ -169,7 +169,8 @@ class NumpyEngine:
             work = scratch[:len(part) + 1]
             work[0] = total
             work[1:] = part
-            total = float(np.add.accumulate(work, out=work)[-1])
+            with np.errstate(all="ignore"):  # inf - inf is NaN here as in the builtin, silently
+                total = float(np.add.accumulate(work, out=work)[-1])
         return total
 
     def minmax_i64(self, data: ndarray, want_max: bool) -> int:
