@@ -188,13 +188,10 @@ class Channel:
         """The frames to write for one message: pending releases, any new
         segment announcements, then the message itself."""
         self._check_open()
-        frames = list(self._release_frames())
-        if msg_type is MessageType.ARRAY:
-            body, refs = codec.encode_array(value, self._place, self.shm_threshold)
-        elif msg_type in _CONTROL:
+        if msg_type in _CONTROL:
             raise ValueError(f"{msg_type.name} frames are the channel's own")
-        else:
-            body, refs = codec.encode_value(value, self._place, self.shm_threshold)
+        frames = list(self._release_frames())
+        body, refs = self._encode(msg_type, value)
         for segment in self._arena.unannounced():
             frames.append((encode(MessageType.SEGMENT, _SEGMENT.pack(segment.id, segment.size)),
                            segment))
@@ -202,6 +199,26 @@ class Channel:
         frames.append((encode(msg_type, body, refs, requires_ack=bool(refs), compress=compress,
                               max_payload=self.max_payload), None))
         return frames
+
+    def _encode(self, msg_type: MessageType, value: Any) -> tuple[bytes, list[BufferRef]]:
+        """The body and arena blocks of ``value``; if it does not encode (an
+        unpicklable part), the blocks already filled for it are freed again."""
+        placed: list[BufferRef] = []
+
+        def place(raw: memoryview) -> BufferRef | None:
+            ref = self._place(raw)
+            if ref is not None:
+                placed.append(ref)
+            return ref
+
+        try:
+            if msg_type is MessageType.ARRAY:
+                return codec.encode_array(value, place, self.shm_threshold)
+            return codec.encode_value(value, place, self.shm_threshold)
+        except BaseException:
+            for ref in placed:
+                self._arena.release(ref.segment, ref.offset)
+            raise
 
     def _place(self, raw: memoryview) -> BufferRef | None:
         """Copy a buffer into a free arena block (None: keep it in band)."""
