@@ -39,6 +39,7 @@ MIN_PART = 8 << 20
 MAX_PARTS = 8
 #: Part boundaries fall on this alignment (huge pages, page-cache folios).
 _ALIGN = 2 << 20
+OFFLOAD = False
 #: Read-ahead serves runs of reads smaller than this, keeping at most
 #: ``AHEAD_BYTES`` ahead.  Measured (1 GiB cached, CPU time): with 128 KiB
 #: reads it halved the Python time per read; with 1 MiB reads it cost 30%
@@ -56,11 +57,13 @@ def split(size: int) -> list[tuple[int, int]]:
     return [(start, min(start + step, size)) for start in range(0, size, step)]
 
 
-def _start_read(ops: "FileOps", fd: int, view: memoryview, offset: int) -> asyncio.Future:
+def _start_read(ops: "FileOps", fd: int, view: memoryview, offset: int,
+                offload: bool = False) -> asyncio.Future:
     """One read in flight: the reactor operation itself on io_uring (its
-    future cancels the operation), a task running the pool call otherwise."""
+    future cancels the operation), a task running the pool call otherwise.
+    ``offload``: on a kernel worker (see ``read_into``)."""
     if isinstance(ops, RingOps):
-        return ops.read_op(fd, view, offset)
+        return (ops.read_offloaded_op if offload else ops.read_op)(fd, view, offset)
     return asyncio.ensure_future(ops.pread(fd, view, offset))
 
 
@@ -90,7 +93,7 @@ async def read_into(ops: "FileOps", fd: int, view: memoryview, offset: int) -> i
     parts = split(len(view))
     if len(parts) == 1:
         return await read_serial(ops, fd, view, offset)
-    futures = [_start_read(ops, fd, view[a:b], offset + a) for a, b in parts]
+    futures = [_start_read(ops, fd, view[a:b], offset + a, OFFLOAD) for a, b in parts]
     try:
         await asyncio.gather(*futures)
     except BaseException:

@@ -238,6 +238,10 @@ class RingOps(FileOps):
     def read_op(self, fd: int, view: memoryview, offset: int) -> asyncio.Future:
         return self.op(lambda token: self._reactor.read(token, fd, view, offset))
 
+    def read_offloaded_op(self, fd: int, view: memoryview, offset: int) -> asyncio.Future:
+        """A READ run by a kernel worker (parts of one large read in parallel)."""
+        return self.op(lambda token: self._reactor.read_offloaded(token, fd, view, offset))
+
     def close_op(self, fd: int) -> asyncio.Future:
         return self.op(lambda token: self._reactor.close_fd(token, fd))
 

@@ -16,6 +16,7 @@ import weakref
 from asyncio import base_events, exceptions, futures
 from typing import Any, Callable
 
+from .. import zerocopy
 from ..reactor import POLLOUT, error_for, sockaddr
 
 _INET = (socket.AF_INET, socket.AF_INET6)
@@ -252,7 +253,10 @@ class SockOpsMixin:
     # ---- sendfile -------------------------------------------------------
     async def _sock_sendfile_native(self, sock: socket.socket, file: Any,
                                     offset: int, count: int | None) -> int:
-        """``os.sendfile`` from a regular file, waiting on POLLOUT when full."""
+        """``os.sendfile`` from a regular file, waiting on POLLOUT when full
+        (io_uring: SPLICE operations, see ``dxpy.zerocopy``)."""
+        if self._reactor.batches_submissions:
+            return await zerocopy.sock_sendfile(self, sock, file, offset, count)
         try:
             fileno = file.fileno()
             size = os.fstat(fileno).st_size
