@@ -15,11 +15,11 @@ from dxpy.parallel.service import service_pool_started
 from tests.conftest import open_fds
 
 
-async def _where() -> tuple[str, bool, set[int], str]:
+async def _where() -> tuple[str, bool, set[int], bool]:
     loop = asyncio.get_running_loop()
     await asyncio.sleep(0)
     return (threading.current_thread().name, get_loop() is loop,
-            os.sched_getaffinity(0), type(loop).__name__)
+            os.sched_getaffinity(0), isinstance(loop, dxpy.Loop))
 
 
 def test_each_thread_runs_its_own_dxpy_loop_pinned_to_its_core(backend: str) -> None:
@@ -29,7 +29,7 @@ def test_each_thread_runs_its_own_dxpy_loop_pinned_to_its_core(backend: str) -> 
         assert all(pool.loop(i).reactor.backend == backend for i in range(2))
     assert len(loops) == 2
     assert [name for name, *_ in results] == ["dxpy-reactor-0", "dxpy-reactor-1"]
-    assert all(same and kind == "Loop" for _, same, _, kind in results)
+    assert all(same and is_dxpy for _, same, _, is_dxpy in results)
     for i, (_, _, affinity, _) in enumerate(results):
         assert affinity == {cores.core_for(i)}
 

@@ -175,7 +175,10 @@ class ProcessWorker(cores.CoreWorker):
 
     def _broken(self, item: WorkItem, exc: BaseException) -> None:
         """The child died (or spoke garbage): fail this call, start a new child."""
-        code = self.process.exitcode if self.process is not None else None
+        code = None
+        if self.process is not None:
+            self.process.join(2.0)  # a child that died is reaped by now: its exit code
+            code = self.process.exitcode
         item.future.set_exception(BrokenExecutor(
             f"process worker {self.index} died while running {item.fn!r} "
             f"(exit code {code}): {exc}"))
