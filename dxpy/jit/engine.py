@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Callable
 
 import llvmlite.binding as llvm
+
+from ..cache.jit import host_cpu_features
 
 
 class Engine:
@@ -24,7 +27,7 @@ class Engine:
         llvm.initialize_native_asmprinter()
         target = llvm.Target.from_default_triple()
         self.target_machine = target.create_target_machine(
-            cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(),
+            cpu=llvm.get_host_cpu_name(), features=host_cpu_features(),
             opt=opt_level, jit=True)
         self.opt_level = opt_level
         self.triple = llvm.get_process_triple()
@@ -34,6 +37,7 @@ class Engine:
         self._mcjit = llvm.create_mcjit_compiler(backing, self.target_machine)
         self._lock = threading.Lock()
         self._modules: list[llvm.ModuleRef] = []
+        self._objects: list[llvm.ObjectFileRef] = []
         self._statuses: dict[str, frozenset[int] | None] = {}
 
     def optimise(self, ir_text: str) -> llvm.ModuleRef:
@@ -59,6 +63,29 @@ class Engine:
             self._mcjit.add_module(module)
             self._mcjit.finalize_object()
             self._modules.append(module)
+            return [self._mcjit.get_function_address(symbol) for symbol in symbols]
+
+    def emit_via_object(self, module: llvm.ModuleRef, symbols: list[str],
+                        sink: Callable[[bytes, dict[str, frozenset[int] | None]], None]
+                        ) -> list[int]:
+        """``emit``, but through a relocatable object handed to ``sink`` first (the
+        persistent code cache stores it; ``load_object`` runs it again later)."""
+        statuses = {s: returned_constants(str(module.get_function(s))) for s in symbols}
+        with self._lock:
+            obj = self.target_machine.emit_object(module)
+        sink(obj, statuses)
+        return self.load_object(obj, symbols, statuses)
+
+    def load_object(self, obj: bytes, symbols: list[str],
+                    statuses: dict[str, frozenset[int] | None]) -> list[int]:
+        """Link an object made by ``emit_via_object`` (RuntimeDyld relocates it; no
+        LLVM compilation) and return the addresses of ``symbols``."""
+        ref = llvm.ObjectFileRef.from_data(obj)
+        with self._lock:
+            self._statuses.update(statuses)
+            self._mcjit.add_object_file(ref)
+            self._mcjit.finalize_object()
+            self._objects.append(ref)
             return [self._mcjit.get_function_address(symbol) for symbol in symbols]
 
     def may_return(self, symbol: str, status: int) -> bool:

@@ -31,6 +31,8 @@ from .lower import FunctionLowering, declare_function, packed_symbol
 from .types import BOTTOM, JitType, JitTypeError
 
 _symbols = itertools.count()
+#: receives (object code, {symbol: statuses}) of a module emitted for the code cache
+ObjectSink = Callable[[bytes, "dict[str, frozenset[int] | None]"], None]
 
 
 def parse(func: Callable[..., Any]) -> ast.FunctionDef:
@@ -123,9 +125,10 @@ class CompileResult:
 class ModuleBuilder:
     """Pass ``lower``: one LLVM module with the entry and its callee specialisations."""
 
-    def __init__(self, cache: InferenceCache) -> None:
+    def __init__(self, cache: InferenceCache, entry_symbol: str | None = None) -> None:
         self.module = ir.Module(name=f"dxpy_jit_{next(_symbols)}")
         self.cache = cache
+        self.entry_symbol = entry_symbol
         self.functions: dict[tuple[int, tuple[JitType, ...]], tuple[ir.Function,
                                                                      TypedFunction]] = {}
         self.pending: list[tuple[ir.Function, TypedFunction]] = []
@@ -138,7 +141,8 @@ class ModuleBuilder:
             typed = self.cache.infer(dispatcher, sig)
             if typed.return_type == BOTTOM:
                 raise JitTypeError(f"cannot infer the return type of {typed.name}")
-            symbol = f"{typed.name}_{next(_symbols)}"
+            symbol = (self.entry_symbol if self.entry_symbol and not self.functions
+                      else f"{typed.name}_{next(_symbols)}")
             fn = declare_function(self.module, typed, symbol)
             if self.functions:
                 fn.linkage = "internal"
@@ -156,9 +160,16 @@ class ModuleBuilder:
         return entry
 
 
-def compile_signature(dispatcher: Any, sig: tuple[JitType, ...],
-                      keep_ir: bool = False) -> CompileResult:
-    """Run every pass for ``dispatcher`` at ``sig``; JitTypeError means "stay in Python"."""
+def compile_signature(dispatcher: Any, sig: tuple[JitType, ...], keep_ir: bool = False,
+                      entry_symbol: str | None = None,
+                      object_sink: ObjectSink | None = None) -> CompileResult:
+    """Run every pass for ``dispatcher`` at ``sig``; JitTypeError means "stay in Python".
+
+    For the persistent code cache (``dxpy.cache.jit``): ``entry_symbol`` names the
+    entry (unique per cache key, so objects loaded in one process never clash) and
+    ``object_sink`` receives the object code and entry statuses; the code is then
+    emitted as a relocatable object and loaded from it, so what is cached is exactly
+    what runs."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     dispatcher.func_ast()
@@ -170,7 +181,7 @@ def compile_signature(dispatcher: Any, sig: tuple[JitType, ...],
     timings["infer"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    builder = ModuleBuilder(cache)
+    builder = ModuleBuilder(cache, entry_symbol)
     fn, typed = builder.build(dispatcher, sig)
     ir_text = str(builder.module)
     timings["lower"] = time.perf_counter() - t0
@@ -182,7 +193,8 @@ def compile_signature(dispatcher: Any, sig: tuple[JitType, ...],
 
     t0 = time.perf_counter()
     symbols = [fn.name] + ([packed_symbol(fn.name)] if packable(sig) else [])
-    addresses = engine.emit(module, symbols)
+    addresses = (engine.emit(module, symbols) if object_sink is None
+                 else engine.emit_via_object(module, symbols, object_sink))
     timings["emit"] = time.perf_counter() - t0
     return CompileResult(typed, addresses[0], fn.name, addresses[1] if len(addresses) > 1
                          else None, builder.stores_arrays, timings,

@@ -1,0 +1,352 @@
+"""The persistent cache of ``@dxpy.jit`` machine code (``@dxpy.jit(cache=True)``).
+
+The seam with the JIT is one function, ``cached_compile(dispatcher, sig,
+compile_signature)``, which ``Dispatcher.compile`` calls instead of
+``compile_signature`` when caching is on.  A hit links the stored object with
+``Engine.load_object`` (RuntimeDyld relocates it; LLVM compiles nothing); a
+miss compiles through ``compile_signature(..., object_sink=...)``, which
+emits the module as a relocatable object, loads *that* and hands it here to
+be stored, so the cached code is byte for byte the code that ran.
+
+**The key** is BLAKE3 over: the function's source file bytes and its
+marshalled code object (any edit to the file invalidates), a fingerprint of
+every global, closure cell and default the code can name (constants by
+value, modules by name and version, other ``@jit`` functions and plain
+functions recursively by the same fingerprint; anything else makes the
+function uncacheable), the argument-type signature, the CPU (name and
+LLVM's feature string), the LLVM version, dxpy's version and the JIT's own
+source files (size and mtime).  The entry symbol is named after the key, so
+objects loaded into one process never clash (equal names mean equal code).
+
+**Files**: ``<cache dir>/jit/<key>.dxj`` = ``"DXJ1" | u32 crc32 | u32 meta
+length | meta | object``, written to a temporary file and renamed.  The
+meta (entry symbols, their statuses, result type...) is a pickle read by an
+unpickler that only builds ``dxpy.jit.types`` classes and builtin
+containers.  A damaged or foreign file is dropped with one warning and the
+function is compiled again.  Loading touches the file's mtime; after each
+store, entries beyond ``DXPY_CACHE_MAX`` bytes are removed, least recently
+used first.
+"""
+
+from __future__ import annotations
+
+import io
+import marshal
+import os
+import pickle
+import struct
+import time
+import types
+import zlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from . import config
+
+FORMAT = 1
+MAGIC = b"DXJ1"
+_HEAD = struct.Struct("<4sII")
+_SUFFIX = ".dxj"
+_MISSING = object()
+_file_hashes: dict[str, bytes | None] = {}
+_toolchain: bytes | None = None
+_features: str | None = None
+
+
+def jit_dir() -> str:
+    return os.path.join(config.cache_dir(), "jit")
+
+
+# -- host CPU features ------------------------------------------------------------
+def host_cpu_features() -> str:
+    """LLVM's host feature string, which llvmlite takes ~10 ms to compute; kept in the
+    cache directory per (LLVM version, CPU name, the kernel's CPU flags line)."""
+    global _features
+    if _features is None:
+        _features = _cached_features()
+    return _features
+
+
+def _cached_features() -> str:
+    import llvmlite.binding as llvm
+
+    identity = _cpu_identity()
+    if identity is None or not config.enabled():
+        return llvm.get_host_cpu_features().flatten()
+    from blake3 import blake3
+
+    ident = f"{llvm.llvm_version_info}|{llvm.get_host_cpu_name()}|{identity}"
+    path = os.path.join(jit_dir(), f"host-{blake3(ident.encode()).hexdigest()[:24]}")
+    try:
+        with open(path, "rb") as f:
+            stored = f.read().decode("utf-8")
+        if stored and all(part[:1] in ("+", "-") for part in stored.split(",")):
+            return stored
+    except (OSError, UnicodeDecodeError):
+        pass
+    features = llvm.get_host_cpu_features().flatten()
+    _write_atomic(path, features.encode("ascii"))
+    return features
+
+
+def _cpu_identity() -> str | None:
+    """The first CPU's model and flag lines from /proc/cpuinfo (None elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", "rb") as f:
+            first = f.read().decode("utf-8", "replace").split("\n\n", 1)[0]
+    except OSError:
+        return None
+    keep = ("model name", "flags", "Features", "CPU implementer", "CPU part", "vendor_id")
+    lines = [line for line in first.splitlines() if line.split(":")[0].strip() in keep]
+    return "\n".join(lines) or None
+
+
+# -- keys -------------------------------------------------------------------------
+def cache_key(dispatcher: Any, sig: tuple[Any, ...]) -> bytes | None:
+    """The key of ``dispatcher``'s code for ``sig``, or None if it cannot be cached."""
+    fingerprint = _function_fingerprint(dispatcher.py_func, set())
+    if fingerprint is None:
+        return None
+    from blake3 import blake3
+
+    return blake3(marshal.dumps((FORMAT, toolchain(), repr(sig), fingerprint))).digest()
+
+
+def toolchain() -> bytes:
+    """What compiled code depends on beyond the function: CPU, LLVM, dxpy and its JIT."""
+    global _toolchain
+    if _toolchain is None:
+        import llvmlite.binding as llvm
+
+        from .. import __version__
+        from ..jit import __file__ as jit_init
+
+        jit_root = os.path.dirname(jit_init)
+        sources = sorted((name, os.stat(os.path.join(jit_root, name)))
+                         for name in os.listdir(jit_root) if name.endswith((".py", ".c")))
+        _toolchain = marshal.dumps((
+            __version__, llvm.llvm_version_info, llvm.get_host_cpu_name(), host_cpu_features(),
+            [(name, st.st_size, st.st_mtime_ns) for name, st in sources]))
+    return _toolchain
+
+
+def _function_fingerprint(func: Any, seen: set[int]) -> tuple | None:
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return None
+    if id(func) in seen:
+        return ("recursive", code.co_qualname)
+    seen.add(id(func))
+    source = _file_hash(code.co_filename)
+    if source is None:
+        return None
+    namespace = func.__globals__
+    builtins = namespace.get("__builtins__", {})
+    builtins = vars(builtins) if isinstance(builtins, types.ModuleType) else builtins
+    named = [(name, namespace.get(name, builtins.get(name, _MISSING)))
+             for name in sorted(_names(code))]
+    named += [(name, _cell(cell)) for name, cell in zip(code.co_freevars, func.__closure__ or ())]
+    named += [("defaults", func.__defaults__),
+              ("kwdefaults", tuple(sorted((func.__kwdefaults__ or {}).items())))]
+    values = [(name, _value_fingerprint(value, seen)) for name, value in named]
+    if any(fingerprint is None for _, fingerprint in values):
+        return None
+    try:
+        code_bytes = marshal.dumps(code)
+    except ValueError:  # object constants (a DPB function's entry or forwarder code): no key
+        return None
+    return (source, code_bytes, tuple(values))
+
+
+def _names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def _cell(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return _MISSING
+
+
+def _value_fingerprint(value: Any, seen: set[int]) -> tuple | None:
+    """What a global means for compiled code; None: nothing safe to key on."""
+    if value is _MISSING:
+        return ("missing",)
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        return ("const", type(value).__name__, repr(value))
+    if isinstance(value, tuple):
+        items = [_value_fingerprint(v, seen) for v in value]
+        return None if None in items else ("tuple", tuple(items))
+    if isinstance(value, types.ModuleType):
+        return ("module", value.__name__, str(getattr(value, "__version__", "")))
+    if getattr(value, "_dxpy_jit_dispatcher", False) is True:
+        inner = _function_fingerprint(value.py_func, seen)
+        return None if inner is None else ("jit", inner)
+    if isinstance(value, types.FunctionType):
+        inner = _function_fingerprint(value, seen)
+        return None if inner is None else ("function", inner)
+    if isinstance(value, (types.BuiltinFunctionType, type)) or type(value).__name__ == "ufunc":
+        return ("callable", getattr(value, "__module__", None) or "",
+                getattr(value, "__qualname__", getattr(value, "__name__", repr(value))))
+    return None
+
+
+def _file_hash(path: str) -> bytes | None:
+    if path not in _file_hashes:
+        try:
+            with open(path, "rb") as f:
+                from blake3 import blake3
+
+                _file_hashes[path] = blake3(f.read()).digest()
+        except OSError:
+            _file_hashes[path] = None
+    return _file_hashes[path]
+
+
+# -- entries ----------------------------------------------------------------------
+@dataclass
+class CachedTyping:
+    """The part of the inferred ``TypedFunction`` a compiled version uses at call time."""
+
+    return_type: Any
+    argnames: list[str]
+    stored_params: frozenset[str]
+    arrays_to_callees: bool
+
+
+class _TypesOnly(pickle.Unpickler):
+    """Unpickles the meta of an entry: JIT types and builtin containers only."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "dxpy.jit.types" or (module == "builtins" and name in
+                                           ("frozenset", "set", "tuple", "list", "dict")):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a JIT cache entry")
+
+
+def _entry_path(key: bytes) -> str:
+    return os.path.join(jit_dir(), key.hex() + _SUFFIX)
+
+
+def load(key: bytes) -> tuple[dict[str, Any], bytes] | None:
+    """(meta, object) stored under ``key``, or None (absent, or damaged: warned, removed)."""
+    path = _entry_path(key)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    try:
+        magic, crc, meta_length = _HEAD.unpack_from(raw)
+        body = raw[_HEAD.size:]
+        if magic != MAGIC or zlib.crc32(body) != crc or meta_length > len(body):
+            raise ValueError("checksum or header mismatch")
+        meta = _TypesOnly(io.BytesIO(body[:meta_length])).load()
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise ValueError("not a dxpy JIT cache entry of this format")
+    except (struct.error, ValueError, pickle.UnpicklingError, EOFError, TypeError) as exc:
+        config.warn_once(f"jit:{path}", f"{path} is damaged ({exc}); dropped, recompiling")
+        _remove(path)
+        return None
+    try:
+        os.utime(path)  # least recently used = oldest mtime
+    except OSError:
+        pass
+    return meta, body[meta_length:]
+
+
+def save(key: bytes, result: Any, obj: bytes, statuses: dict[str, Any]) -> None:
+    """Store ``result``'s object code; then keep the directory under the size cap."""
+    typed = result.typed
+    symbols = [result.symbol] + ([result.symbol + ".packed"]
+                                 if result.packed_address is not None else [])
+    meta = {"format": FORMAT, "symbols": symbols, "statuses": statuses,
+            "stores_arrays": result.stores_arrays, "return_type": typed.return_type,
+            "argnames": list(typed.argnames), "stored_params": frozenset(typed.stored_params),
+            "arrays_to_callees": bool(typed.arrays_to_callees)}
+    blob = pickle.dumps(meta, protocol=pickle.HIGHEST_PROTOCOL)
+    body = blob + obj
+    if _write_atomic(_entry_path(key), _HEAD.pack(MAGIC, zlib.crc32(body), len(blob)) + body):
+        evict(config.max_bytes())
+
+
+def evict(max_bytes: int) -> list[str]:
+    """Remove least recently used entries until the rest fit in ``max_bytes``."""
+    directory = jit_dir()
+    try:
+        names = [n for n in os.listdir(directory) if n.endswith(_SUFFIX)]
+    except OSError:
+        return []
+    entries = []
+    for name in names:
+        try:
+            st = os.stat(os.path.join(directory, name))
+        except OSError:
+            continue
+        entries.append((st.st_mtime_ns, st.st_size, name))
+    entries.sort(reverse=True)  # newest first
+    removed, total = [], 0
+    for _, size, name in entries:
+        total += size
+        if total > max_bytes:
+            _remove(os.path.join(directory, name))
+            removed.append(name)
+    return removed
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _write_atomic(path: str, data: bytes) -> bool:
+    """Write-then-rename; False (and one warning) where the directory refuses."""
+    directory = os.path.dirname(path)
+    if not config.ensure_dir(directory):
+        return False
+    temp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(temp, "wb") as f:
+            f.write(data)
+        os.replace(temp, path)
+    except OSError as exc:
+        _remove(temp)
+        config.write_failed(path, exc)
+        return False
+    return True
+
+
+# -- the seam -------------------------------------------------------------------------
+def cached_compile(dispatcher: Any, sig: tuple[Any, ...],
+                   compile_signature: Callable[..., Any]) -> Any:
+    """``compile_signature(dispatcher, sig)``, served from / stored in the cache."""
+    from ..jit.engine import get_engine
+    from ..jit.pipeline import CompileResult
+
+    key = cache_key(dispatcher, sig) if config.enabled() else None
+    if key is None:
+        return compile_signature(dispatcher, sig)
+    t0 = time.perf_counter()
+    found = load(key)
+    if found is not None:
+        meta, obj = found
+        addresses = get_engine().load_object(obj, meta["symbols"], meta["statuses"])
+        typed = CachedTyping(meta["return_type"], meta["argnames"], meta["stored_params"],
+                             meta["arrays_to_callees"])
+        return CompileResult(typed, addresses[0], meta["symbols"][0],
+                             addresses[1] if len(addresses) > 1 else None,
+                             meta["stores_arrays"], {"cache load": time.perf_counter() - t0})
+    captured: dict[str, Any] = {}
+    result = compile_signature(
+        dispatcher, sig, entry_symbol=f"{dispatcher.py_func.__name__}_{key.hex()[:20]}",
+        object_sink=lambda obj, statuses: captured.update(obj=obj, statuses=statuses))
+    if captured:
+        save(key, result, captured["obj"], captured["statuses"])
+    return result
