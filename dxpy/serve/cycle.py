@@ -185,17 +185,10 @@ class RequestCycle:
     def _head(self, body: bytes, more_body: bool) -> bytes:
         """The response head: framing chosen from the app's headers and the body."""
         status = self.status
-        block, _ = encode_headers(self._headers)
+        block, length, chunked, close = encode_headers(self._headers)
         framing = b""
-        length = chunked = None
-        for name, value in self._headers:
-            lower = name.lower()
-            if lower == b"content-length":
-                length = int(value)
-            elif lower == b"transfer-encoding":
-                chunked = b"chunked" in value.lower()
-            elif lower == b"connection" and value.lower() == b"close":
-                self.keep_alive = False
+        if close:
+            self.keep_alive = False
         if status in _NO_BODY_STATUS or status < 200:
             self._no_body = True
         elif length is not None:
@@ -210,7 +203,7 @@ class RequestCycle:
         else:
             self._chunked = True
             framing = b"transfer-encoding: chunked\r\n"
-        if not self.keep_alive:
+        if not self.keep_alive and not close:
             framing += b"connection: close\r\n"
         return b"".join((status_line(status), self.protocol.server.date_block, block,
                          framing, b"\r\n"))

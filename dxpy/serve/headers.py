@@ -53,19 +53,29 @@ def date_block(server_header: bool = True, date_header: bool = True, now: float 
     return block
 
 
-def encode_headers(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes, int]:
-    """Join ASGI header pairs into ``name: value\\r\\n`` lines.
+def encode_headers(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes, int | None, bool, bool]:
+    """Join ASGI response header pairs into ``name: value\r\n`` lines, noting
+    the framing headers on the way (one pass: this runs for every response).
 
-    Returns the block and how many lines it has.  Raises ``HeaderError`` for
-    anything that would split the response (CR/LF/NUL) or a name that is not
-    an HTTP token.
+    Returns ``(block, content_length or None, chunked, connection_close)``.
+    Raises ``HeaderError`` for anything that would split the response
+    (CR/LF/NUL) or a name that is not an HTTP token.
     """
     parts = []
+    length = None
+    chunked = close = False
     for name, value in headers:
-        parts.append(name)
-        parts.append(b": ")
-        parts.append(value)
-        parts.append(b"\r\n")
+        parts += (name, b": ", value, b"\r\n")
+        lower = name.lower()
+        if lower == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                raise HeaderError(f"invalid content-length {value!r}") from None
+        elif lower == b"transfer-encoding":
+            chunked = b"chunked" in value.lower()
+        elif lower == b"connection":
+            close = value.lower() == b"close"
     count = len(parts) >> 2
     try:
         block = b"".join(parts)
@@ -73,7 +83,7 @@ def encode_headers(headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes, int]:
         raise HeaderError("response header names and values must be bytes") from None
     if block.count(b"\n") != count or block.count(b"\r") != count or b"\0" in block:
         _name_bad_header(headers)
-    return block, count
+    return block, length, chunked, close
 
 
 def _name_bad_header(headers: Iterable[tuple[bytes, bytes]]) -> None:
