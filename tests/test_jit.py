@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import dxpy
+from tests.jit_paths import dispatch_path  # noqa: F401 - autouse: C and Python paths
 from dxpy.jit import Dispatcher
 
 
@@ -313,11 +314,12 @@ def test_only_stored_arrays_are_guarded_and_restored() -> None:
     src = np.arange(4.0)
     src.flags.writeable = False      # only read: fine for compiled code
     dst = np.zeros(4)
-    assert copy_scaled(src, dst, 3) == 9 and list(dst) == [0.0, 3.0, 6.0, 9.0]
-    assert copy_scaled(src, dst, 2**40) == 2**80  # deopt: dst restored, re-run in CPython
+    fn = Dispatcher(copy_scaled.py_func)
+    assert fn(src, dst, 3) == 9 and list(dst) == [0.0, 3.0, 6.0, 9.0]
+    assert fn(src, dst, 2**40) == 2**80  # deopt: dst restored, re-run in CPython
     assert list(dst) == [0.0, 2.0**40, 2.0**41, 3 * 2.0**40]
-    sig = copy_scaled.stats()["signatures"][0]
-    assert sig["compiled"] and sig["deopts"] == 1
+    sig = fn.stats()["signatures"][0]
+    assert sig["compiled"] and sig["deopts"] == 1 and sig["calls"] == 2
 
 
 # -- loops, calling convention, exact IndexError, contiguity ---------------------------

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dxpy
+from tests.jit_paths import dispatch_path  # noqa: F401 - autouse: C and Python paths
 from dxpy.jit.types import DTYPES
 
 NAMES = sorted(DTYPES)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import dxpy
+from tests.jit_paths import dispatch_path  # noqa: F401 - autouse: C and Python paths
 
 
 @dxpy.jit(nogil=True)

@@ -34,8 +34,10 @@ from typing import Any, Callable
 import cffi
 import numpy as np
 
+from ..cache.jit import cached_compile
 from .engine import get_engine
 from .abi import entry_cdecl, entry_flattener, index_error
+from .cdispatch import BASE, make_entry
 from .ops import STATUS_DEOPT, STATUS_INDEX_ERROR, STATUS_OK
 from .pipeline import CompileResult, compile_signature, parse
 from .types import (DEFAULT_DTYPE, DTYPES, Array, JitFallbackWarning, JitType, JitTypeError,
@@ -105,6 +107,14 @@ class _Version:
         self.prepare = _preparer(argtypes, self.array_positions if self.stores_arrays else [],
                                  entry_flattener(argtypes))
         self.snapshot = self.array_positions if self.stores_arrays and self.may_deopt else None
+        self.centry = make_entry(self, argtypes, self.array_positions if self.stores_arrays
+                                 else [], nogil)
+
+    def fold_c_calls(self) -> None:
+        """Move the calls the C entry counted into the stats."""
+        if self.centry is not None:
+            self.stats.calls += self.centry.calls
+            self.centry.calls = 0
 
 
 def _preparer(argtypes: tuple[JitType, ...], stored: list[int],
@@ -184,17 +194,22 @@ def _boxer(rt: JitType) -> Callable[[Any], Any]:
     return boxers[0]
 
 
-class Dispatcher:
-    """A function under the JIT: call it like the original."""
+class Dispatcher(BASE):  # type: ignore[misc,valid-type]
+    """A function under the JIT: call it like the original.
+
+    Calling it runs the C base's fast path (``_dispatch.c``: one entry per compiled
+    version) and, for anything that entry does not admit, ``_slow_call``.
+    """
 
     _dxpy_jit_dispatcher = True
 
     def __init__(self, py_func: Callable[..., Any], eager: bool = True,
                  threshold: int | None = None, register: bool = True,
-                 nogil: bool = False) -> None:
+                 nogil: bool = False, cache: bool = False) -> None:
         functools.update_wrapper(self, py_func)
         self.py_func = py_func
         self.nogil = nogil
+        self.cache = cache  # persistent machine code (dxpy.cache.jit)
         self.warn_fallbacks = register
         self._warned: set[str] = set()
         mode = _mode()
@@ -203,6 +218,7 @@ class Dispatcher:
         self.threshold = threshold if threshold is not None else int(
             os.environ.get("DXPY_JIT_THRESHOLD", DEFAULT_THRESHOLD))
         self.calls = 0
+        self._centries: list[Any] = []  # the C fast path's entries, newest first
         self._ast: ast.FunctionDef | None = None
         self._versions: dict[tuple[JitType, ...], _Version | None] = {}
         self._stats: dict[tuple[JitType, ...], SignatureStats] = {}
@@ -236,8 +252,10 @@ class Dispatcher:
         return self if obj is None else functools.partial(self, obj)
 
     # -- calling ------------------------------------------------------------------
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self.calls += 1
+    def _slow_call(self, args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
+        """A call the C fast path did not take (or every call, without it): the Python
+        fast path for the last version used with these Python types, else selection."""
+        kwargs = kwargs or {}
         # Fast path: the version last run for these Python types, if its preparer
         # admits the arguments (then typeof would have chosen it too).
         version = self._by_pytype.get(tuple(map(type, args)))
@@ -272,6 +290,15 @@ class Dispatcher:
             raise index_error(slots[0], slots[1])
         return self._deopt(version.sig, args, snapshots)
 
+    def _c_status(self, version: _Version, args: tuple[Any, ...], status: int, err0: int,
+                  err1: int) -> Any:
+        """A C fast-path call that did not return OK: raise its IndexError, or re-run it
+        in CPython (C entries exist only for versions that need no array snapshot)."""
+        version.fold_c_calls()
+        if status == STATUS_INDEX_ERROR:
+            raise index_error(err0, err1)
+        return self._deopt(version.sig, args, None)
+
     def _select(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Version | None:
         """The version for ``args`` by their JIT types, compiled if due (None: CPython);
         it becomes the fast path's for their Python types."""
@@ -301,6 +328,7 @@ class Dispatcher:
             st.blacklisted = True
             self._versions[sig] = None
             self._by_pytype = {k: v for k, v in self._by_pytype.items() if v.sig != sig}
+            self._centries = [e for e in self._centries if e.version.sig != sig]
         return self.py_func(*args)
 
     # -- compiling ----------------------------------------------------------------
@@ -312,7 +340,8 @@ class Dispatcher:
             name = "(" + ", ".join(map(str, sig)) + ")"
             t0 = time.perf_counter()
             try:
-                result = compile_signature(self, sig)
+                result = (cached_compile(self, sig, compile_signature) if self.cache
+                          else compile_signature(self, sig))
                 stats = SignatureStats(name, True, "", result.total, dict(result.timings))
                 version = _Version(result, sig, stats, self.nogil)
             except (JitTypeError, SyntaxError) as exc:
@@ -325,6 +354,8 @@ class Dispatcher:
             self._stats[sig] = stats
             self._versions[sig] = version
             self._by_pytype[version.pytypes] = version
+            if version.centry is not None:  # replaced whole: C may be iterating the old list
+                self._centries = [version.centry, *self._centries]
             return version
 
     def _refuse(self, sig: tuple[JitType, ...], stats: SignatureStats) -> None:
@@ -351,6 +382,9 @@ class Dispatcher:
 
     def stats(self) -> dict[str, Any]:
         """Calls, and per signature: compiled or why not, compile time, calls, deopts."""
+        for version in list(self._versions.values()):
+            if version is not None:
+                version.fold_c_calls()
         return {"function": self.py_func.__qualname__, "calls": self.calls,
                 "signatures": [vars(s).copy() for s in self._stats.values()]}
 
