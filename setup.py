@@ -37,6 +37,7 @@ class OptionalBuildExt(build_ext):
 _FALLBACKS = {
     "dxpy.reactor._uring": "the epoll backend will be used",
     "dxpy.simd._native": "dxpy.simd uses its NumPy and scalar engines",
+    "dxpy.jit._dispatch": "the JIT calls compiled code through cffi",
 }
 
 
@@ -63,4 +64,10 @@ def _extension(what: str, script: str):
         return None
 
 
-setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})
+def _jit_dispatcher() -> list:
+    """The JIT's C dispatcher: plain C API, no headers beyond Python's."""
+    from setuptools import Extension
+    return [Extension("dxpy.jit._dispatch", ["dxpy/jit/_dispatch.c"])]
+
+
+setup(ext_modules=_extensions() + _jit_dispatcher(), cmdclass={"build_ext": OptionalBuildExt})
