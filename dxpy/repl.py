@@ -13,6 +13,18 @@ prints ``KeyboardInterrupt``, and the prompt comes back with the loop and
 its other tasks untouched.  Ctrl-C at the prompt discards the line, Ctrl-D
 exits.  A statement that computes without awaiting cannot be interrupted
 (Python delivers KeyboardInterrupt only to the main thread).
+
+SIGINT is CPython's: the interpreter installs its KeyboardInterrupt handler at
+start-up only if SIGINT's disposition was the default, so a console started
+with SIGINT ignored (``nohup``, a shell's background job, ``trap '' INT``)
+keeps ignoring Ctrl-C, exactly as ``python -i`` does.  The console never
+re-enables it behind the user's back; tests start it with the default
+disposition (``tests/test_repl.py``).
+
+Modules imported at the prompt from the current directory come from the
+bytecode cache, and a watcher on the runtime's service pool invalidates them
+as they change (``dxpy.cache.watch``), so ``importlib.reload`` after an edit
+never stats or hashes on the prompt's thread.
 """
 
 from __future__ import annotations
@@ -156,6 +168,18 @@ def _cancel_all(loop: Loop) -> None:
         loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
 
 
+def _cache_and_watch(directory: str) -> None:
+    """Serve ``directory``'s modules from the cache and watch it (not ``/`` or the home
+    directory: a recursive watch of those costs more than it could save)."""
+    from .startup import cache_program_modules
+
+    cache_program_modules(directory)
+    if directory not in (os.path.abspath(os.sep), os.path.expanduser("~")):
+        from .cache import watch
+
+        watch([directory])
+
+
 def run_repl(reactor: str | None = None) -> int:
     """Run the console until Ctrl-D or ``exit()``; return the exit status."""
     loop = Loop(reactor)
@@ -169,6 +193,7 @@ def run_repl(reactor: str | None = None) -> int:
     namespace = {"__name__": "__main__", "__builtins__": builtins, "asyncio": asyncio,
                  "dxpy": dxpy}
     history = _setup_readline(namespace)
+    _cache_and_watch(os.getcwd())
     console = AsyncConsole(loop, namespace)
     status = 0
     try:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -18,13 +19,23 @@ import dxpy
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _sigint_disposition(handler: signal.Handlers) -> Callable[[], None]:
+    """A ``preexec_fn`` giving the child an explicit SIGINT disposition.  Why: a
+    shell's background job (``pytest &``) starts children with SIGINT ignored, and
+    CPython (so the REPL) honours an inherited ignore; the tests that send SIGINT
+    must not depend on how the test run itself was started."""
+    return lambda: signal.signal(signal.SIGINT, handler)
+
+
 class Terminal:
     """A child process on a pty, with ``expect``-style reading."""
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path,
+                 sigint: signal.Handlers = signal.SIG_DFL) -> None:
         self.master, slave = pty.openpty()
         self.proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env,
-                                     start_new_session=True, close_fds=True)
+                                     cwd=cwd, start_new_session=True, close_fds=True,
+                                     preexec_fn=_sigint_disposition(sigint))
         os.close(slave)
         self.seen = ""
 
@@ -55,10 +66,20 @@ class Terminal:
             os.close(self.master)
 
 
+def console_env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "TERM": "dumb",
+            "DXPY_CACHE_DIR": str(tmp_path / "cache")}
+
+
+def open_repl(backend: str, tmp_path: Path, sigint: signal.Handlers = signal.SIG_DFL,
+              cwd: Path | None = None) -> Terminal:
+    return Terminal([sys.executable, "-m", "dxpy", "repl", "--reactor", backend],
+                    console_env(tmp_path), cwd or tmp_path, sigint)
+
+
 @pytest.fixture
 def repl(backend: str, tmp_path: Path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "TERM": "dumb"}
-    term = Terminal([sys.executable, "-m", "dxpy", "repl", "--reactor", backend], env)
+    term = open_repl(backend, tmp_path)
     yield term
     if term.proc.poll() is None:
         term.proc.kill()
@@ -97,9 +118,55 @@ def test_repl_exit_status(repl: Terminal) -> None:
     assert repl.close() == 3
 
 
+def test_inherited_sigint_ignore_is_honoured(tmp_path: Path) -> None:
+    """Started with SIGINT ignored (as ``nohup`` or ``trap '' INT`` would), the console
+    ignores it, as ``python -i`` does: the statement runs to its end."""
+    term = open_repl("epoll", tmp_path, sigint=signal.SIG_IGN)
+    try:
+        term.expect(">>> ")
+        term.send("await asyncio.sleep(1.0) or 'finished'\r")
+        time.sleep(0.3)
+        os.kill(term.proc.pid, signal.SIGINT)
+        out = term.expect(">>> ")
+        assert "'finished'" in out and "KeyboardInterrupt" not in out
+        term.send("exit()\r")
+        assert term.close() == 0
+    finally:
+        if term.proc.poll() is None:
+            term.proc.kill()
+
+
+def test_reload_after_edit_uses_the_watched_cache(tmp_path: Path) -> None:
+    """A module imported at the prompt comes from the bytecode cache; the watcher
+    trusts it (no stat on the next import), and after an edit it is invalidated,
+    so ``importlib.reload`` runs the new source."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "edited.py").write_text("VALUE = 1\n")
+    term = open_repl("epoll", tmp_path, cwd=work)
+    try:
+        term.expect(">>> ")
+        term.send("import edited, importlib, time, dxpy.cache as c; edited.VALUE\r")
+        assert "1" in term.expect(">>> ")
+        term.send("type(edited.__loader__).__name__\r")
+        assert "CachingSourceLoader" in term.expect(">>> ")
+        term.send("cache = c.bytecode_cache(); [time.sleep(0.05) for _ in range(200) "
+                  "if edited.__file__ not in cache.trusted] and None; "
+                  "edited.__file__ in cache.trusted\r")
+        assert "True" in term.expect(">>> ")
+        (work / "edited.py").write_text("VALUE = 22\n")
+        term.send("[time.sleep(0.05) for _ in range(200) if edited.__file__ in "
+                  "cache.trusted] and None; importlib.reload(edited).VALUE\r")
+        assert "22" in term.expect(">>> ")
+        term.send("exit()\r")
+        assert term.close() == 0
+    finally:
+        if term.proc.poll() is None:
+            term.proc.kill()
+
+
 def test_no_arguments_opens_the_repl(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "TERM": "dumb"}
-    term = Terminal([sys.executable, "-m", "dxpy"], env)
+    term = Terminal([sys.executable, "-m", "dxpy"], console_env(tmp_path), tmp_path)
     try:
         assert "REPL on the" in term.expect(">>> ")
         term.send("exit()\r")

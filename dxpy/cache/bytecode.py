@@ -92,18 +92,20 @@ class BytecodeCache:
         return payload
 
     def forget(self, path: str) -> None:
-        """The watcher saw ``path`` change: validate it again on its next import."""
+        """``path`` changed: drop its trust and its entry, so its next import compiles
+        or re-validates it (the watcher calls this on every change event)."""
         self.trusted.discard(path)
         self.loaded.pop(path, None)
+        self.store.forget(f"{self.kind}:{path}")
 
-    def validate(self) -> list[str]:
-        """Full check of every source served on its quick check: hash it and compare
-        with its record's key; entries whose content differs are dropped (the next
-        run recompiles them).  Returns the paths found stale.  Run in the background."""
+    def validate(self, paths: list[str] | None = None) -> list[str]:
+        """Full check of sources served on their quick check (``paths``, default all):
+        hash each and compare with its entry's key; entries whose content differs
+        are forgotten (recompiled on next import).  Returns the stale paths.  Runs in
+        the background (``watcher.py``), never on an import."""
         stale = []
-        for path, stamp in list(self.loaded.items()):
-            name = f"{self.kind}:{path}"
-            entry = self.store.stamped_key(name)
+        for path in list(self.loaded) if paths is None else paths:
+            entry = self.store.stamped_key(f"{self.kind}:{path}")
             try:
                 with open(path, "rb") as f:
                     source = f.read()
@@ -111,6 +113,5 @@ class BytecodeCache:
                 source = None
             if entry is None or source is None or content_key(self.kind, source) != entry[1]:
                 stale.append(path)
-                self.store.forget(name)
                 self.forget(path)
         return stale
