@@ -32,7 +32,7 @@ class HeaderError(ValueError):
 def status_line(status: int) -> bytes:
     """``HTTP/1.1 <code> <reason>\\r\\n`` for ``status``, cached per code."""
     line = _STATUS_LINES.get(status)
-    if line is None:
+    if line is None or type(status) is not int:
         if type(status) is not int or not 100 <= status <= 999:
             raise HeaderError(f"invalid HTTP status code {status!r}")
         try:
