@@ -144,3 +144,20 @@ def test_tls(tmp_path):
             assert client.get(f"https://127.0.0.1:{s.port}/").text == "https"
     with pytest.raises(ConfigError, match="cannot load"):
         Config(app, ssl_certfile=str(tmp_path / "absent.pem"), ssl_keyfile=str(keyfile)).ssl_context()
+
+
+def test_missing_parsers_fall_back_then_fail_clearly():
+    fallback = ("import sys\n"
+                "sys.modules['httptools'] = None\n"
+                "from dxpy.serve.server import protocol_class\n"
+                "print(protocol_class('auto').__name__)\n")
+    result = subprocess.run([sys.executable, "-c", fallback], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.stdout.strip() == "H11Protocol"
+    neither = ("import sys\n"
+               "sys.modules['httptools'] = sys.modules['h11'] = None\n"
+               "from dxpy.serve.main import main\n"
+               "sys.exit(main(['examples.hello:app', '--port', '0']))\n")
+    result = subprocess.run([sys.executable, "-c", neither], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 3 and "pip install 'dxpy[serve]'" in result.stderr

@@ -153,12 +153,12 @@ class Server:
         loop = self._loop = asyncio.get_running_loop()
         self._exit = asyncio.Event()
         config = self.config
+        factory = protocol_class(config.http)  # a missing parser fails before the app loads
         app = config.load_app()
         state = self.state = ServerState(config, loop, app)
         lifespan = Lifespan(app, config.lifespan, loop)
         await lifespan.startup()
         state.lifespan_state = lifespan.state if lifespan.supported else None
-        factory = protocol_class(config.http)
         self.servers = await self._listen(loop, lambda: factory(state))
         state.gc.install()
         ticker = loop.create_task(self._tick(state))
