@@ -140,6 +140,30 @@ def test_unary_and_conversions(a: Any) -> None:
     assert_same(to_dtypes, a)
 
 
+@dxpy.jit
+def tagged_local(x, k, flag):
+    s = k  # a Python scalar, or (below) a NumPy one: one tagged local
+    if flag:
+        s = x
+    t = s + k
+    return t, s * 2, s - x, s < x, s == k, -s, abs(s), t < 0.5
+
+
+@given(st.sampled_from([n for n in NAMES if n != "bool"]).flatmap(numpy_scalars),
+       st.one_of(st.integers(-300, 300), st.floats(-1e6, 1e6), st.integers()), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_locals_holding_a_python_or_a_numpy_scalar(x: Any, k: Any, flag: bool) -> None:
+    assert_same(tagged_local, x, k, flag)
+
+
+def test_tagged_locals_compile_for_every_dtype() -> None:
+    for name in NAMES:
+        if name != "bool":
+            kind = DTYPES[name].kind
+            example = 3 if kind == "int" else 2.5
+            assert tagged_local.compile_for(np.dtype(name).type(1), example, True), name
+
+
 def test_every_dtype_compiles_in_these_kernels() -> None:
     """The differential tests above compare compiled code, not CPython with itself."""
     for name in NAMES:

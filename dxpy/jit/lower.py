@@ -271,7 +271,9 @@ class FunctionLowering:
     def coerce(self, val: Val, t: Scalar) -> Val:
         """Fit ``val`` to a slot of type ``t`` (same kind; only the tag may change form)."""
         if val.t.single != t.single and val.t.kind == t.kind == "float":
-            raise JitTypeError(f"cannot store {val.t} as {t}")
+            if not val.t.single:
+                raise JitTypeError(f"cannot store {val.t} as {t}")
+            return Val(self.b.fpext(val.v, F64), t, val.tag)  # into a tagged float32
         if val.t.kind != t.kind:
             if t.kind == "float":
                 return Val(self.ops.to_float(val), t, val.tag)

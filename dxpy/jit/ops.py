@@ -184,12 +184,22 @@ class Ops:
         biased = self.b.sub(x, ir.Constant(I64, info.lo))
         return self.b.icmp_unsigned("<=", biased, ir.Constant(I64, info.hi - info.lo))
 
-    def fit_int(self, x: ir.Value, t: Scalar) -> ir.Value:
-        """An int result of NumPy type ``t``: outside the dtype, NumPy wraps and warns,
-        so the call re-runs in CPython to do exactly that."""
+    def fit_int(self, x: ir.Value, t: Scalar, tag: ir.Value) -> ir.Value:
+        """An int result of NumPy type ``t`` (when ``tag``): outside the dtype, NumPy
+        wraps and warns, so the call re-runs in CPython to do exactly that."""
         info = t.info
-        if t.np is True and info is not None and info.kind == "int":
-            self.guard(self.b.not_(self.in_range(x, info)))
+        if t.np is not False and info is not None and info.kind == "int":
+            bad = self.b.not_(self.in_range(x, info))
+            self.guard(bad if t.np else self.b.and_(tag, bad))
+        return x
+
+    def fit_float(self, x: ir.Value, t: Scalar, tag: ir.Value) -> ir.Value:
+        """A double result that is a float32 when ``tag`` (a tagged float32): rounded so.
+        Exact for + - * /: a double holds their float32 operands' result to more than
+        twice float32's precision, so rounding it once more is the float32 result."""
+        if t.np is None and t.dtype == "float32":
+            rounded = self.b.fpext(self.b.fptrunc(x, F32), F64)
+            return self.b.select(tag, rounded, x)
         return x
 
     def operand(self, val: Val, target: Scalar) -> ir.Value:
@@ -198,8 +208,9 @@ class Ops:
         Python int or float becomes a float32 when the other side is one)."""
         if target.kind == "int":
             x = self.to_int(val)
-            if val.t.np is False and val.t.kind == "int" and target.np is True:
-                self.guard(self.b.not_(self.in_range(x, DTYPES[target.dtype])))
+            if val.t.np is not True and val.t.kind == "int" and target.np is True:
+                bad = self.b.not_(self.in_range(x, DTYPES[target.dtype]))
+                self.guard(bad if val.t.np is False else self.b.and_(self.b.not_(val.tag), bad))
             return x
         if not target.single:
             return self.to_float(val)
@@ -224,10 +235,12 @@ class Ops:
                     self.guard(self.b.icmp_signed("==", self.to_int(b), ir.Constant(I64, 0)))
                     return Val(self.b.fdiv(self.to_float(a), self.to_float(b)), result, tag)
                 return Val(self.int_truediv(self.to_int(a), self.to_int(b)), result, tag)
+            if result.np is None and result.dtype == "float32" and op not in "+-*/":
+                raise JitTypeError(f"{op} of a value that may be a float or an np.float32")
             x, y = self.operand(a, result), self.operand(b, result)
-            return Val(self.float_binop(op, x, y), result, tag)
+            return Val(self.fit_float(self.float_binop(op, x, y), result, tag), result, tag)
         x, y = self.operand(a, result), self.operand(b, result)
-        return Val(self.fit_int(self.int_binop(op, x, y), result), result, tag)
+        return Val(self.fit_int(self.int_binop(op, x, y), result, tag), result, tag)
 
     def checked(self, name: str, x: ir.Value, y: ir.Value) -> ir.Value:
         fn = self.intrinsic(f"llvm.{name}.with.overflow.i64",
@@ -381,17 +394,23 @@ class Ops:
         if a.t.kind == "float":
             return Val(self.b.fneg(a.v), t, a.tag)
         value = self.checked("ssub", ir.Constant(I64, 0), self.to_int(a))
-        return Val(self.fit_int(value, t), t, a.tag)
+        return Val(self.fit_int(value, t, a.tag), t, a.tag)
 
     # -- comparisons --------------------------------------------------------------
     def compare(self, op: str, a: Val, b: Val) -> ir.Value:
         """Exact for Python scalars (and NumPy integers against Python ints); otherwise in
         the type NumPy converts both sides to, deoptimising where that would round an
         integer (then NumPy's own inexact answer comes from CPython)."""
-        domains = {compare_domain(x, y) for x in alternatives(a.t) for y in alternatives(b.t)}
-        if len(domains) != 1:
-            raise JitTypeError(f"comparison of {a.t} with {b.t}")
-        domain = domains.pop()
+        cases = [(x, y) for x in alternatives(a.t) for y in alternatives(b.t)]
+        if len({compare_domain(x, y) for x, y in cases}) > 1:  # per alternative, by tag
+            results = [(self.compare(op, self.as_type(a, x), self.as_type(b, y)),
+                        self.b.and_(self.is_alternative(a, x), self.is_alternative(b, y)))
+                       for x, y in cases]
+            out = results[0][0]
+            for value, chosen in results[1:]:
+                out = self.b.select(chosen, value, out)
+            return out
+        domain = compare_domain(*cases[0])
         if domain is None:
             return self.exact_compare(op, a, b)
         target = Scalar("float", True, domain.name)
@@ -402,6 +421,19 @@ class Ops:
                                                               domain.mantissa)))
             xs.append(self.operand(side, target))
         return self.float_compare(op, *xs)
+
+    def as_type(self, val: Val, t: Scalar) -> Val:
+        """A tagged value seen as one of its alternatives ``t`` (a float32 narrowed:
+        exact when it is one)."""
+        if t.single and not val.t.single:
+            return Val(self.b.fptrunc(val.v, F32), t, TRUE)
+        return Val(val.v, t, TRUE if t.np else FALSE)
+
+    def is_alternative(self, val: Val, t: Scalar) -> ir.Value:
+        """Whether tagged ``val`` currently holds alternative ``t``."""
+        if val.t.np is not None:
+            return TRUE
+        return val.tag if t.np else self.b.not_(val.tag)
 
     def exact_compare(self, op: str, a: Val, b: Val) -> ir.Value:
         kinds = {a.t.kind, b.t.kind}
@@ -426,7 +458,7 @@ class Ops:
         neg = self.checked("ssub", ir.Constant(I64, 0), x)
         isneg = self.b.icmp_signed("<", x, ir.Constant(I64, 0))
         t = Scalar("int", a.t.np, a.t.dtype if a.t.kind == "int" else "")
-        return Val(self.fit_int(self.b.select(isneg, neg, x), t), t, a.tag)
+        return Val(self.fit_int(self.b.select(isneg, neg, x), t, a.tag), t, a.tag)
 
     def min_max(self, name: str, vals: list[Val]) -> Val:
         """CPython keeps the first extreme: ``cur = x if x < cur else cur`` (NaN-faithful)."""

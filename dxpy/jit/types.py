@@ -7,16 +7,16 @@ different result types.  A NumPy scalar carries its dtype (``int8`` ...
 ``uint64``, ``float32``, ``float64``, ``bool``).  A value read from an array
 is a NumPy scalar, and ``s = 0.0; s += a[i]`` turns a Python float into one,
 so a local can hold either: its ``np`` is then ``None`` and the generated
-code carries a one-bit runtime tag beside the unboxed value.  That tagged
-form exists only where both alternatives compute alike (Python ``int`` /
-``np.int64``, ``float`` / ``np.float64``, ``bool`` / ``np.bool_``).  Mixing
-``int`` with ``float`` (or ``bool`` with ``int``, or two dtypes) in one
-variable is *not* unified: CPython would return different types, so such
-code is rejected and runs in Python.
+code carries a one-bit runtime tag beside the unboxed value (``int`` or
+``np.int32``, ``float`` or ``np.float32``: one Python type, one dtype).
+Mixing ``int`` with ``float`` (or ``bool`` with ``int``, or two dtypes) in
+one variable is *not* unified: CPython would return different types, so
+such code is rejected and runs in Python.
 
 Representation: every integer dtype lives in an i64 (a ``uint64`` value of
-2**63 or more deoptimises where it is read), ``float32`` in an LLVM float,
-Python floats and ``float64`` in a double, bools in an i1.
+2**63 or more deoptimises where it is read), ``float32`` in an LLVM float
+(a tagged one in a double: it may hold a Python float), Python floats and
+``float64`` in a double, bools in an i1.
 """
 
 from __future__ import annotations
@@ -89,8 +89,6 @@ class Scalar:
             object.__setattr__(self, "dtype", "")
         elif not self.dtype:
             object.__setattr__(self, "dtype", DEFAULT_DTYPE[self.kind])
-        elif self.np is None and self.dtype != DEFAULT_DTYPE[self.kind]:
-            raise JitTypeError(f"{self.kind} tagged against np.{self.dtype}")
 
     def __str__(self) -> str:
         if self.np is False:
@@ -205,9 +203,10 @@ def unify(a: JitType, b: JitType, what: str) -> JitType:
         return b
     if isinstance(b, Bottom) or a == b:
         return a
-    if isinstance(a, Scalar) and isinstance(b, Scalar) and a.kind == b.kind and all(
-            t.np is False or t.dtype == DEFAULT_DTYPE[t.kind] for t in (a, b)):
-        return Scalar(a.kind, None)
+    if isinstance(a, Scalar) and isinstance(b, Scalar) and a.kind == b.kind:
+        dtypes = {t.dtype for t in (a, b) if t.np is not False}
+        if len(dtypes) == 1:  # a Python scalar or a NumPy one of one dtype
+            return Scalar(a.kind, None, dtypes.pop())
     if isinstance(a, Tuple) and isinstance(b, Tuple) and len(a.items) == len(b.items):
         return Tuple(tuple(unify(x, y, what) for x, y in zip(a.items, b.items)))  # type: ignore[misc]
     raise JitTypeError(f"{what} would hold both {a} and {b}")
