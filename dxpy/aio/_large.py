@@ -9,10 +9,16 @@ chunks ran at 0.7x ``open()``, and a single huge read has the kernel copy
 * ``read_into`` splits one large request into parts (up to ``MAX_PARTS``,
   each at least ``MIN_PART``) that are all in flight at once, straight into
   the destination (the caller's buffer, or a fresh ``bytes``, see
-  ``_fresh``).  Uncached, the disk sees several read-ahead streams; on the
-  thread pool the parts copy on several cores (``preadv`` releases the GIL).
-  Only a short part (EOF, or a file that changed size) makes it continue
-  serially from where the data stopped.
+  ``_fresh``).  On io_uring the parts are offloaded READs (``IOSQE_ASYNC``,
+  kernel workers): copies proceed on both CPUs, and uncached, each worker
+  blocks on its own read-ahead stream.  Measured against inline READs (which
+  the submitting thread copies one after another, and which, uncached, only
+  issue the next read-ahead when the loop's thread runs their retry), 1 GiB
+  whole: cached 1.0-2.1 s vs 2.0-5.1 s, uncached 1.4-1.9 s vs 3.5-8.0 s
+  (three interleaved runs each, load average 8-10).  On the thread pool the
+  parts copy on several cores (``preadv`` releases the GIL).  Only a short
+  part (EOF, or a file that changed size) makes it continue serially from
+  where the data stopped.
 * ``ReadAhead`` serves ``read(n)`` repeated at consecutive offsets: after
   two equal sequential reads it keeps ``depth`` reads of ``n`` bytes ahead
   in flight, each into its own fresh ``bytes``.  A ``read(n)`` whose read
@@ -39,7 +45,6 @@ MIN_PART = 8 << 20
 MAX_PARTS = 8
 #: Part boundaries fall on this alignment (huge pages, page-cache folios).
 _ALIGN = 2 << 20
-OFFLOAD = False
 #: Read-ahead serves runs of reads smaller than this, keeping at most
 #: ``AHEAD_BYTES`` ahead.  Measured (1 GiB cached, CPU time): with 128 KiB
 #: reads it halved the Python time per read; with 1 MiB reads it cost 30%
@@ -93,7 +98,7 @@ async def read_into(ops: "FileOps", fd: int, view: memoryview, offset: int) -> i
     parts = split(len(view))
     if len(parts) == 1:
         return await read_serial(ops, fd, view, offset)
-    futures = [_start_read(ops, fd, view[a:b], offset + a, OFFLOAD) for a, b in parts]
+    futures = [_start_read(ops, fd, view[a:b], offset + a, offload=True) for a, b in parts]
     try:
         await asyncio.gather(*futures)
     except BaseException:
