@@ -36,6 +36,7 @@ class OptionalBuildExt(build_ext):
 
 _FALLBACKS = {
     "dxpy.reactor._uring": "the epoll backend will be used",
+    "dxpy.core.compiled": "the pure-Python loop core will be used",
     "dxpy.simd._native": "dxpy.simd uses its NumPy and scalar engines",
     "dxpy.jit._dispatch": "the JIT calls compiled code through cffi",
 }
@@ -47,7 +48,20 @@ _BUILD_SCRIPTS = (("io_uring", "dxpy/reactor/_uring_build.py"),
 
 
 def _extensions() -> list:
-    return [ext for what, script in _BUILD_SCRIPTS if (ext := _extension(what, script)) is not None]
+    cffi = [ext for what, script in _BUILD_SCRIPTS if (ext := _extension(what, script)) is not None]
+    return cffi + _cython_extensions()
+
+
+def _cython_extensions() -> list:
+    """The compiled loop core (Cython, as uvloop is); without Cython the
+    pure-Python core runs (``dxpy info`` says which)."""
+    try:
+        from Cython.Build import cythonize
+    except ImportError as exc:
+        print(f"dxpy: compiled loop core not built ({exc}); the pure-Python core will be used")
+        return []
+    return cythonize(["dxpy/core/compiled.pyx"], quiet=True,
+                     compiler_directives={"language_level": "3"})
 
 
 def _extension(what: str, script: str):

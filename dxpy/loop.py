@@ -1,26 +1,30 @@
 """``Loop``: a complete asyncio event loop whose I/O goes through a reactor.
 
-The shape is asyncio's own: ``BaseEventLoop`` (stdlib) owns scheduling,
-timers, tasks, name resolution and the high-level APIs; this class supplies
-what a concrete loop must (compare ``proactor_events.py``, which does the
-same on Windows IOCP):
+The shape is asyncio's own: ``BaseEventLoop`` (stdlib) owns the high-level
+APIs (tasks, name resolution, ``create_connection``/``create_server``,
+``start_tls``, executors, ...); this class supplies what a concrete loop must
+(compare ``proactor_events.py``, which does the same on Windows IOCP):
 
-* ``_run_once`` asks ``self._selector.select(timeout)`` for events; here that
-  is the reactor's ``wait``, which submits every queued operation and reaps
-  completions in one system call.
-* ``_process_events`` dispatches each completion ``(token, result, flags)``
-  straight to the callback registered for its token.  I/O callbacks run
-  directly (as in uvloop), not through the ready queue: one dict lookup and
-  one call per completion.
-* Transports, sockets, servers, datagrams, pipes and subprocesses live in
-  their own modules; this file holds the op registry, wakeups, signals and
-  readiness callbacks (``add_reader``/``add_writer`` as poll operations).
+* each loop iteration asks the reactor for completions (``_selector.select``
+  is the reactor's ``completions``: one system call submits every queued
+  operation and reaps what finished) and dispatches each ``(token, result,
+  flags)`` straight to the callback registered for its token: I/O callbacks
+  run directly (as in uvloop), not through the ready queue;
+* transports, sockets, servers, datagrams, pipes and subprocesses live in
+  ``dxpy/transports/`` (handed this loop, never importing this module); this
+  file holds wakeups, signals and readiness callbacks (``add_reader``/
+  ``add_writer`` as poll operations), and closing.
+
+The per-event path (handles, ready queue, timers, one iteration, completion
+dispatch, the socket data path) is the *loop core* (``dxpy/core/``): a
+compiled one and a pure-Python one with the same semantics.  ``Loop`` is the
+shared part; ``CompiledLoop`` and ``PythonLoop`` put a core in front of it,
+and ``Loop(...)`` itself makes the default core's loop (``DXPY_CORE``).
 """
 
 from __future__ import annotations
 
 import errno
-import itertools
 import signal
 import socket
 import threading
@@ -28,9 +32,9 @@ import weakref
 from asyncio import base_events, coroutines, events
 from typing import Any, Callable
 
-from .reactor import F_MORE, POLLIN, POLLOUT, Completion, Reactor, create_reactor
+from . import core as _core
+from .reactor import POLLIN, POLLOUT, Reactor, create_reactor
 from .transports.factories import TransportFactoryMixin
-from .transports.host import OpCallback
 from .transports.servers import ServerMixin
 from .transports.sock_ops import SockOpsMixin
 
@@ -46,15 +50,30 @@ class _CompletionSource:
 
 
 class Loop(SockOpsMixin, ServerMixin, TransportFactoryMixin, base_events.BaseEventLoop):
-    """An asyncio event loop on an io_uring (or epoll) reactor."""
+    """An asyncio event loop on an io_uring (or epoll) reactor.
 
-    def __init__(self, reactor: Reactor | str | None = None) -> None:
+    ``Loop(reactor=None, core=None)`` returns a ``CompiledLoop`` or a
+    ``PythonLoop`` (``core``: "compiled" | "python" | None for
+    ``$DXPY_CORE`` or the best built); both are ``Loop`` instances.
+    """
+
+    #: Set by the core mixin ("compiled" | "python").
+    core_name: str
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Loop":
+        if cls is Loop:
+            cls = loop_class(kwargs.get("core"))
+        for base in cls.__mro__:  # allocate with the core's own __new__ (a C type's)
+            if "__new__" in base.__dict__ and base is not Loop:
+                return base.__new__(cls)
+        raise TypeError(f"cannot allocate {cls!r}")  # unreachable: object has __new__
+
+    def __init__(self, reactor: Reactor | str | None = None, *, core: str | None = None) -> None:
         super().__init__()
         self._reactor: Reactor = (reactor if isinstance(reactor, Reactor)
                                   else create_reactor(reactor))
         self._selector = _CompletionSource(self._reactor)
-        self._callbacks: dict[int, OpCallback] = {}
-        self._tokens = itertools.count(1).__next__
+        self._attach_core()
         self._transports: dict[int, Any] = {}
         self._readers: dict[int, tuple[int, events.Handle]] = {}
         self._writers: dict[int, tuple[int, events.Handle]] = {}
@@ -70,41 +89,13 @@ class Loop(SockOpsMixin, ServerMixin, TransportFactoryMixin, base_events.BaseEve
         self._arm_wakeup()
 
     def __repr__(self) -> str:
-        return (f"<{type(self).__name__} reactor={self._reactor.backend} "
+        return (f"<{type(self).__name__} reactor={self._reactor.backend} core={self.core_name} "
                 f"running={self.is_running()} closed={self.is_closed()} debug={self.get_debug()}>")
 
     @property
     def reactor(self) -> Reactor:
         """The reactor this loop drives (read-only)."""
         return self._reactor
-
-    # ---- the operation registry ------------------------------------------
-    def _start_op(self, callback: OpCallback) -> int:
-        """Reserve a token whose completions go to ``callback(result, flags)``."""
-        token = self._tokens()
-        self._callbacks[token] = callback
-        return token
-
-    def _cancel_op(self, token: int) -> None:
-        """Ask the reactor to cancel ``token``; its callback still sees the end."""
-        if token in self._callbacks and not self._closed:
-            self._reactor.cancel(token)
-
-    def _process_events(self, completions: list[Completion]) -> None:
-        callbacks = self._callbacks
-        for token, result, flags in completions:
-            callback = callbacks.get(token) if flags & F_MORE else callbacks.pop(token, None)
-            if callback is None:
-                continue
-            try:
-                callback(result, flags)
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:
-                self.call_exception_handler({
-                    "message": f"Exception in I/O completion callback {callback!r}",
-                    "exception": exc,
-                })
 
     # ---- wakeups and signals ---------------------------------------------
     def _arm_wakeup(self) -> None:
@@ -272,6 +263,7 @@ class Loop(SockOpsMixin, ServerMixin, TransportFactoryMixin, base_events.BaseEve
                 "Closing the loop %r on a non-main thread: cannot remove signal handlers", self)
             self._signal_handlers.clear()
         super().close()
+        self._drain_core_ops()
         self._reactor.close()
         self._callbacks.clear()
         self._readers.clear()
@@ -298,4 +290,22 @@ def _fileno(fd: Any) -> int:
     return fileno
 
 
-__all__ = ["Loop"]
+class PythonLoop(_core.core_mixin("python"), Loop):
+    """A ``Loop`` on the pure-Python core (the reference semantics)."""
+
+
+if _core.compiled_status()[0]:
+    class CompiledLoop(_core.core_mixin("compiled"), Loop):
+        """A ``Loop`` on the compiled core (the default where it was built)."""
+
+    _CLASSES: dict[str, type[Loop]] = {"compiled": CompiledLoop, "python": PythonLoop}
+else:
+    _CLASSES = {"python": PythonLoop}
+
+
+def loop_class(core: str | None = None) -> type[Loop]:
+    """The concrete loop class for ``core`` (see ``dxpy.core.resolve``)."""
+    return _CLASSES[_core.resolve(core)]
+
+
+__all__ = ["Loop", "PythonLoop", "loop_class"] + (["CompiledLoop"] if "compiled" in _CLASSES else [])

@@ -15,6 +15,9 @@ from dxpy.reactor import Reactor, create_reactor
 
 from .test_reactor import finish, result_of
 
+#: The reactors alone: no loop, so no loop-core dimension (see conftest).
+REACTOR_ONLY = True
+
 
 @pytest.fixture
 def reactor(backend: str) -> Iterator[Reactor]:

@@ -13,10 +13,8 @@ Every test sets ``where`` to ``'inner'`` just before the awaited ``create_*``
 call and back to ``'outer'`` right after it, drives the connection, and
 compares what each callback saw with what asyncio's own default loop gives
 (the ``asyncio`` parameter runs the very same test on it, so the expectation
-is checked against the reference on every run).  Where dxpy's loops do not
-give the same yet, the test is a strict xfail on the dxpy loops only: when
-the loop is fixed the test passes, the strict mark fails the run, and the
-mark is to be removed.
+is checked against the reference on every run), on every dxpy reactor and
+loop core.
 """
 
 from __future__ import annotations
@@ -43,16 +41,11 @@ STEP_TIMEOUT_S = 10.0
 PING = b"ping"
 STREAM_CALLBACKS = ("factory", "connection_made", "data_received", "eof_received",
                     "connection_lost")
-CONTEXT_REASON = ("issue #16 item 6: dxpy runs transport callbacks in the loop's own "
-                  "context, not in the context of the create_* call")
 
 
 @pytest.fixture
-def ctx_loop(request: pytest.FixtureRequest, any_loop: asyncio.AbstractEventLoop,
-             loop_kind: str) -> asyncio.AbstractEventLoop:
-    """``any_loop``, with a strict xfail on the dxpy loops (asyncio must pass)."""
-    if loop_kind != "asyncio":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=CONTEXT_REASON))
+def ctx_loop(any_loop: asyncio.AbstractEventLoop) -> asyncio.AbstractEventLoop:
+    """``any_loop`` (asyncio's default loop or a dxpy loop on each core)."""
     return any_loop
 
 

@@ -13,8 +13,7 @@ helper allows a single waiter (websockets' legacy protocol, asyncio's old
 where asyncio does not breaks them.
 
 Each test runs on asyncio's default loop too (the ``asyncio`` parameter) with
-the same assertions; where dxpy's loops differ today the test is a strict
-xfail on the dxpy loops only, so the mark must go when the loop is fixed.
+the same assertions, and on every dxpy reactor and loop core.
 """
 
 from __future__ import annotations
@@ -25,8 +24,6 @@ import socket
 import warnings
 from collections.abc import Awaitable
 from typing import Any
-
-import pytest
 
 with warnings.catch_warnings():  # the legacy protocol is deprecated, and the point here
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -39,20 +36,6 @@ HIGH_WATER = 4096
 LOW_WATER = 1024
 BIG_SNDBUF = 1 << 20  # the kernel takes any write below this at once (Linux doubles it)
 SMALL_SNDBUF = 16 << 10
-SEND_AT_ONCE_REASON = ("issue #16 item 7: dxpy-uring defers a small write to the next ring "
-                       "submission instead of trying the send at once, so the bytes "
-                       "show as buffered (and cross the high-water mark) where asyncio's do not")
-WEBSOCKETS_REASON = ("issue #16 item 7: concurrent websockets.legacy send()s hit the "
-                     "single-waiter assertion of its drain helper, because dxpy-uring pauses "
-                     "writing where asyncio does not")
-
-
-def expect_fixed_by_issue_16(request: pytest.FixtureRequest, loop_kind: str, reason: str,
-                             kinds: tuple[str, ...]) -> None:
-    """Strict xfail on the dxpy loops named in ``kinds``, those that fail
-    today (asyncio must pass)."""
-    if loop_kind in kinds:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
 
 
 def run(loop: asyncio.AbstractEventLoop, coro: Awaitable[Any]) -> Any:
@@ -119,13 +102,11 @@ WRITE_SIZES = (1, HIGH_WATER - 1, HIGH_WATER, HIGH_WATER + 1, 2 * HIGH_WATER, 16
 
 
 def test_write_with_nothing_queued_is_sent_at_once(
-        request: pytest.FixtureRequest, any_loop: asyncio.AbstractEventLoop,
-        loop_kind: str) -> None:
+        any_loop: asyncio.AbstractEventLoop) -> None:
     """With room in the kernel's send buffer and nothing queued, asyncio's
     ``write()`` hands the bytes to the kernel before it returns: nothing is
     buffered and the protocol is never paused, whatever the size relative to
     the high-water mark."""
-    expect_fixed_by_issue_16(request, loop_kind, SEND_AT_ONCE_REASON, kinds=("uring",))
 
     async def main() -> list[tuple[int, int, list[tuple[str, int]]]]:
         transport, probe, reader = await probe_pair(BIG_SNDBUF, BIG_SNDBUF)
@@ -143,8 +124,7 @@ def test_write_with_nothing_queued_is_sent_at_once(
 
 
 def test_writes_behind_queued_bytes_pause_and_resume_at_the_marks(
-        request: pytest.FixtureRequest, any_loop: asyncio.AbstractEventLoop,
-        loop_kind: str) -> None:
+        any_loop: asyncio.AbstractEventLoop) -> None:
     """Once the kernel refuses bytes, each later write is queued whole:
     the buffer grows by exactly its size, ``pause_writing`` runs once, on the
     write that takes the buffer above the high-water mark, and
@@ -209,7 +189,5 @@ async def concurrent_legacy_sends() -> bool:
 
 
 def test_websockets_legacy_concurrent_large_sends(
-        request: pytest.FixtureRequest, any_loop: asyncio.AbstractEventLoop,
-        loop_kind: str) -> None:
-    expect_fixed_by_issue_16(request, loop_kind, WEBSOCKETS_REASON, kinds=("uring",))
+        any_loop: asyncio.AbstractEventLoop) -> None:
     assert run(any_loop, concurrent_legacy_sends())

@@ -21,6 +21,9 @@ from dxpy.reactor.sockaddr import pack, unpack
 
 from .conftest import URING_OK, URING_WHY, open_fds
 
+#: The reactors alone: no loop, so no loop-core dimension (see conftest).
+REACTOR_ONLY = True
+
 
 @pytest.fixture
 def reactor(backend: str) -> Iterator[Reactor]:

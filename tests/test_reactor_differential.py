@@ -25,6 +25,9 @@ from dxpy.reactor.sockaddr import pack, unpack
 from .conftest import URING_OK
 from .test_reactor import finish
 
+#: The reactors alone: no loop, so no loop-core dimension (see conftest).
+REACTOR_ONLY = True
+
 payloads = st.binary(min_size=1, max_size=3000)
 steps = st.one_of(
     st.tuples(st.just("send"), payloads),

@@ -92,6 +92,7 @@ unsigned dx_batch_prepared(dx_batch *b);
 void dx_batch_free(dx_batch *b);
 
 int dx_submit(dx_ring *r);
+int dx_needs_enter(dx_ring *r);
 int dx_reap(dx_ring *r, dx_cqe *out, unsigned max, int wait, int64_t timeout_ns);
 void dx_close(dx_ring *r);
 """

@@ -318,6 +318,11 @@ class IoUringReactor(Reactor):
                 raise ReactorError(-ret, f"io_uring: cannot queue cancel: {os.strerror(-ret)}")
 
     # ---- driving ---------------------------------------------------------------
+    def cancel_all(self) -> None:
+        """Cancel every operation in flight on the ring (the loop closing)."""
+        if not self._closed:
+            lib.dx_cancel_all(self._ring)
+
     def submit(self) -> int:
         ret = lib.dx_submit(self._ring)
         if ret < 0 and ret not in (-errno.EBUSY, -errno.EAGAIN, -errno.EINTR):
@@ -339,20 +344,36 @@ class IoUringReactor(Reactor):
             wait = 0
         n = lib.dx_reap(self._ring, self._out, self._cq_entries, wait, timeout_ns)
         if self._synthetic:
-            done, self._synthetic = self._synthetic, []
-            return done + self._reaped(max(n, 0))
+            return self.take_synthetic() + self._reaped(max(n, 0))
         if n <= 0:
-            if n == -errno.EEXIST:
-                raise ReactorError(errno.EEXIST, _WRONG_THREAD)
             if n < 0:
-                raise ReactorError(-n, f"io_uring_enter failed: {os.strerror(-n)}")
+                self.raise_reap_error(n)
             return []
         return self._reaped(n)
 
     def _reaped(self, n: int) -> list[Completion]:
         if not n:
             return []
-        done = list(_CQE.iter_unpack(self._out_view[:n * 16]))
+        return self.finish(list(_CQE.iter_unpack(self._out_view[:n * 16])))
+
+    @staticmethod
+    def raise_reap_error(n: int) -> None:
+        """Raise the error of a failed ``dx_reap`` (``n`` = -errno)."""
+        if n == -errno.EEXIST:
+            raise ReactorError(errno.EEXIST, _WRONG_THREAD)
+        raise ReactorError(-n, f"io_uring_enter failed: {os.strerror(-n)}")
+
+    def take_synthetic(self) -> list[Completion]:
+        """Completions made without the kernel (see ``read_files``), once."""
+        done, self._synthetic = self._synthetic, []
+        return done
+
+    def finish(self, done: list[Completion]) -> list[Completion]:
+        """Book-keep reaped completions of operations queued through this
+        object: fold SEND_ZC notifications, fill result holders, release the
+        buffers of finished operations.  ``wait`` does this itself; the
+        compiled loop core, which reaps the ring in C, hands it the
+        completions that are not its own."""
         if self._zc or self._zc_held or self._fillers:
             done = self._finish_special(done)
         live = self._live
@@ -360,6 +381,17 @@ class IoUringReactor(Reactor):
             if not flags & F_MORE:
                 live.pop(token, None)
         return done
+
+    def core_interface(self) -> tuple[int, int, dict[str, int]]:
+        """What the compiled loop core needs to drive this ring from C: the
+        ring's address, the CQE batch size, and the addresses of the C
+        helpers it calls (``dxpy/core/compiled.pyx`` declares their
+        signatures).  Operations the core queues itself carry user_data with
+        ``CORE_TAG`` set and never pass through this object's book-keeping."""
+        names = ("dx_reap", "dx_send", "dx_recv_multishot", "dx_cancel", "dx_recycle",
+                 "dx_buffer", "dx_needs_enter")
+        return (int(ffi.cast("uintptr_t", self._ring)), self._cq_entries,
+                {name: int(ffi.cast("uintptr_t", ffi.addressof(lib, name))) for name in names})
 
     def _resend_plain(self, token: int) -> None:
         """Re-issue a refused zero-copy send as a plain send, same token."""

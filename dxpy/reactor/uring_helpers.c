@@ -73,13 +73,20 @@ static int try_init(dx_ring *r, unsigned entries, unsigned cq_entries, unsigned 
  * every incoming packet) is tried first when `single_issuer` is set. */
 dx_ring *dx_open(unsigned entries, unsigned cq_entries, int sqpoll, int single_issuer, int *err)
 {
+    /* TASKRUN_FLAG: the kernel flags pending completion work in the SQ ring,
+     * so dx_needs_enter can tell when an io_uring_enter would find nothing. */
     static const unsigned optional[] = {
         IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+            IORING_SETUP_R_DISABLED | IORING_SETUP_TASKRUN_FLAG,
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
             IORING_SETUP_R_DISABLED,
+        /* shared mode (any thread may submit) starts here: SHARED_FIRST */
+        IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
         IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
         IORING_SETUP_SUBMIT_ALL,
         0,
     };
+    enum { SHARED_FIRST = 2 };
     dx_ring *r = calloc(1, sizeof *r);
     if (!r) {
         *err = -ENOMEM;
@@ -87,7 +94,7 @@ dx_ring *dx_open(unsigned entries, unsigned cq_entries, int sqpoll, int single_i
     }
     int ret = -EINVAL;
     for (int want_sqpoll = sqpoll ? 1 : 0; want_sqpoll >= 0; want_sqpoll--) {
-        for (unsigned i = single_issuer ? 0 : 1; i < sizeof optional / sizeof optional[0]; i++) {
+        for (unsigned i = single_issuer ? 0 : SHARED_FIRST; i < sizeof optional / sizeof optional[0]; i++) {
             unsigned flags = optional[i] | (want_sqpoll ? IORING_SETUP_SQPOLL : 0);
             if (want_sqpoll) /* neither is valid with SQPOLL */
                 flags &= ~(IORING_SETUP_COOP_TASKRUN | IORING_SETUP_DEFER_TASKRUN);
@@ -236,6 +243,22 @@ static int enable(dx_ring *r)
     if (ret == 0)
         r->disabled = 0;
     return ret;
+}
+
+/* Whether an io_uring_enter now could do anything: SQEs to submit, CQEs
+ * or kernel completion work waiting, or a CQ overflow to flush.  Without
+ * TASKRUN_FLAG the kernel does not say whether work is pending, so the
+ * answer is always yes.  The compiled loop core asks before a zero-timeout
+ * iteration: a loop busy with callbacks and idle sockets then makes no
+ * system call at all. */
+int dx_needs_enter(dx_ring *r)
+{
+    if (r->disabled || !(r->setup_flags & IORING_SETUP_TASKRUN_FLAG))
+        return 1;
+    if (io_uring_sq_ready(&r->ring) || io_uring_cq_ready(&r->ring))
+        return 1;
+    unsigned kflags = IO_URING_READ_ONCE(*r->ring.sq.kflags);
+    return (kflags & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0;
 }
 
 int dx_submit(dx_ring *r)

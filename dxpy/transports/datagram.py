@@ -8,7 +8,9 @@ and flow control mean what they mean on asyncio's own datagram transport.
 from __future__ import annotations
 
 import collections
+import contextvars
 import errno
+import functools
 import socket
 from asyncio import base_events, constants, futures, protocols, transports, trsock
 from typing import Any
@@ -48,10 +50,15 @@ class DatagramTransport(transports._FlowControlMixin, transports.DatagramTranspo
         self._queue: collections.deque[tuple[bytes, bytes]] = collections.deque()
         self._send_token = 0
         self._buffer_size = 0
+        # I/O callbacks run in a copy of the creating call's context (asyncio's rule)
+        self._context = contextvars.copy_context()
+        self._recv_cb = functools.partial(self._context.run, self._on_recv)
+        self._sent_cb = functools.partial(self._context.run, self._on_sent)
         loop._transports[self._fd] = self
-        loop.call_soon(self._connection_made)
+        loop.call_soon(self._connection_made, context=self._context)
         if waiter is not None:
-            loop.call_soon(futures._set_result_unless_cancelled, waiter, None)
+            loop.call_soon(futures._set_result_unless_cancelled, waiter, None,
+                           context=self._context)
 
     def __repr__(self) -> str:
         return f"<DatagramTransport fd={self._fd} {'closing' if self._closing else 'open'}>"
@@ -75,7 +82,7 @@ class DatagramTransport(transports._FlowControlMixin, transports.DatagramTranspo
 
     # ---- receiving -------------------------------------------------------
     def _arm_recv(self) -> None:
-        self._recv_token = self._loop._start_op(self._on_recv)
+        self._recv_token = self._loop._start_op(self._recv_cb)
         self._message = self._loop._reactor.recvmsg(self._recv_token, self._fd, self._recv_buffer)
 
     def _on_recv(self, result: int, flags: int) -> None:
@@ -123,7 +130,7 @@ class DatagramTransport(transports._FlowControlMixin, transports.DatagramTranspo
 
     def _send_next(self) -> None:
         data, packed = self._queue[0]
-        self._send_token = self._loop._start_op(self._on_sent)
+        self._send_token = self._loop._start_op(self._sent_cb)
         self._loop._reactor.sendmsg(self._send_token, self._fd, data, packed)
 
     def _on_sent(self, result: int, flags: int) -> None:

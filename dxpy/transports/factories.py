@@ -15,16 +15,11 @@ from typing import Any
 from .datagram import DatagramTransport
 from .subprocess import SubprocessTransport, watch_exit
 from .pipes import ReadPipeTransport, WritePipeTransport
-from .stream import SocketTransport
 
 
 class TransportFactoryMixin:
-    """Transport construction for ``Loop``."""
-
-    def _make_socket_transport(self, sock: socket.socket, protocol: protocols.BaseProtocol,
-                               waiter: futures.Future | None = None, *,
-                               extra: dict | None = None, server: Any = None) -> SocketTransport:
-        return SocketTransport(self, sock, protocol, waiter, extra, server)
+    """Transport construction for ``Loop`` (socket transports come from the
+    loop core: ``_make_socket_transport`` is the core's)."""
 
     def _make_ssl_transport(self, rawsock: socket.socket, protocol: protocols.BaseProtocol,
                             sslcontext: Any, waiter: futures.Future | None = None, *,
@@ -38,7 +33,7 @@ class TransportFactoryMixin:
             call_connection_made=call_connection_made,
             ssl_handshake_timeout=ssl_handshake_timeout,
             ssl_shutdown_timeout=ssl_shutdown_timeout)
-        SocketTransport(self, rawsock, ssl_protocol, extra=extra, server=server)
+        self._make_socket_transport(rawsock, ssl_protocol, extra=extra, server=server)
         return ssl_protocol._app_transport
 
     def _make_datagram_transport(self, sock: socket.socket, protocol: protocols.BaseProtocol,

@@ -8,6 +8,7 @@ connection without re-submitting.
 
 from __future__ import annotations
 
+import contextvars
 import errno
 import os
 import socket
@@ -34,8 +35,14 @@ class ServerMixin:
                        ssl_shutdown_timeout: float | None = constants.SSL_SHUTDOWN_TIMEOUT) -> None:
         fd = sock.fileno()
         ssl_args = (sslcontext, ssl_handshake_timeout, ssl_shutdown_timeout)
+        # asyncio runs accepting (the protocol factory, then the transport's
+        # callbacks) in a copy of the context current when serving started
+        context = contextvars.copy_context()
 
         def on_accept(result: int, flags: int) -> None:
+            context.run(accepted, result, flags)
+
+        def accepted(result: int, flags: int) -> None:
             if self._accepting.get(fd) != token_box[0]:  # stopped serving meanwhile
                 if result >= 0:
                     os.close(result)

@@ -9,13 +9,19 @@ Guarantees (tested):
 * ``pause_reading()`` stops ``data_received`` calls at once; data that races
   the pause is kept and delivered on ``resume_reading()``: nothing is lost.
 * ``write()`` never blocks and keeps order; flow control follows asyncio's
-  high/low water marks; ``connection_lost`` is called exactly once, after the
-  fd has been released by every in-flight operation's completion.
+  high/low water marks as asyncio shows them (``get_write_buffer_size`` and
+  ``pause_writing`` as if the send had been tried at once; see
+  ``_reported``); ``connection_lost`` is called exactly once, after the fd has
+  been released by every in-flight operation's completion.
+* Contexts as asyncio's: callbacks caused by I/O run in a copy of the context
+  current when the transport was made (or reading last resumed); callbacks
+  caused by a method call run in the caller's.
 """
 
 from __future__ import annotations
 
 import collections
+import contextvars
 import errno
 import functools
 import os
@@ -37,6 +43,8 @@ READ_SIZE = 256 * 1024
 WRITE_FIRST_MIN = 16 * 1024
 #: Payloads at least this large go out with zero-copy send (sockets only).
 ZEROCOPY_THRESHOLD = 1 << 20
+#: Optimistic write-buffer allowance when SO_SNDBUF cannot be read.
+DEFAULT_SNDBUF = 256 * 1024
 
 _QUIET_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
@@ -61,7 +69,8 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
         self._write_first_min = WRITE_FIRST_MIN if loop._reactor.batches_submissions else 0
         self._reactor = loop._reactor
         self._take = loop._reactor.take
-        self._written_cb = self._on_written  # one bound method, not one per write
+        self._context = contextvars.copy_context()
+        self._bind_callbacks()
         self._server = server
         self._protocol: protocols.BaseProtocol = protocol
         self._protocol_connected = False
@@ -78,18 +87,33 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
         self._write_queue: collections.deque[bytes | memoryview] = collections.deque()
         self._write_token = 0
         self._writing: bytes | memoryview = b""  # the payload of the write in flight
-        self._buffer_size = 0
+        self._buffer_size = 0  # bytes queued or in flight, not yet taken by the kernel
+        self._send_epoch = 0  # see _reported
+        self._optimistic_cap = _send_buffer_size(fileobj)
         self._flush_waiter: futures.Future | None = None
+        #: Where close() waits for the flush: asyncio, which sent the bytes
+        #: at once, would have scheduled connection_lost from close()'s caller.
+        self._lost_context: contextvars.Context | None = None
         if server is not None:
             server._attach()
         loop._transports[self._fd] = self
-        loop.call_soon(self._connection_made)
+        loop.call_soon(self._connection_made, context=self._context)
         if waiter is not None:
-            loop.call_soon(futures._set_result_unless_cancelled, waiter, None)
+            loop.call_soon(futures._set_result_unless_cancelled, waiter, None,
+                           context=self._context)
+
+    def _bind_callbacks(self) -> None:
+        """Completion callbacks that run in the transport's context (made once
+        per context, not once per operation)."""
+        run = self._context.run
+        self._written_cb = functools.partial(run, self._on_written)
+        self._chunk_cb = functools.partial(run, self._on_chunk)
+        self._read_into_cb = functools.partial(run, self._on_read_into)
+        self._read_copy_cb = functools.partial(run, self._on_read_copy)
 
     def __repr__(self) -> str:
         state = "closing" if self._closing else "open"
-        return f"<{type(self).__name__} fd={self._fd} {state} buffer={self._buffer_size}>"
+        return f"<{type(self).__name__} fd={self._fd} {state} buffer={self._reported()}>"
 
     # ---- lifecycle --------------------------------------------------------
     def _connection_made(self) -> None:
@@ -118,6 +142,8 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
         self._stop_reading()
         if not self._write_queue and not self._write_token:
             self._schedule_lost(None)
+        else:  # connection_lost comes once flushed, in the context asyncio gives
+            self._lost_context = contextvars.copy_context()
 
     def abort(self) -> None:
         self._force_close(None)
@@ -156,7 +182,7 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
             self._lost_called = True
             self._release()
             return
-        self._loop.call_soon(self._call_connection_lost, exc)
+        self._loop.call_soon(self._call_connection_lost, exc, context=self._lost_context)
 
     def _call_connection_lost(self, exc: BaseException | None) -> None:
         if self._lost_called:
@@ -198,7 +224,10 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
         if self._closing or not self._paused:
             return
         self._paused = False
-        self._loop.call_soon(self._deliver_held)
+        # asyncio re-registers its reader here, in the caller's context
+        self._context = contextvars.copy_context()
+        self._bind_callbacks()
+        self._loop.call_soon(self._deliver_held, context=self._context)
 
     def _deliver_held(self) -> None:
         while self._held and not self._paused and not self._closing:
@@ -227,14 +256,14 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
                 self._fatal_error(exc, "Fatal error: protocol.get_buffer() call failed.")
                 return
             self._read_buffer = buf
-            self._read_token = loop._start_op(self._on_read_into)
+            self._read_token = loop._start_op(self._read_into_cb)
             self._prep_read_into(self._read_token, buf)
         elif self._is_socket:
-            self._read_token = loop._start_op(self._on_chunk)
+            self._read_token = loop._start_op(self._chunk_cb)
             loop._reactor.recv_multishot(self._read_token, self._fd)
         else:
             buf = self._read_buffer = bytearray(READ_SIZE)
-            self._read_token = loop._start_op(self._on_read_copy)
+            self._read_token = loop._start_op(self._read_copy_cb)
             loop._reactor.read(self._read_token, self._fd, buf)
 
     def _prep_read_into(self, token: int, buf: Any) -> None:
@@ -365,11 +394,25 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
             if self._write_token:
                 self._write_queue.append(data)
             else:
+                self._send_epoch = self._loop._iteration
                 self._send(data)
         else:
             self._write_first(data)
         if self._buffer_size > self._high_water:
             self._maybe_pause_protocol()
+
+    def _reported(self) -> int:
+        """The write-buffer size asyncio would report.  A send queued in this
+        very iteration has not been offered to the kernel yet (on io_uring it
+        goes out with every other connection's in the next
+        ``io_uring_enter``); where asyncio sends at once the kernel would
+        have taken up to its send-buffer size, so only bytes beyond that
+        count (``pause_writing`` is not called where asyncio would not call
+        it).  Once the kernel refused bytes, or a send outlived its
+        iteration, everything not yet sent counts."""
+        if self._send_epoch == self._loop._iteration:
+            return max(0, self._buffer_size - self._optimistic_cap)
+        return self._buffer_size
 
     def _write_first(self, data: bytes | bytearray | memoryview) -> None:
         """Nothing in flight and a large payload: try the syscall at once (as
@@ -389,6 +432,7 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
         if sent < len(data):
             rest = bytes(memoryview(data)[sent:])
             self._buffer_size += len(rest)
+            self._send_epoch = 0  # the kernel refused these bytes
             self._send(rest)
 
     def writelines(self, list_of_data: Any) -> None:
@@ -413,14 +457,18 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
                 self._fatal_error(error_for(result, f"write to fd {self._fd}"),
                                   "Fatal write error on socket transport")
             return
+        # the kernel took it within an iteration of its queuing: not congested
+        prompt = self._send_epoch != 0 and self._send_epoch + 1 >= self._loop._iteration
         self._buffer_size -= result
         if result < len(data):
+            self._send_epoch = 0
             self._send(memoryview(data)[result:])
             return
         if self._write_queue:
             queue = self._write_queue
             chunk = queue.popleft() if len(queue) == 1 else b"".join(queue)
             queue.clear()
+            self._send_epoch = self._loop._iteration if prompt else 0
             self._send(chunk)
         if self._protocol_paused:
             self._maybe_resume_protocol()
@@ -465,7 +513,7 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
         self.close()
 
     def get_write_buffer_size(self) -> int:
-        return self._buffer_size
+        return self._reported()
 
 
 class SocketTransport(StreamTransport):
@@ -498,6 +546,15 @@ class _Closed:
 
     def close(self) -> None:
         return None
+
+
+def _send_buffer_size(fileobj: Any) -> int:
+    """The kernel's send-buffer size for ``fileobj`` (what a send tried at
+    once could take), or DEFAULT_SNDBUF where it cannot be read (pipes)."""
+    try:
+        return socket.socket.getsockopt(fileobj, socket.SOL_SOCKET, socket.SO_SNDBUF)
+    except (OSError, TypeError):
+        return DEFAULT_SNDBUF
 
 
 def _set_extra_names(extra: dict, sock: socket.socket) -> None:

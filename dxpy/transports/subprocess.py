@@ -10,6 +10,7 @@ code that reaps children.  Pipes to the child are ordinary pipe transports
 
 from __future__ import annotations
 
+import contextvars
 import os
 import subprocess
 from asyncio import base_subprocess
@@ -28,6 +29,12 @@ class SubprocessTransport(base_subprocess.BaseSubprocessTransport):
                                       stderr=stderr, universal_newlines=False,
                                       bufsize=bufsize, **kwargs)
 
+    def _try_finish(self) -> None:
+        # asyncio 3.11 learns of the exit in its child watcher's thread, after
+        # the pipes' EOF as a rule: the protocol's connection_lost runs in that
+        # thread's (empty) context, whichever of exit and EOF came last here
+        contextvars.Context().run(super()._try_finish)
+
 
 def watch_exit(loop: OpLoop, transport: SubprocessTransport) -> None:
     """Report the child's exit status to ``transport`` once it terminates."""
@@ -40,7 +47,9 @@ def watch_exit(loop: OpLoop, transport: SubprocessTransport) -> None:
 
     def on_exit(result: int, flags: int) -> None:
         os.close(pidfd)
-        _reap(transport, pid)
+        # asyncio 3.11 learns of the exit in its child watcher's thread, so
+        # process_exited (and what it causes) runs in an empty context
+        contextvars.Context().run(_reap, transport, pid)
 
     token = loop._start_op(on_exit)
     loop._reactor.poll_add(token, pidfd, 0x001)
