@@ -10,9 +10,11 @@ builtin below the measured crossover; ``engine()`` says what is in force and
 """
 
 from dxpy.simd.engines import SimdError, available, engine, forced, set_engine
+from dxpy.simd.simdlist import SimdList
 from dxpy.simd.strings import (count, count_lines, endswith, equal, find, find_all, join, lower, lstrip,
                                replace, rfind, rstrip, split, splitlines, startswith, strip, upper)
+from dxpy.simd.swissdict import SwissDict
 
-__all__ = ["SimdError", "available", "count", "count_lines", "endswith", "engine", "equal", "find",
+__all__ = ["SimdError", "SimdList", "SwissDict", "available", "count", "count_lines", "endswith", "engine", "equal", "find",
            "find_all", "forced", "join", "lower", "lstrip", "replace", "rfind", "rstrip", "set_engine",
            "split", "splitlines", "startswith", "strip", "upper"]
