@@ -1,0 +1,207 @@
+"""Entangled: versioned shared values, CAS, contention across processes, crashes, no leaks."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+
+import numpy as np
+import pytest
+
+from dxpy.ipc import Channel, ConcurrencyError, Entangled
+from dxpy.ipc.entangled import segments
+
+CHILD_PRELUDE = """
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+import numpy as np
+from dxpy.ipc import Entangled
+"""
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def child(script: str, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", CHILD_PRELUDE + textwrap.dedent(script),
+                             *args], stdout=subprocess.PIPE)
+
+
+def wait_gone(name: str, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while name in segments():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_create_open_read_write_and_compare_and_swap() -> None:
+    name = unique("basic")
+    with Entangled.create(name, 10) as counter, Entangled.open(name) as other:
+        assert counter.version == 1 and other.value == 10
+        assert counter.write(11, expected_version=1) == 2
+        with pytest.raises(ConcurrencyError, match="version is 2, not the expected 1"):
+            other.write(99, expected_version=1)
+        assert other.update(lambda n: n * 2) == 3 and counter.value == 22
+        with pytest.raises(OverflowError):
+            counter.write(1 << 70, 3)
+        with pytest.raises(TypeError, match="bytes, a NumPy array or an int"):
+            counter.write("text", 3)
+        with pytest.raises(FileExistsError):
+            Entangled.create(name, 0)
+    assert name not in segments()
+
+
+def test_arrays_and_bytes_are_zero_copy_snapshots() -> None:
+    name = unique("array")
+    initial = np.arange(12, dtype=np.int32).reshape(3, 4)
+    with Entangled.create(name, initial, capacity=1 << 16) as shared:
+        with shared.read() as snapshot:
+            view = snapshot.value
+            assert not view.flags.writeable and view.dtype == np.int32
+            np.testing.assert_array_equal(view, initial)
+            again = shared.read()
+            assert again.value.ctypes.data == view.ctypes.data  # the same shared bytes
+            again.release()
+        shared.write(np.ones((2, 2, 2), dtype=np.complex64), 1)
+        assert shared.value.shape == (2, 2, 2)
+        shared.write(b"raw bytes", 2)
+        with shared.read() as snapshot:
+            assert isinstance(snapshot.value, memoryview) and bytes(snapshot.value) == b"raw bytes"
+        with pytest.raises(ValueError, match="exceeds this Entangled's capacity"):
+            shared.write(np.zeros(1 << 14), 3)
+
+
+def test_a_held_snapshot_is_never_overwritten() -> None:
+    name = unique("pinned")
+    with Entangled.create(name, b"first", slots=2) as shared:
+        snapshot = shared.read()
+        shared.write(b"second", 1)  # into the other slot
+        with pytest.raises(TimeoutError, match="readers pin all 1 spare slots"):
+            shared.write(b"third", 2, timeout=0.05)  # only free slot is the pinned one
+        assert bytes(snapshot.value) == b"first"
+        snapshot.release()
+        assert shared.write(b"third", 2) == 3 and shared.value == b"third"
+
+
+def test_bad_names_and_closed_handles() -> None:
+    for bad in ["", "a/b", "x" * 300, 7]:
+        with pytest.raises(ValueError, match="Entangled name"):
+            Entangled.create(bad, 0)  # type: ignore[arg-type]
+    with pytest.raises(FileNotFoundError):
+        Entangled.open(unique("missing"))
+    handle = Entangled.create(unique("closed"), 0)
+    handle.close()
+    with pytest.raises(ValueError, match="is closed"):
+        handle.read()
+
+
+def test_handles_travel_between_processes_and_reopen() -> None:
+    name = unique("handle")
+    with Entangled.create(name, 5) as shared:
+        assert pickle.loads(pickle.dumps(shared)).value == 5
+        a, b = Channel.pair()
+        with a, b:
+            a.send(shared)
+            reopened = b.recv()
+            reopened.update(lambda n: n + 1)
+            reopened.close()
+        assert shared.value == 6 and name in segments()  # the creator still uses it
+    assert name not in segments()
+
+
+def test_four_processes_increment_one_counter_exactly() -> None:
+    name = unique("counter")
+    with Entangled.create(name, 0) as counter:
+        workers = [child("""
+            counter = Entangled.open(sys.argv[1])
+            for _ in range(2500):
+                counter.update(lambda n: n + 1)
+            counter.close()
+        """, name) for _ in range(4)]
+        for worker in workers:
+            assert worker.wait(timeout=120) == 0
+        assert counter.value == 10_000 and counter.version == 10_001
+    assert name not in segments()
+
+
+def test_a_writer_killed_mid_write_leaves_old_or_new_never_torn() -> None:
+    name = unique("torn")
+    size = 1 << 20  # 8 MiB of float64: a write takes milliseconds
+    with Entangled.create(name, np.zeros(size)) as shared:
+        for round_ in range(3):
+            writer = child("""
+                shared = Entangled.open(sys.argv[1])
+                print("ready", flush=True)
+                while True:
+                    version = shared.version
+                    try:
+                        shared.write(np.full(shared.capacity // 8, float(version + 1)), version)
+                    except Exception:
+                        pass
+            """, name)
+            assert writer.stdout is not None and writer.stdout.readline() == b"ready\n"
+            start_version, deadline = shared.version, time.monotonic() + 30
+            while shared.version < start_version + 3 and time.monotonic() < deadline:
+                time.sleep(0.001)  # the writer is up and writing
+            deadline = time.monotonic() + 0.05 * (round_ + 1)
+            while time.monotonic() < deadline:
+                with shared.read() as snapshot:
+                    values = snapshot.value
+                    expected = 0.0 if snapshot.version == 1 else float(snapshot.version)
+                    assert (values == expected).all()  # every element from one write
+            writer.send_signal(signal.SIGKILL)
+            writer.wait(timeout=10)
+            writer.stdout.close()
+            with shared.read() as snapshot:
+                assert (snapshot.value == float(snapshot.version)).all()
+                version = snapshot.version
+            assert version >= start_version + 3
+            # the dead writer's locks are gone: this write neither blocks nor conflicts
+            assert shared.write(np.full(size, float(version + 1)), version) == version + 1
+    assert name not in segments()
+
+
+def test_no_leaked_segments_when_users_or_the_creator_crash() -> None:
+    name = unique("crash")
+    # a user that crashes does not keep the segment alive once the others close
+    shared = Entangled.create(name, 1)
+    user = child("""
+        e = Entangled.open(sys.argv[1]); print("open", flush=True); time.sleep(60)
+    """, name)
+    assert user.stdout is not None and user.stdout.readline() == b"open\n"
+    user.send_signal(signal.SIGKILL)
+    user.wait(timeout=10)
+    user.stdout.close()
+    shared.close()
+    assert name not in segments()
+
+    # a creator killed with SIGKILL: its guardian removes the name
+    name = unique("crash")
+    creator = child("""
+        e = Entangled.create(sys.argv[1], np.arange(10)); print("made", flush=True)
+        time.sleep(60)
+    """, name)
+    assert creator.stdout is not None and creator.stdout.readline() == b"made\n"
+    assert name in segments()
+    creator.send_signal(signal.SIGKILL)
+    creator.wait(timeout=10)
+    creator.stdout.close()
+    assert wait_gone(name)
+
+    # a stale segment (every user gone, e.g. all SIGKILLed together) is replaced by create
+    path = f"/dev/shm/dxpy-ent-{name}"
+    with open(path, "wb") as stale:
+        stale.write(b"\0" * 8192)
+    with Entangled.create(name, 3) as fresh:
+        assert fresh.value == 3
+    assert not os.path.exists(path)
