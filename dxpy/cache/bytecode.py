@@ -16,7 +16,7 @@ import os
 from importlib.util import MAGIC_NUMBER
 
 from . import config
-from .store import CodeStore, Stamp, stamp_of
+from .store import CodeStore, Stamp, stamp_of, trustworthy
 
 KIND = f"py-{config.IMPLEMENTATION_TAG}"
 FLUSH_EVERY = 512
@@ -85,7 +85,7 @@ class BytecodeCache:
                 payload = marshal.dumps(compile(source, path, "exec", dont_inherit=True))
             except (SyntaxError, ValueError):
                 return None  # CPython compiles it again and raises, with its own frames
-        self.store.add(name, stamp, key, payload if new else None)
+        self.store.add(name, trustworthy(stamp), key, payload if new else None)
         self.loaded[path] = stamp
         if self.store.pending_count >= FLUSH_EVERY:
             self.store.flush()

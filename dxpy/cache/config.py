@@ -67,7 +67,8 @@ def warn_once(problem: str, message: str) -> None:
     _warned.add(problem)
     import warnings
 
-    warnings.warn(f"dxpy cache: {message}", CacheWarning, stacklevel=2)
+    # explicit location: the line of dxpy that noticed is of no use to the user
+    warnings.warn_explicit(f"dxpy cache: {message}", CacheWarning, "<dxpy cache>", 0)
 
 
 def ensure_dir(path: str) -> bool:

@@ -55,11 +55,20 @@ def compile_module(path: str, name: str) -> tuple[dpm.DpmModule, list[tuple[int,
     annotations, functions = _annotations(tree)
     exports = _exports(tree, functions)
     module = dpm.DpmModule(
-        name=name, source_path=path, source_size=st.st_size, source_mtime_ns=st.st_mtime_ns,
+        name=name, source_path=path, source_size=st.st_size,
+        source_mtime_ns=_quick_checkable_mtime(st),
         source_hash=source_hash(source), engine=ENGINE, code=marshal.dumps(code),
         package=os.path.basename(path) == "__init__.py",
         imports=[imp for _, imp in imports], exports=exports, annotations=annotations)
     return module, imports
+
+
+def _quick_checkable_mtime(st: os.stat_result) -> int:
+    """The source mtime the loader's quick check compares, or 0 (always hash the
+    source) when it was modified so recently that another write could share it."""
+    from .store import RACY_STAMP, stamp_of, trustworthy
+
+    return 0 if trustworthy(stamp_of(st)) == RACY_STAMP else st.st_mtime_ns
 
 
 def source_hash(source: bytes) -> bytes:

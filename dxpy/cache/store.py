@@ -62,11 +62,27 @@ if TYPE_CHECKING:
 Stamp = tuple  # (mtime_ns, ctime_ns, size, inode, device)
 
 
+#: a file changed less than this long ago may change again within the same
+#: timestamp tick (filesystems stamp with a coarse clock): its stamp proves nothing
+RACY_NS = 2_000_000_000
+#: what such a file is recorded with: it matches no stat, so it is hashed each time
+RACY_STAMP: Stamp = (-1, -1, -1, -1, -1)
+
+
 def stamp_of(st: os.stat_result) -> Stamp:
     """The quick-check tuple of a stat result.  ctime is in it because no
     ordinary tool can set it back: a ``touch -r`` or an editor that restores
     mtime still changes it."""
     return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_dev)
+
+
+def trustworthy(stamp: Stamp) -> Stamp:
+    """``stamp``, or ``RACY_STAMP`` for a file modified within ``RACY_NS`` of now
+    (as git's "racily clean" entries: two writes in one clock tick, same size,
+    would otherwise share a stamp and the second would load the first's code)."""
+    import time
+
+    return RACY_STAMP if time.time_ns() - max(stamp[0], stamp[1]) < RACY_NS else stamp
 
 
 def _empty_index() -> dict[str, Any]:
@@ -150,7 +166,7 @@ class CodeStore:
         try:
             with open(path, "rb") as f:
                 raw = f.read()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # nothing cached yet
             return _empty_index()
         except OSError as exc:
             config.warn_once(f"read:{path}", f"cannot read {path} ({exc.strerror}); not using it")
