@@ -182,6 +182,7 @@ def info() -> str:
         f"platform: {platform.system()} {platform.release()} ({platform.machine()})",
         f"reactor: {active} ({reason})",
         f"io_uring: {'yes' if ok else 'no'} ({why})",
+        f"loop core: {_core_line()}",
         f"file I/O: {file_io}",
         "execution engine: CPython bytecode; `dxpy run --vm` runs the script and its own modules "
         "in the DPB VM (opt-in, slower than CPython) with JIT tiers for hot functions and loops "
@@ -191,6 +192,21 @@ def info() -> str:
         lines.append("io_uring features: " + ", ".join(
             f"{name}={value}" for name, value in features.items()))
     return "\n".join(lines)
+
+
+def _core_line() -> str:
+    """Which loop core new loops get (``DXPY_CORE``), and whether the compiled one was built."""
+    from .core import compiled_status, resolve
+
+    built, why = compiled_status()
+    forced = os.environ.get("DXPY_CORE")
+    try:
+        active = resolve()
+    except (ValueError, RuntimeError) as exc:
+        return f"none ({exc})"
+    reason = f"forced by DXPY_CORE={forced}" if forced else (
+        "the default" if built else f"fallback: {why}")
+    return f"{active} ({reason})" + ("" if built else "; compiled: not built")
 
 
 def _file_io_line(reactor: object) -> str:
