@@ -34,10 +34,12 @@ from websockets.asyncio.server import serve as ws_serve
 import dxpy
 from dxpy.reactor import uring_status
 
-from tests.conftest import open_fds
+from tests.conftest import COMPILED_OK, COMPILED_WHY, CORES, open_fds
 
 URING_OK, URING_WHY = uring_status()
 BACKENDS = ["uring", "epoll"]
+#: (reactor, loop core) pairs: every library runs on both cores too.
+LOOPS = [(name, core) for name in BACKENDS for core in CORES]
 
 ONE_MB = 1_000_000
 
@@ -52,19 +54,26 @@ def _payload(n: int, seed: int = 0) -> bytes:
     return bytes(out[:n])
 
 
-def _backend_param(name: str, value: Any, id: str) -> Any:
-    """A parameter for ``name``; the uring one is skipped where io_uring cannot run."""
-    marks = pytest.mark.skipif(name == "uring" and not URING_OK,
-                               reason=f"io_uring unavailable here: {URING_WHY}")
-    return pytest.param(value, id=id, marks=marks)
+def _backend_param(loop: tuple[str, str], value: Any, id: str) -> Any:
+    """A parameter for the (reactor, core) ``loop``; skipped where io_uring
+    cannot run or the compiled core was not built."""
+    name, core = loop
+    marks = [pytest.mark.skipif(name == "uring" and not URING_OK,
+                                reason=f"io_uring unavailable here: {URING_WHY}"),
+             pytest.mark.skipif(core == "compiled" and not COMPILED_OK,
+                                reason=f"compiled core: {COMPILED_WHY}")]
+    return pytest.param(value, id=f"{id}-{core}", marks=marks)
 
 
-def _assert_dxpy_loop(expected_backend: str | None = None) -> asyncio.AbstractEventLoop:
+def _assert_dxpy_loop(expected_backend: str | None = None,
+                      expected_core: str | None = None) -> asyncio.AbstractEventLoop:
     loop = asyncio.get_running_loop()
     assert type(loop).__module__ == "dxpy.loop", type(loop)
     assert isinstance(loop, dxpy.Loop)
     if expected_backend is not None:
         assert loop.reactor.backend == expected_backend
+    if expected_core is not None:
+        assert loop.core_name == expected_core
     return loop
 
 
@@ -82,13 +91,14 @@ _POLICY_DEPRECATION = "ignore:Overriding the \"event_loop_policy\" fixture is de
 
 @pytest.mark.filterwarnings(_POLICY_DEPRECATION)
 class TestPytestAsyncio:
-    @pytest.fixture(params=[_backend_param(name, name, name) for name in BACKENDS])
+    @pytest.fixture(params=[_backend_param(loop, loop, loop[0]) for loop in LOOPS])
     def event_loop_policy(self, request: pytest.FixtureRequest) -> dxpy.Policy:
-        return dxpy.Policy(request.param)
+        name, core = request.param
+        return dxpy.Policy(name, core=core)
 
     @pytest.mark.asyncio
     async def test_running_loop_is_dxpy(self, event_loop_policy: dxpy.Policy) -> None:
-        loop = _assert_dxpy_loop(event_loop_policy._reactor_name)
+        loop = _assert_dxpy_loop(event_loop_policy._reactor_name, event_loop_policy._core_name)
         assert loop.is_running()
         fut = loop.create_future()
         loop.call_later(0.01, fut.set_result, "timer fired")
@@ -96,7 +106,7 @@ class TestPytestAsyncio:
 
     @pytest.mark.asyncio
     async def test_streams_tcp_echo(self, event_loop_policy: dxpy.Policy) -> None:
-        _assert_dxpy_loop(event_loop_policy._reactor_name)
+        _assert_dxpy_loop(event_loop_policy._reactor_name, event_loop_policy._core_name)
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
@@ -135,7 +145,7 @@ class TestPytestAsyncio:
 
     @pytest.mark.asyncio
     async def test_gather_and_timeouts(self, event_loop_policy: dxpy.Policy) -> None:
-        loop = _assert_dxpy_loop(event_loop_policy._reactor_name)
+        loop = _assert_dxpy_loop(event_loop_policy._reactor_name, event_loop_policy._core_name)
 
         async def work(i: int) -> int:
             await asyncio.sleep(0.001 * (20 - i))
@@ -170,7 +180,7 @@ class TestPytestAsyncio:
 
     @pytest.mark.asyncio
     async def test_subprocess(self, event_loop_policy: dxpy.Policy) -> None:
-        _assert_dxpy_loop(event_loop_policy._reactor_name)
+        _assert_dxpy_loop(event_loop_policy._reactor_name, event_loop_policy._core_name)
         data = _payload(200_000, seed=2).hex().encode()  # 400 kB of text
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-c",
@@ -196,21 +206,23 @@ class TestPytestAsyncio:
 # ===========================================================================
 
 @pytest.fixture(params=[
-    _backend_param(name, ("asyncio", {"loop_factory": functools.partial(dxpy.new_event_loop, name)}),
-                   f"dxpy-{name}")
-    for name in BACKENDS
+    _backend_param(loop, ("asyncio", {"loop_factory": functools.partial(
+        dxpy.new_event_loop, loop[0], core=loop[1])}), f"dxpy-{loop[0]}")
+    for loop in LOOPS
 ])
 def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
     return request.param
 
 
-def _anyio_reactor(anyio_backend: tuple[str, dict[str, Any]]) -> str:
-    return anyio_backend[1]["loop_factory"].args[0]
+def _anyio_loop(anyio_backend: tuple[str, dict[str, Any]]) -> tuple[str, str]:
+    """(reactor, core) of an ``anyio_backend`` parameter."""
+    factory = anyio_backend[1]["loop_factory"]
+    return factory.args[0], factory.keywords["core"]
 
 
 @pytest.mark.anyio
 async def test_anyio_task_group(anyio_backend: tuple[str, dict[str, Any]]) -> None:
-    _assert_dxpy_loop(_anyio_reactor(anyio_backend))
+    _assert_dxpy_loop(*_anyio_loop(anyio_backend))
     assert anyio.get_current_task() is not None
     results: dict[int, int] = {}
 
@@ -248,7 +260,7 @@ async def test_anyio_task_group(anyio_backend: tuple[str, dict[str, Any]]) -> No
 
 @pytest.mark.anyio
 async def test_anyio_tcp_echo(anyio_backend: tuple[str, dict[str, Any]]) -> None:
-    _assert_dxpy_loop(_anyio_reactor(anyio_backend))
+    _assert_dxpy_loop(*_anyio_loop(anyio_backend))
 
     async def handler(stream: anyio.abc.SocketStream) -> None:
         async with stream:
@@ -286,7 +298,7 @@ async def test_anyio_tcp_echo(anyio_backend: tuple[str, dict[str, Any]]) -> None
 
 @pytest.mark.anyio
 async def test_anyio_to_thread(anyio_backend: tuple[str, dict[str, Any]]) -> None:
-    _assert_dxpy_loop(_anyio_reactor(anyio_backend))
+    _assert_dxpy_loop(*_anyio_loop(anyio_backend))
     main_thread = threading.get_ident()
 
     def blocking(x: int) -> tuple[int, int]:
@@ -313,7 +325,7 @@ async def test_anyio_to_thread(anyio_backend: tuple[str, dict[str, Any]]) -> Non
 
 @pytest.mark.anyio
 async def test_anyio_cancel_scopes(anyio_backend: tuple[str, dict[str, Any]]) -> None:
-    _assert_dxpy_loop(_anyio_reactor(anyio_backend))
+    _assert_dxpy_loop(*_anyio_loop(anyio_backend))
     t0 = anyio.current_time()
     with anyio.move_on_after(0.05) as scope:
         await anyio.sleep(10)
@@ -355,7 +367,7 @@ async def test_anyio_cancel_scopes(anyio_backend: tuple[str, dict[str, Any]]) ->
 
 @pytest.mark.anyio
 async def test_anyio_memory_object_streams(anyio_backend: tuple[str, dict[str, Any]]) -> None:
-    _assert_dxpy_loop(_anyio_reactor(anyio_backend))
+    _assert_dxpy_loop(*_anyio_loop(anyio_backend))
     send, receive = anyio.create_memory_object_stream[int](max_buffer_size=5)
     got: list[int] = []
 
@@ -396,7 +408,7 @@ async def test_anyio_memory_object_streams(anyio_backend: tuple[str, dict[str, A
 
 @pytest.mark.anyio
 async def test_anyio_open_process(anyio_backend: tuple[str, dict[str, Any]]) -> None:
-    _assert_dxpy_loop(_anyio_reactor(anyio_backend))
+    _assert_dxpy_loop(*_anyio_loop(anyio_backend))
     data = b"".join(f"line {i}\n".encode() for i in range(5000))
     async with await anyio.open_process(["cat"]) as proc:
         assert proc.stdin is not None and proc.stdout is not None
