@@ -190,17 +190,17 @@ def drop_cache(*paths: Path) -> Callable[[], None]:
     return drop
 
 
+async def read_whole(opener: Callable[..., Any], path: Path) -> int:
+    """``len(f.read())`` with ``aiofiles.open`` or ``dxpy.aio.open``."""
+    async with opener(path, "rb") as f:
+        return len(await f.read())
+
+
 def whole_read(path: Path) -> dict[str, Runner]:
-    async def with_aiofiles() -> int:
-        async with aiofiles.open(path, "rb") as f:
-            return len(await f.read())
-
-    async def with_dxpy() -> int:
-        async with aio.open(path, "rb") as f:
-            return len(await f.read())
-
-    return {"sync open()": lambda: len(_read_sync(path)), "aiofiles": _on("asyncio", with_aiofiles),
-            "dxpy-uring": _on("uring", with_dxpy), "dxpy-epoll": _on("epoll", with_dxpy)}
+    return {"sync open()": lambda: len(_read_sync(path)),
+            "aiofiles": _on("asyncio", lambda: read_whole(aiofiles.open, path)),
+            "dxpy-uring": _on("uring", lambda: read_whole(aio.open, path)),
+            "dxpy-epoll": _on("epoll", lambda: read_whole(aio.open, path))}
 
 
 # ---- (e) one big file written in chunks -----------------------------------------------------
@@ -216,23 +216,26 @@ def big_write(path: Path, size: int, fsync: bool) -> dict[str, Runner]:
                 f.flush()
                 os.fsync(f.fileno())
 
-    async def with_aiofiles() -> None:
-        async with aiofiles.open(path, "wb") as f:
-            for _ in range(count):
-                await f.write(block)
-            if fsync:
-                await f.flush()
-                await aiofiles.os.wrap(os.fsync)(f.fileno())
+    async def aiofiles_fsync(f: Any) -> None:
+        await f.flush()
+        await aiofiles.os.wrap(os.fsync)(f.fileno())
 
-    async def with_dxpy() -> None:
-        async with aio.open(path, "wb") as f:
-            for _ in range(count):
-                await f.write(block)
-            if fsync:
-                await f.fsync()
+    async def dxpy_fsync(f: Any) -> None:
+        await f.fsync()
 
-    return {"sync open()": sync, "aiofiles": _on("asyncio", with_aiofiles),
-            "dxpy-uring": _on("uring", with_dxpy), "dxpy-epoll": _on("epoll", with_dxpy)}
+    def writer(opener: Callable[..., Any],
+               sync_file: Callable[[Any], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        async def write() -> None:
+            async with opener(path, "wb") as f:
+                for _ in range(count):
+                    await f.write(block)
+                if fsync:
+                    await sync_file(f)
+        return write
+
+    return {"sync open()": sync, "aiofiles": _on("asyncio", writer(aiofiles.open, aiofiles_fsync)),
+            "dxpy-uring": _on("uring", writer(aio.open, dxpy_fsync)),
+            "dxpy-epoll": _on("epoll", writer(aio.open, dxpy_fsync))}
 
 
 def unlink_first(path: Path) -> Callable[[], None]:
@@ -241,23 +244,15 @@ def unlink_first(path: Path) -> Callable[[], None]:
 
 # ---- (f) many large files at once -------------------------------------------------------------
 def concurrent_reads(paths: list[Path]) -> dict[str, Runner]:
-    async def with_aiofiles(p: Path) -> int:
-        async with aiofiles.open(p, "rb") as f:
-            return len(await f.read())
-
-    async def with_dxpy(p: Path) -> int:
-        async with aio.open(p, "rb") as f:
-            return len(await f.read())
-
-    def gathered(read: Callable[[Path], Awaitable[int]]) -> Callable[[], Awaitable[Any]]:
+    def gathered(opener: Callable[..., Any]) -> Callable[[], Awaitable[Any]]:
         async def all_of_them() -> list[int]:
-            return await asyncio.gather(*(read(p) for p in paths))
+            return await asyncio.gather(*(read_whole(opener, p) for p in paths))
         return all_of_them
 
     return {"sync open()": lambda: [len(_read_sync(p)) for p in paths],
-            "aiofiles": _on("asyncio", gathered(with_aiofiles)),
-            "dxpy-uring": _on("uring", gathered(with_dxpy)),
-            "dxpy-epoll": _on("epoll", gathered(with_dxpy))}
+            "aiofiles": _on("asyncio", gathered(aiofiles.open)),
+            "dxpy-uring": _on("uring", gathered(aio.open)),
+            "dxpy-epoll": _on("epoll", gathered(aio.open))}
 
 
 # ---- (g) metadata --------------------------------------------------------------------------------

@@ -7,25 +7,14 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
-from typing import Iterator
-
 import pytest
 
-from dxpy.reactor import Reactor, create_reactor
+from dxpy.reactor import Reactor
 
-from .test_reactor import finish, result_of
+from .test_reactor import finish, reactor, result_of  # noqa: F401 - reactor is a fixture
 
 #: The reactors alone: no loop, so no loop-core dimension (see conftest).
 REACTOR_ONLY = True
-
-
-@pytest.fixture
-def reactor(backend: str) -> Iterator[Reactor]:
-    r = create_reactor(backend)
-    try:
-        yield r
-    finally:
-        r.close()
 
 
 def _b(path: Path) -> bytes:

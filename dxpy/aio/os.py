@@ -194,13 +194,17 @@ async def link(src: Any, dst: Any, *, src_dir_fd: int | None = None,
 
 
 # ---- os's compound algorithms, over the calls above ------------------------------------
+def _split(name: Any) -> tuple[Any, Any]:
+    """``os.path.split``, ignoring one trailing separator (as ``os`` does)."""
+    head, tail = os.path.split(name)
+    return os.path.split(head) if not tail else (head, tail)
+
+
 async def makedirs(name: Any, mode: int = 0o777, exist_ok: bool = False) -> None:
     """``os.makedirs``: create missing parents (with the default mode, as
     ``os`` does), then ``name`` with ``mode``."""
     name = os.fspath(name)
-    head, tail = os.path.split(name)
-    if not tail:
-        head, tail = os.path.split(head)
+    head, tail = _split(name)
     if head and tail and not await path.exists(head):
         try:
             await makedirs(head, exist_ok=exist_ok)
@@ -219,9 +223,7 @@ async def removedirs(name: Any) -> None:
     """``os.removedirs``: remove ``name``, then each parent until one fails."""
     name = os.fspath(name)
     await rmdir(name)
-    head, tail = os.path.split(name)
-    if not tail:
-        head, tail = os.path.split(head)
+    head, tail = _split(name)
     while head and tail:
         try:
             await rmdir(head)

@@ -20,6 +20,7 @@ import shutil
 import tempfile as _tempfile
 from typing import Any, Awaitable, Callable, Generator
 
+from ._binary import FileBase
 from ._open import AsyncFile, wrap_fd
 from ._ops import run_in_pool
 
@@ -128,7 +129,7 @@ def NamedTemporaryFile(mode: str = "w+b", buffering: int = -1, encoding: str | N
     return _Opening(make)
 
 
-class SpooledTemporaryFile:
+class SpooledTemporaryFile(FileBase):
     """Data in memory until ``max_size`` is exceeded, then a ``TemporaryFile``
     (``tempfile.SpooledTemporaryFile``'s rules, every method a coroutine)."""
 
@@ -188,9 +189,17 @@ class SpooledTemporaryFile:
         await self._check_size()
         return count
 
-    async def writelines(self, lines: Any) -> None:
-        for line in lines:
-            await self.write(line)
+    async def readline(self, size: int = -1) -> Any:
+        if self._file is not None:
+            return await self._file.readline(size)
+        return self._memory.readline(size)
+
+    async def close(self) -> None:
+        """Close the real file, or drop the data held in memory."""
+        if self._file is not None:
+            await self._file.close()
+        else:
+            self._memory.close()
 
     async def _check_size(self) -> None:
         if self._max_size and self._memory.tell() > self._max_size:
@@ -205,7 +214,7 @@ class SpooledTemporaryFile:
         return self._memory.truncate(size)
 
     def __getattr__(self, attribute: str) -> Any:
-        """``read``, ``readline``, ``seek``, ``tell``, ``flush``, ``close``...:
+        """``read``, ``seek``, ``tell``, ``flush``, ``getvalue``...:
         the rolled-over file's coroutine, or the in-memory method as one."""
         if attribute.startswith("_"):
             raise AttributeError(attribute)
@@ -225,20 +234,6 @@ class SpooledTemporaryFile:
     async def _itself(self) -> "SpooledTemporaryFile":
         return self
 
-    async def __aenter__(self) -> "SpooledTemporaryFile":
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    def __aiter__(self) -> "SpooledTemporaryFile":
-        return self
-
-    async def __anext__(self) -> Any:
-        line = await self.readline()
-        if not line:
-            raise StopAsyncIteration
-        return line
 
 
 class AsyncTemporaryDirectory:
