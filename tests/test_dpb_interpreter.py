@@ -16,7 +16,8 @@ import pytest
 
 from dxpy.vm import loads, to_bytes
 from dxpy.vm.compiler import compile_source
-from dxpy.vm.interpreter import VMFunction, run_module
+from dxpy.vm.functions import compiled_of, is_vm_function
+from dxpy.vm.interpreter import run_module
 
 
 def run(source: str, through_vm: bool) -> tuple[str, tuple[str, str] | None]:
@@ -363,7 +364,7 @@ def test_vm_functions_are_python_callables() -> None:
     namespace = run_module(loads(to_bytes(compile_source(
         "def scale(x, factor=2):\n    'Scale x.'\n    return x * factor\n"))), {"__name__": "m"})
     scale = namespace["scale"]
-    assert isinstance(scale, VMFunction) and scale(21) == 42 and scale(2, factor=5) == 10
+    assert is_vm_function(scale) and scale(21) == 42 and scale(2, factor=5) == 10
     assert (scale.__name__, scale.__doc__, scale.__module__, scale.__defaults__) == ("scale", "Scale x.", "m", (2,))
     assert list(map(scale, [1, 2])) == [2, 4]
     with pytest.raises(TypeError, match="scale()"):

@@ -28,7 +28,9 @@ from dxpy.jit.tiering import JitTiering, TieringConfig
 from dxpy.vm import profile
 from dxpy.vm.compiler import compile_file
 from dxpy.vm.format import to_bytes
-from dxpy.vm.interpreter import VMFunction, run_module
+from dxpy.vm.functions import compiled_of, is_vm_function
+from dxpy.vm.interpreter import run_module
+from dxpy.vm.profile import profile_of
 from dxpy.vm.loader import loads
 
 _names = itertools.count()
@@ -80,16 +82,16 @@ def test_promotion_happens_exactly_at_the_thresholds(tmp_path: Path) -> None:
     poly = ns["poly"]
     for n in range(1, 5):
         assert poly(n, 2) == n * n + 5
-    assert poly.compiled is None and poly.profile.tier == 0
+    assert compiled_of(poly) is None and profile_of(poly).tier == 0
     assert poly(5, 2) == 30  # call 5: tier 1
-    assert poly.profile.tier == 1 and poly.compiled is not None
+    assert profile_of(poly).tier == 1 and compiled_of(poly) is not None
     for n in range(6, 12):
         poly(n, 1)
     assert tiering.drain() == 0  # nothing submitted before call 12
-    assert poly.profile.tier == 1
+    assert profile_of(poly).tier == 1
     poly(12, 1)  # call 12 submits the tier-2 compile
     assert tiering.drain() == 1
-    assert poly.profile.tier == 2 and isinstance(poly.compiled, TieredDispatcher)
+    assert profile_of(poly).tier == 2 and isinstance(compiled_of(poly), TieredDispatcher)
     assert poly(7, 1) == 51
     assert row(tiering, "poly")["signatures"] == ["(int, int)"]
 
@@ -111,7 +113,7 @@ def test_a_failed_promotion_leaves_tier1_callable(tmp_path: Path, monkeypatch: A
     with pytest.raises(KeyboardInterrupt):
         poly(4, 2)
     assert [poly(n, 1) for n in range(5, 9)] == [n * n + 2 for n in range(5, 9)]
-    assert poly.profile.tier == 1
+    assert profile_of(poly).tier == 1
 
 
 def test_calls_stay_on_tier1_until_the_background_compile_completes(tmp_path: Path) -> None:
@@ -120,10 +122,10 @@ def test_calls_stay_on_tier1_until_the_background_compile_completes(tmp_path: Pa
     poly = ns["poly"]
     with tiering_mod._compile_lock:  # the worker cannot start compiling while we hold it
         results = [poly(n, 0.5) for n in range(10)]
-        assert poly.profile.tier == 1 and not isinstance(poly.compiled, TieredDispatcher)
+        assert profile_of(poly).tier == 1 and not isinstance(compiled_of(poly), TieredDispatcher)
     tiering.drain()
     assert results == [n * n + 0.5 for n in range(10)]
-    assert poly.profile.tier == 2 and isinstance(poly.compiled, TieredDispatcher)
+    assert profile_of(poly).tier == 2 and isinstance(compiled_of(poly), TieredDispatcher)
     assert poly(2, 0.5) == 4.5
     assert row(tiering, "poly")["compile_ms"] > 0
 
@@ -143,7 +145,7 @@ def test_compiles_on_the_running_dxpy_loops_executor(tmp_path: Path, loop: Any) 
 
     assert loop.run_until_complete(main()).startswith("dxpy-service")
     tiering.drain()
-    assert poly.profile.tier == 2 and poly(3, 1) == 11
+    assert profile_of(poly).tier == 2 and poly(3, 1) == 11
 
 
 def test_eager_compiles_at_the_first_call_synchronously(tmp_path: Path) -> None:
@@ -191,7 +193,7 @@ def test_tier1_recursion_is_as_deep_as_the_interpreters(tmp_path: Path) -> None:
     assert ns["depth"](deep) == 300  # the interpreter alone
     tiering = tiering_mod.install(TieringConfig(call_threshold=30, tier2_threshold=10**6))
     assert ns["depth"](deep) == 300  # tier 1 from the 30th level down
-    assert ns["depth"].profile.tier == 1 and row(tiering, "depth")["tier"] == 1
+    assert profile_of(ns["depth"]).tier == 1 and row(tiering, "depth")["tier"] == 1
 
 
 def test_jit_off_never_compiles(tmp_path: Path) -> None:
@@ -199,7 +201,7 @@ def test_jit_off_never_compiles(tmp_path: Path) -> None:
     assert tiering_mod.install_from_env({"DXPY_JIT": "off"}) is None
     src = POLY + "out = [poly(i, i) for i in range(3000)]\n"
     ns, _ = vm_module(tmp_path, src, None)
-    assert ns["poly"].compiled is None and ns["poly"].profile.tier == 0
+    assert compiled_of(ns["poly"]) is None and profile_of(ns["poly"]).tier == 0
     assert ns["out"] == [i * i + 3 * i - 1 for i in range(3000)]
 
 
@@ -256,10 +258,10 @@ def test_tier1_shares_cells_mangles_names_and_keeps_defaults(tmp_path: Path) -> 
     tiering = tiering_mod.install(TieringConfig(call_threshold=1, tier2_threshold=10**6))
     bump, peek, box = ns["bump"], ns["peek"], ns["box"]
     assert bump() == 1 and bump(step=4) == 5
-    assert bump.profile.tier == 1
+    assert profile_of(bump).tier == 1
     assert peek() == 5  # the VM's lambda reads the cell tier-1 code wrote
     assert box.describe() == "10m" and box.describe(3, unit="cm") == "15cm"
-    assert ns["Box"].describe.profile.tier == 1
+    assert profile_of(ns["Box"].describe).tier == 1
     assert list(ns["gen"](4)) == [0, 1, 4, 9]
     assert "generator" in row(tiering, "gen")["reason"]
     with pytest.raises(TypeError) as vm_error:
@@ -282,7 +284,7 @@ def test_closures_of_one_code_share_a_record_and_keep_their_own_cells(tmp_path: 
     closures = ns["closures"]
     results = [[f(x) for x in range(3)] for f in closures]
     assert results == [[x * k + 1 for x in range(3)] for k in range(40)]
-    assert sum(f.compiled is not None for f in closures) >= 30  # promoted after call 10
+    assert sum(compiled_of(f) is not None for f in closures) >= 30  # promoted after call 10
     rows = [r for r in tiering.stats() if r["function"] == "make.<locals>.inner"]
     assert len(rows) == 1 and rows[0]["tier"] == 1 and rows[0]["calls"] == 120
 
@@ -324,7 +326,7 @@ def test_tiering_leaves_no_trace_in_the_functions_dict(tmp_path: Path) -> None:
     """
     ns, _ = vm_module(tmp_path, src, None)
     tiering_mod.install(TieringConfig(call_threshold=1, tier2_threshold=1, eager=True))
-    assert ns["area"](3) == 9 and ns["area"].profile.tier == 2
+    assert ns["area"](3) == 9 and profile_of(ns["area"]).tier == 2
     # what functools.wraps copies onto a wrapper: the same keys as an untouched function's
     assert set(vars(ns["area"])) == set(vars(ns["decorate"]))
     wrapped = ns["decorate"](ns["area"])
@@ -337,7 +339,7 @@ def test_function_without_source_stays_in_the_interpreter(tmp_path: Path) -> Non
         path.unlink()
     tiering = tiering_mod.install(TieringConfig(call_threshold=1, tier2_threshold=2))
     assert ns["poly"](3, 1) == 11
-    assert ns["poly"].compiled is None
+    assert compiled_of(ns["poly"]) is None
     assert "no source file" in row(tiering, "poly")["reason"]
 
 
@@ -347,7 +349,7 @@ def test_an_edited_source_file_is_not_trusted(tmp_path: Path) -> None:
     path.write_text(POLY.replace("poly(x, y)", "poly(x, z)").replace("3 * y", "3 * z"))
     tiering = tiering_mod.install(TieringConfig(call_threshold=1, tier2_threshold=2))
     assert ns["poly"](3, 1) == 11
-    assert ns["poly"].compiled is None
+    assert compiled_of(ns["poly"]) is None
     assert "file changed since it was loaded" in row(tiering, "poly")["reason"]
 
 
@@ -364,15 +366,15 @@ def test_int_overflow_deopts_to_cpython_big_ints_then_back_to_tier1(tmp_path: Pa
     tiering = tiering_mod.install(TieringConfig(call_threshold=1, tier2_threshold=1, eager=True))
     square = ns["square"]
     assert square(3) == 9
-    assert square.profile.tier == 2
+    assert profile_of(square).tier == 2
     big = 2**40
     assert square(big) == 2**80  # int64 overflow: the compiled call deopts
-    assert square.profile.deopts == 1
+    assert profile_of(square).deopts == 1
     for _ in range(60):
         assert square(big + 1) == (big + 1) ** 2
     stats = row(tiering, "square")
     assert stats["tier"] == 1 and "back to tier 1" in stats["reason"]
-    assert square.compiled is tiering.state_of(square).tier1
+    assert compiled_of(square) is tiering.state_of(square).tier1
     assert square(5) == 25
 
 
@@ -471,7 +473,7 @@ def test_osr_overflow_deopts_and_counts(tmp_path: Path) -> None:
     ns, tiering = vm_module(tmp_path, OSR_OVERFLOW, TieringConfig(loop_threshold=50))
     assert tiering is not None
     assert ns["result"] == cpython_module(OSR_OVERFLOW)["result"] and ns["result"] > 2**63
-    assert ns["powers"].profile.deopts == 1
+    assert profile_of(ns["powers"]).deopts == 1
 
 
 def test_osr_declines_a_side_effecting_loop(tmp_path: Path) -> None:
@@ -714,7 +716,7 @@ def test_osr_overflow_in_a_nested_entry_deopts_to_big_ints(tmp_path: Path) -> No
     expected = cpython_module(OSR_OVERFLOW_NESTED)["result"]
     assert ns["result"] == expected and expected > 2**63
     assert [(o["depth"], o["tier"]) for o in row(tiering, "blowup")["osr"]] == [(2, 2)]
-    assert ns["blowup"].profile.deopts == 1
+    assert profile_of(ns["blowup"]).deopts == 1
 
 
 @pytest.mark.parametrize("body, reason", [
@@ -871,7 +873,7 @@ def test_jit_decorator_on_dpb_code_compiles_immediately(tmp_path: Path) -> None:
 def test_vm_functions_are_vmfunctions(tmp_path: Path) -> None:
     # guards the premise of every test above: the functions really are DPB code
     ns, _ = vm_module(tmp_path, POLY, None)
-    assert isinstance(ns["poly"], VMFunction)
+    assert is_vm_function(ns["poly"])
 
 
 # -- the VM corpus with tiering: every program's output and exception stay CPython's ----
@@ -928,13 +930,18 @@ print(lo)
 
 @pytest.mark.parametrize("jit", ["off", "auto"])
 def test_cli_vm_recursion_depth_is_cpythons(tmp_path: Path, jit: str) -> None:
-    """A VM program recurses about as deep as on CPython, and hitting the limit
-    while a function is being promoted raises RecursionError, which the program
-    catches (it once surfaced as StopIteration from tier 1's call counter)."""
+    """A VM program recurses about as deep as on CPython (at least as deep once tier 1, at one
+    Python frame per level, takes over: up to twice), and hitting the limit while a function
+    is being promoted raises RecursionError, which the program catches (it once surfaced as
+    StopIteration from tier 1's call counter)."""
     script = tmp_path / "depth.py"
     script.write_text(DEPTH_PROBE)
     cpython = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                              timeout=60)
     done = _dxpy(["--vm", str(script)], {"DXPY_JIT": jit} if jit == "off" else None)
     assert done.returncode == 0, done.stderr
-    assert abs(int(done.stdout) - int(cpython.stdout)) < 50, (done.stdout, cpython.stdout)
+    depth, expected = int(done.stdout), int(cpython.stdout)
+    if jit == "off":
+        assert abs(depth - expected) < 50, (depth, expected)
+    else:
+        assert expected - 50 < depth < 2 * expected + 50, (depth, expected)

@@ -14,7 +14,9 @@ from typing import Iterator
 import pytest
 
 from dxpy.vm import importer
-from dxpy.vm.interpreter import VMFunction
+from types import FunctionType as VMFunction
+
+from dxpy.vm.functions import compiled_of, is_vm_function
 from dxpy.vm.format import FORMAT_VERSION
 from dxpy.vm.loader import load
 from dxpy.vm.runner import script_runner
@@ -83,7 +85,7 @@ def forget(*names: str) -> None:
 def test_package_with_relative_imports_runs_in_the_vm(project: Path) -> None:
     pkg = importlib.import_module("pkg")
     assert pkg.double(21) == 42 and pkg.sub.quadruple(5) == 20
-    assert isinstance(pkg.double, VMFunction) and isinstance(pkg.core.helpers.twice, VMFunction)
+    assert is_vm_function(pkg.double) and is_vm_function(pkg.core.helpers.twice)
     assert isinstance(pkg.__spec__.loader, importer.DpbLoader) and pkg.__loader__ is pkg.__spec__.loader
     assert pkg.__file__ == pkg.__spec__.origin == str(project / "pkg" / "__init__.py")
     cached = project / "pkg" / "__pycache__" / f"__init__.dxpy-{FORMAT_VERSION}.dpb"
@@ -198,7 +200,7 @@ def test_reload_reexecutes_the_new_source_in_the_same_module(project: Path) -> N
     module = importlib.import_module("value")
     (project / "value.py").write_text("VALUE = 'reloaded'\ndef f():\n    return VALUE\n")
     assert importlib.reload(module) is module
-    assert module.f() == "reloaded" and isinstance(module.f, VMFunction)
+    assert module.f() == "reloaded" and is_vm_function(module.f)
 
 
 def test_library_modules_are_left_to_cpython(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -247,7 +249,7 @@ def test_cli_runs_user_modules_in_the_vm_and_caches_script_and_modules(tmp_path:
     first = dxpy_run("--vm", str(tmp_path / "main.py"), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert first.stdout == ("8 DpbLoader SourceFileLoader\n"
-                            "VMFunction ['pkg.helpers', 'pkg.core', 'pkg']\n")
+                            "function ['pkg.helpers', 'pkg.core', 'pkg']\n")
     caches = sorted(tmp_path.rglob(f"*.dxpy-{FORMAT_VERSION}.dpb"))
     assert [path.relative_to(tmp_path).as_posix() for path in caches] == [
         f"{folder}__pycache__/{stem}.dxpy-{FORMAT_VERSION}.dpb"

@@ -15,7 +15,9 @@ import pytest
 
 from dxpy.vm import compile_source, loads, run_module, to_bytes
 from dxpy.vm import profile
-from dxpy.vm.interpreter import VMFunction
+from types import FunctionType as VMFunction
+
+from dxpy.vm.functions import compiled_of, interpret, is_vm_function, prepared_of
 from dxpy.vm.profile import FunctionProfile, GlobalCache, SiteTypes, cache_stats, profile_of
 
 
@@ -260,7 +262,7 @@ def test_on_hot_function_is_called_once_at_exactly_the_threshold() -> None:
     assert tiering.hot_functions == [(summed, 5)]
     for _ in range(20):
         assert summed(3) == 3  # None: keep interpreting, and never ask again
-    assert len(tiering.hot_functions) == 1 and summed.compiled is None
+    assert len(tiering.hot_functions) == 1 and compiled_of(summed) is None
     assert profile_of(summed).calls == 25
 
 
@@ -274,12 +276,19 @@ def test_a_returned_callable_serves_later_calls_and_interpret_still_interprets()
     profile.set_tiering(tiering)
     summed = run(LOOPS)["summed"]
     assert [summed(4), summed(4)] == [6, 6]
-    assert summed(4) == "compiled" and summed.compiled is compiled
-    assert summed(n=5) == "compiled" and calls == [((4,), {}), ((), {"n": 5})]
-    assert summed.interpret(5) == 10 and len(calls) == 2  # the deopt path
+    assert summed(4) == "compiled"  # the third call reaches the threshold: already compiled
+    assert compiled_of(summed) is compiled and summed.__code__ is not profile_code(summed)
+    assert summed(n=5) == "compiled"
+    assert calls == [((4,), {}), ((5,), {})]  # the forwarder passes parameters as bound
+    assert interpret(summed, 5) == 10 and len(calls) == 2  # the deopt path
     profile.set_tiering(None)
     assert summed(6) == "compiled"  # the compiled version stays installed
-    assert profile_of(summed).calls == 5  # interpret() is not a second call
+    assert profile_of(summed).calls == 2  # counted while interpreted; interpret() is not a call
+
+
+def profile_code(func: Any) -> Any:
+    """The entry code object of a DPB function (what runs it in the interpreter)."""
+    return prepared_of(func).entry
 
 
 def test_on_hot_loop_for_loop_gets_line_locals_and_iterator_once_per_frame() -> None:
@@ -412,9 +421,9 @@ def test_vm_function_exposes_what_the_jit_needs() -> None:
     assert (plain.__name__, plain.__qualname__, plain.__module__) == ("plain", "plain", "m")
     assert plain.__globals__ is namespace and plain.__globals__["SCALE"] == 3
     assert (plain.__defaults__, plain.__kwdefaults__) == ((2,), {"c": 3})
-    assert plain.filename == "prog.py" and (plain.firstline, decorated.firstline) == (9, 4)
-    assert plain.compiled is None and plain.profile is profile_of(plain)
-    assert isinstance(plain.profile, FunctionProfile)
+    assert plain.__code__.co_filename == "prog.py"
+    assert (plain.__code__.co_firstlineno, decorated.__code__.co_firstlineno) == (9, 4)
+    assert compiled_of(plain) is None and isinstance(profile_of(plain), FunctionProfile)
     with pytest.raises(TypeError, match="needs a function defined in DPB code, got function"):
         profile_of(lambda: None)
 

@@ -32,7 +32,8 @@ class TieredDispatcher(Dispatcher):
 
     def __init__(self, owner: JitTiering, state: FunctionState, py_func: types.FunctionType,
                  node: Any, background: bool, eager: bool = True, threshold: int = 0) -> None:
-        super().__init__(py_func, eager=eager, threshold=threshold, register=False)
+        super().__init__(py_func, eager=eager, threshold=threshold, register=False,
+                         cache=True)  # tier-2 code persists across runs (dxpy.cache.jit)
         self.enabled = True
         self._ast = node
         self._owner = owner
@@ -98,5 +99,5 @@ class TieredDispatcher(Dispatcher):
 
 
 def _is_vm_function(value: Any) -> bool:
-    interpreter = sys.modules.get("dxpy.vm.interpreter")
-    return interpreter is not None and isinstance(value, interpreter.VMFunction)
+    functions = sys.modules.get("dxpy.vm.functions")
+    return functions is not None and functions.is_vm_function(value)

@@ -19,7 +19,7 @@ per-core service loops (``dxpy.parallel.service_pool()``) when a dxpy loop
 runs on the calling thread (else on one module-level worker thread),
 serialised by one lock so there is a single compiling thread at a time;
 calls keep running on tier 1 meanwhile and the dispatcher is swapped into
-``func.compiled`` when the job completes.  ``JitTiering.drain()`` waits for
+the function (``dxpy.vm.functions.install``) when the job completes.  ``JitTiering.drain()`` waits for
 pending jobs (tests, benchmarks).
 
 Why deopts are exact: a tier-2 version's fallback is the tier-1 function,
@@ -40,6 +40,7 @@ import concurrent.futures
 import contextlib
 import inspect
 import itertools
+import operator
 import os
 import sys
 import threading
@@ -203,6 +204,7 @@ class CodeRecord:
     osr: list[OsrRecord] = field(default_factory=list)
     osr_declined: list[str] = field(default_factory=list)
     direct: Any = None  # the dispatcher ``@dxpy.jit`` returned, when it was applied
+    states: weakref.WeakSet = field(default_factory=weakref.WeakSet)  # FunctionStates of this code
 
 
 class FunctionState:
@@ -214,7 +216,8 @@ class FunctionState:
     itself: its ``__dict__`` is the program's (``functools.wraps`` copies it).
     """
 
-    __slots__ = ("owner", "record", "func", "tier1", "dispatcher", "entry", "__weakref__")
+    __slots__ = ("owner", "record", "func", "tier1", "dispatcher", "entry", "tier1_ticks",
+                 "promoted", "__weakref__")
 
     def __init__(self, owner: "JitTiering", record: CodeRecord, func: Any,
                  tier1: types.FunctionType | None) -> None:
@@ -224,6 +227,21 @@ class FunctionState:
         self.tier1 = tier1
         self.dispatcher: TieredDispatcher | None = None
         self.entry: Callable[..., Any] | None = None
+        # The counting tier 1's tick (``_counting_tier1``): C iterators whose state says how
+        # often tier 1 ran, so counting costs no Python call.
+        self.tier1_ticks: tuple[int, Any, Any] | None = None
+        self.promoted = False
+        record.states.add(self)
+
+    def calls(self) -> int:
+        """Calls of this function outside the interpreter: tier 1's ticks, tier 2's dispatcher."""
+        calls = 0
+        if self.tier1_ticks is not None:
+            before, head, tail = self.tier1_ticks
+            calls += before - operator.length_hint(head) + self.promoted + int(repr(tail)[6:-1])
+        if self.dispatcher is not None:
+            calls += self.dispatcher.stats()["calls"]
+        return calls
 
     @property
     def source(self) -> FunctionSource | None:
@@ -236,7 +254,8 @@ class FunctionState:
     def set_tier(self, tier: int, compiled: Callable[..., Any] | None = None) -> None:
         self.record.tier = tier
         if compiled is not None:
-            self.func.compiled = compiled
+            from dxpy.vm.functions import install
+            install(self.func, compiled)
         if self.profile is not None:
             self.profile.tier = tier
 
@@ -250,6 +269,7 @@ def _promotion(state: FunctionState) -> Iterator[None]:
     that raised is finished, and the tick's ``repeat(None)`` tail (see
     ``_counting_tier1``) keeps every later call working even then.
     """
+    state.promoted = True
     try:
         caller = sys._getframe(1)
         code = caller.f_code
@@ -260,14 +280,18 @@ def _promotion(state: FunctionState) -> Iterator[None]:
     yield None
 
 
-def _check_same_parameters(func: Any, tier1: types.FunctionType) -> None:
-    """TierError when the ``def`` found is not the one the VM compiled (file edited since)."""
-    vm_params = list(getattr(func, "__signature__").parameters)
-    code = tier1.__code__
+def _parameter_names(code: types.CodeType) -> tuple[str, ...]:
     count = (code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & inspect.CO_VARARGS)
              + bool(code.co_flags & inspect.CO_VARKEYWORDS))
-    if sorted(vm_params) != sorted(code.co_varnames[:count]):
-        raise TierError(f"the source's parameters {code.co_varnames[:count]} are not the "
+    return code.co_varnames[:count]
+
+
+def _check_same_parameters(func: Any, tier1: types.FunctionType) -> None:
+    """TierError when the ``def`` found is not the one the VM compiled (file edited since)."""
+    vm_params = _parameter_names(_vm_code(func).entry)
+    code = tier1.__code__
+    if vm_params != _parameter_names(code):
+        raise TierError(f"the source's parameters {_parameter_names(code)} are not the "
                         f"running function's {tuple(vm_params)}: file changed since it was loaded?")
 
 
@@ -277,10 +301,22 @@ def _closure_cells(func: Any) -> dict[str, types.CellType]:
     closure = getattr(func, "__closure__", None)
     if code is not None and closure is not None:
         return dict(zip(code.co_freevars, closure))
-    prepared, closure = getattr(func, "_prepared", None), getattr(func, "_closure", None)
-    if prepared is not None and closure is not None:
-        return dict(zip(prepared.derefnames[prepared.ncells:], closure))
     return {}
+
+
+def _vm_code(func: Any) -> Any:
+    """The VM's prepared code of DPB function ``func`` (its file, line, profile)."""
+    from dxpy.vm.functions import prepared_of
+    prepared = prepared_of(func)
+    if prepared is None:
+        raise TypeError(f"{func!r} is not a function defined in DPB code")
+    return prepared
+
+
+def is_vm_function(func: Any) -> bool:
+    """Whether ``func`` was defined in DPB code (``@dxpy.jit`` then tiers it, see ``jit_vm_function``)."""
+    functions = sys.modules.get("dxpy.vm.functions")
+    return functions is not None and functions.is_vm_function(func)
 
 
 # -- the Tiering object -----------------------------------------------------------------
@@ -322,14 +358,16 @@ class JitTiering:
 
     def _record_of(self, func: Any) -> CodeRecord:
         """The code's record: its source found and its tier-1 code compiled, once."""
-        profile = getattr(func, "profile", None)
-        key = id(profile if profile is not None else func)
+        prepared = _vm_code(func)
+        profile = prepared.profile
+        key = id(profile)
         record = self._records.get(key)
         if record is None:
             record = self._records[key] = CodeRecord(func.__qualname__, profile)
             t0 = time.perf_counter()
             try:
-                record.source = self._sources.find(func.filename, func.firstline, func.__qualname__)
+                record.source = self._sources.find(prepared.filename, prepared.code.firstline,
+                                                   func.__qualname__)
                 record.code = compile_code(record.source, record.source.node, func.__qualname__)
             except TierError as exc:
                 record.reason = str(exc)
@@ -396,8 +434,9 @@ class JitTiering:
         if record.tick_code is None:
             record.tick_code = compile_code(record.source, record.source.node, func.__qualname__,
                                             tick=True)
-        tick = itertools.chain(itertools.repeat(None, left - 1), _promotion(state),
-                               itertools.repeat(None)).__next__
+        head, tail = itertools.repeat(None, left - 1), itertools.count()
+        state.tier1_ticks = (left - 1, head, tail)
+        tick = itertools.chain(head, _promotion(state), tail).__next__
         return make_function(with_tick(record.tick_code, tick), func.__globals__,
                              _closure_cells(func), func.__qualname__, func.__defaults__,
                              func.__kwdefaults__)
@@ -463,7 +502,8 @@ class JitTiering:
         if state.source is None or state.tier1 is None:
             return False, None
         if state.entry is None:  # a hot loop promotes the later calls to tier 1
-            func.compiled = self.on_hot_function(func)
+            from dxpy.vm.functions import install
+            install(func, self.on_hot_function(func))
         from .osr import plan_entry
 
         t0 = time.perf_counter()
@@ -540,8 +580,12 @@ class JitTiering:
 
 
 def _calls(record: CodeRecord) -> int | None:
-    """Calls by any route: through the VM function (profile) or straight to ``@jit``'s result."""
-    counts = [getattr(record.profile, "calls", None),
+    """Calls by any route: in the interpreter (profile), tier 1 and 2 (the functions' states),
+    straight to ``@jit``'s result.  Calls of tier 1 while tier 2 compiles in the background
+    are counted from the moment tier 2 is installed only."""
+    outside = sum(state.calls() for state in list(record.states)
+                  if record.direct is None or state.dispatcher is not record.direct)
+    counts = [getattr(record.profile, "calls", 0) + outside,
               record.direct.calls if record.direct is not None else None]
     known = [c for c in counts if c is not None]
     return max(known) if known else None

@@ -11,12 +11,13 @@ from dxpy.vm.compiler import compile_file, compile_source
 from dxpy.vm.constants import CodeRef
 from dxpy.vm.errors import DpbCompileError, DpbError
 from dxpy.vm.format import CodeFlags, CodeObject, DpbModule, to_bytes
-from dxpy.vm.interpreter import VMFunction, run_module
+from dxpy.vm.functions import is_vm_function
+from dxpy.vm.interpreter import run_module
 from dxpy.vm.loader import DpbFile, load, loads
 from dxpy.vm.opcodes import Opcode, encode_instructions, iter_instructions
 
 __all__ = [
     "CodeFlags", "CodeObject", "CodeRef", "DpbCompileError", "DpbError", "DpbFile", "DpbModule",
-    "Opcode", "VMFunction", "compile_file", "compile_source", "encode_instructions",
-    "iter_instructions", "load", "loads", "run_module", "to_bytes",
+    "Opcode", "compile_file", "compile_source", "encode_instructions",
+    "is_vm_function", "iter_instructions", "load", "loads", "run_module", "to_bytes",
 ]

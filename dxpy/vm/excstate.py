@@ -50,6 +50,12 @@ _INTERNAL = frozenset(
 """Source files whose frames are interpreter (or JIT dispatch) machinery, hidden from VM
 tracebacks: a call the JIT re-runs in tier 1 shows the frames CPython would show."""
 
+ENTRY_MARK: object = type("EntryMark", (), {"__repr__": lambda self: "<dxpy VM entry>"})()
+"""The last constant of every entry and forwarder code object (``dxpy.vm.functions``): their
+frames are interpreter machinery too, except as the innermost entry of a traceback (an
+exception thrown into a generator that never started, which CPython shows at the
+generator's first line, as the entry's frame is)."""
+
 Location = tuple[int, int, "int | None", "int | None"]
 """(line, end line, column, end column) of an instruction, as CPython's ``co_positions()``."""
 
@@ -144,7 +150,7 @@ def strip_internal(tb: types.TracebackType | None) -> types.TracebackType | None
     entries = []
     last_internal = -1
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename in _INTERNAL:
+        if _is_internal(tb):
             last_internal = len(entries)
         entries.append(tb)
         tb = tb.tb_next
@@ -157,9 +163,17 @@ def strip_internal(tb: types.TracebackType | None) -> types.TracebackType | None
         filename, name, line = locate(innermost.tb_frame)
         result = traceback_entry(filename, name, (line, line, None, None))
     for entry in reversed(entries[:last_internal]):
-        if entry.tb_frame.f_code.co_filename not in _INTERNAL:
+        if not _is_internal(entry):
             result = types.TracebackType(result, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
     return result
+
+
+def _is_internal(tb: types.TracebackType) -> bool:
+    code = tb.tb_frame.f_code
+    if code.co_filename in _INTERNAL:
+        return True
+    consts = code.co_consts
+    return bool(consts) and consts[-1] is ENTRY_MARK and tb.tb_next is not None
 
 
 def vm_traceback(exc: BaseException, filename: str, name: str, location: Location | None,

@@ -1,9 +1,10 @@
 """VM generator functions return real CPython generators (coroutine functions coroutines,
 async generator functions async generators).
 
-Calling a DPB function whose code has the ``GENERATOR`` flag returns a
-Python generator (``_drive``) that owns the VM frame and runs the dispatch
-loop until each ``YIELD_VALUE``.  Being a genuine ``types.GeneratorType``
+Calling a DPB function whose code has the ``GENERATOR`` flag returns the
+CPython generator of its entry code (``dxpy.vm.functions``), which delegates
+with ``yield from`` to a Python generator (``drive``) that owns the VM frame
+and runs the dispatch loop until each ``YIELD_VALUE``.  Being a genuine ``types.GeneratorType``
 rather than a look-alike class buys, from CPython itself and word for word:
 ``send``/``throw``/``close`` argument checking, "can't send non-None value to
 a just-started generator", PEP 479's "generator raised StopIteration",
@@ -25,21 +26,13 @@ from dxpy.vm import excstate
 from dxpy.vm.opcodes import Opcode as Op
 
 if TYPE_CHECKING:
-    from dxpy.vm.interpreter import _Frame
+    from dxpy.vm.frames import Frame as _Frame
 
 _SEND = int(Op.SEND)
 _NOTHING: Any = object()
 
 
-def make_generator(frame: "_Frame", execute: Callable[["_Frame"], Any], name: str,
-                   qualname: str) -> Generator[Any, Any, Any]:
-    generator = _drive(frame, execute)
-    generator.__name__ = name
-    generator.__qualname__ = qualname
-    return generator
-
-
-class _Awaitable:
+class AwaitableDriver:
     """Hands a native coroutine the driver generator to delegate to (``await`` = ``yield from``)."""
 
     __slots__ = ("_driver",)
@@ -49,34 +42,6 @@ class _Awaitable:
 
     def __await__(self) -> Generator[Any, Any, Any]:
         return self._driver
-
-
-async def _coroutine(awaitable: _Awaitable) -> Any:
-    """The native coroutine's body; an exception leaves it without this frame's traceback entry.
-
-    The entry would show up wherever the exception is printed after passing
-    through a task (asyncio calls ``send`` from C, so nothing strips it
-    later); the bare ``raise`` adds no new entry for this frame.
-    """
-    try:
-        return await awaitable
-    except BaseException as exc:
-        exc.__traceback__ = excstate.strip_internal(exc.__traceback__)
-        raise
-
-
-def make_coroutine(frame: "_Frame", execute: Callable[["_Frame"], Any], name: str,
-                   qualname: str) -> Any:
-    """A native coroutine running the VM frame: awaitable by asyncio, the dxpy loop, anything.
-
-    The frame itself is driven by ``_drive``; the native coroutine around it
-    supplies what event loops check for (``types.CoroutineType``, "never
-    awaited" warnings, ``cr_*`` attributes) and forwards send/throw/close.
-    """
-    coroutine = _coroutine(_Awaitable(_drive(frame, execute)))
-    coroutine.__name__ = name
-    coroutine.__qualname__ = qualname
-    return coroutine
 
 
 class _Suspend:
@@ -91,9 +56,9 @@ class _Suspend:
         return (yield self._value)
 
 
-def make_async_generator(frame: "_Frame", execute: Callable[["_Frame"], Any], name: str,
-                         qualname: str) -> Any:
-    """A native async generator running the VM frame.
+async def drive_async(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> Any:
+    """The native async generator running the VM frame (an async generator function's entry
+    code delegates to it).
 
     The frame yields for two reasons: an ``await`` (its YIELD_VALUE follows a
     SEND, since ``yield from`` is not allowed in async generators) goes up
@@ -101,13 +66,6 @@ def make_async_generator(frame: "_Frame", execute: Callable[["_Frame"], Any], na
     value for ``async for``.  ``asend``/``athrow``/``aclose`` and the loop's
     cancellations arrive as exceptions and continue in the frame.
     """
-    generator = _drive_async(frame, execute)
-    generator.__name__ = name
-    generator.__qualname__ = qualname
-    return generator
-
-
-async def _drive_async(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> Any:
     while True:
         try:
             value = execute(frame)
@@ -135,8 +93,11 @@ async def _drive_async(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> A
                 break
 
 
-def _drive(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> Generator[Any, Any, Any]:
-    """Run ``frame`` between yields; values sent in are pushed as the result of the yield."""
+def drive(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> Generator[Any, Any, Any]:
+    """Run ``frame`` between yields; values sent in are pushed as the result of the yield.
+
+    A generator function's entry code delegates to it with ``yield from``, a
+    coroutine function's with ``await awaitable_driver(...)``."""
     while True:
         try:
             value = execute(frame)
@@ -204,22 +165,11 @@ def _throw(frame: "_Frame", exc: BaseException) -> Any:
 
 
 # -- tracebacks of exceptions thrown into unstarted generators (see excstate.register_driver) --
-def _frame_source(vm_frame: "_Frame") -> tuple[str, str, int]:
-    """(filename, function name, first line) of the VM code ``vm_frame`` runs."""
-    code = vm_frame.code
+def _driven_source(driver: FrameType) -> tuple[str, str, int]:
+    """The VM code a ``drive``/``drive_async`` frame runs (its ``frame`` argument)."""
+    code = driver.f_locals["frame"].code
     return code.filename, code.name, code.code.firstline
 
 
-def _driven_source(driver: FrameType) -> tuple[str, str, int]:
-    """The VM code a ``_drive``/``_drive_async`` frame runs (its ``frame`` argument)."""
-    return _frame_source(driver.f_locals["frame"])
-
-
-def _coroutine_source(coroutine: FrameType) -> tuple[str, str, int]:
-    """The VM code a ``_coroutine`` frame runs, through the ``_drive`` generator it awaits."""
-    return _driven_source(coroutine.f_locals["awaitable"]._driver.gi_frame)
-
-
-excstate.register_driver(_drive.__code__, _driven_source)
-excstate.register_driver(_drive_async.__code__, _driven_source)
-excstate.register_driver(_coroutine.__code__, _coroutine_source)
+excstate.register_driver(drive.__code__, _driven_source)
+excstate.register_driver(drive_async.__code__, _driven_source)

@@ -18,7 +18,7 @@ from dxpy.vm.opcodes import Opcode as Op
 from dxpy.vm.profile import GlobalCache
 
 if TYPE_CHECKING:  # pragma: no cover
-    from dxpy.vm.interpreter import _Prepared
+    from dxpy.vm.frames import PreparedCode as _Prepared
 
 
 def builtins_of(globals_: dict[str, Any]) -> dict[str, Any]:

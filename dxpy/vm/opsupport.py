@@ -19,7 +19,7 @@ from dxpy.vm import excstate
 from dxpy.vm.opcodes import Opcode as Op
 
 if TYPE_CHECKING:
-    from dxpy.vm.interpreter import _Frame
+    from dxpy.vm.frames import Frame as _Frame
 
 
 EXCEPTION_OPS = frozenset({Op.SETUP_FINALLY, Op.POP_BLOCK, Op.POP_EXCEPT, Op.RERAISE, Op.CHECK_EXC_MATCH,

@@ -47,7 +47,7 @@ import os
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 if TYPE_CHECKING:
-    from dxpy.vm.interpreter import VMFunction
+    from types import FunctionType as VMFunction  # a function defined in DPB code
 
 MAX_TYPES = 4
 """Types a site lists before it goes megamorphic."""
@@ -270,11 +270,16 @@ class FunctionProfile:
 class Tiering(Protocol):
     """The JIT's side of tiering; installed with ``set_tiering``.
 
-    ``on_hot_function(func)`` is called once per ``VMFunction``, at the entry
-    of the call that brings its code's ``profile.calls`` to at least
-    ``call_threshold``.  A callable it returns is stored in ``func.compiled``
-    and serves that call and every later one; ``None`` means keep
-    interpreting (it is not asked again for that function).
+    ``on_hot_function(func)`` is called once per function object of a code
+    object, at the entry of the call that brings the code's ``profile.calls``
+    to at least ``call_threshold`` (for each live function of that code), and
+    then for each function made from that code later.  A callable it returns
+    is installed (``dxpy.vm.functions.install``) and serves every later call:
+    a function with ``func``'s globals, closure cells and defaults lends it
+    its ``__code__`` (no wrapper), anything else is called by a forwarder.
+    ``None`` means keep interpreting (it is not asked again for that
+    function).  The call that reached the threshold finishes in the
+    interpreter.
 
     ``on_hot_loop(func, line, names, values, iterator)`` is called at the
     backward jump that brings one frame's back-edge count to
@@ -377,10 +382,11 @@ def set_caches_enabled(enabled: bool) -> None:
 
 def profile_of(func: "VMFunction") -> FunctionProfile:
     """The profile of ``func``'s code object."""
-    profile = getattr(func, "profile", None)
-    if not isinstance(profile, FunctionProfile):
+    from dxpy.vm.functions import prepared_of  # functions imports this module
+    prepared = prepared_of(func)
+    if prepared is None:
         raise TypeError(f"profile_of() needs a function defined in DPB code, got {type(func).__name__}")
-    return profile
+    return prepared.profile
 
 
 def cache_stats(func: Any) -> dict[int, dict[str, Any]]:

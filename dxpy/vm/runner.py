@@ -116,11 +116,12 @@ def run_source_as_module(path: str, name: str) -> types.ModuleType:
     return module
 
 
-#: How much of CPython's recursion budget one VM call level uses (measured: a
-#: recursive function reaches 998 levels on CPython, 329 in the VM).  The limit
-#: is scaled by it so a VM program recurses about as deep as on CPython; a
-#: program that sets its own limit gets a third of the depth it asked for.
-FRAMES_PER_VM_CALL = 3
+#: How much of CPython's recursion budget one VM call level uses: two Python frames (the
+#: function's entry code and the dispatch loop).  The limit is scaled by it so a program
+#: interpreted by the VM recurses as deep as on CPython; a program that sets its own limit
+#: gets half the depth it asked for.  Functions the JIT moved to CPython's bytecode (tier 1)
+#: use one frame per level, so they may recurse up to twice as deep before RecursionError.
+FRAMES_PER_VM_CALL = 2
 
 
 @contextlib.contextmanager
