@@ -26,7 +26,12 @@ workload on a fresh loop, ``--repeat`` times (default once) after a warm-up
 run at the quick size.  Rounds
 interleave the loops (each round rotates their order) because this machine
 drifts by up to 30% over minutes; each loop's best time over all rounds is
-kept.  Each workload checks its own result (leaf count, timers fired,
+kept.  The clock is the process's CPU time by default (``--clock wall`` for
+elapsed time): on a shared machine the time a process waits for a core is
+not the loop's cost, and it is most of the noise.  Every workload here runs
+on one thread except ``executor`` (its pool threads' CPU counts too) and
+sleeps only briefly (``taskgroup_tree``, ``timers``), so CPU time is what the
+loop costs.  Each workload checks its own result (leaf count, timers fired,
 response bodies), so a loop that skips work fails instead of winning.
 
 Loops: ``asyncio`` (the default loop), ``uvloop``, ``dxpy`` (dxpy as a user
@@ -289,21 +294,22 @@ def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop]:
 
 
 def _timed_run(factory: Callable[[], asyncio.AbstractEventLoop], workload: Workload,
-               size: int) -> float:
-    """Seconds of one ``run_until_complete(workload)`` on a fresh loop."""
+               size: int) -> dict[str, float]:
+    """Seconds of one ``run_until_complete(workload)`` on a fresh loop, by
+    both clocks: the process's CPU time (all its threads) and wall time."""
     loop = factory()
     try:
         gc.collect()
-        start = time.perf_counter()
+        cpu, wall = time.process_time(), time.perf_counter()
         loop.run_until_complete(workload.run(size))
-        elapsed = time.perf_counter() - start
+        spent = {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}
         loop.run_until_complete(loop.shutdown_default_executor())
     finally:
         loop.close()
-    return elapsed
+    return spent
 
 
-def measure(loop_name: str, bench: str, size: int, repeat: int) -> list[float]:
+def measure(loop_name: str, bench: str, size: int, repeat: int) -> list[dict[str, float]]:
     """Child side: a warm-up run at the quick size (imports, first-call
     costs), then ``repeat`` timed runs, each on a fresh loop."""
     factory = _loop_factory(loop_name)
@@ -334,8 +340,8 @@ def _child_cmd(loop_name: str, bench: str, size: int, repeat: int) -> list[str]:
     return [sys.executable, str(HERE), "--child", loop_name, bench, str(size), str(repeat)]
 
 
-def run_child(loop_name: str, bench: str, size: int, repeat: int) -> float:
-    """Best time of one fresh subprocess's timed runs."""
+def run_child(loop_name: str, bench: str, size: int, repeat: int, clock: str) -> float:
+    """Best time (by ``clock``) of one fresh subprocess's timed runs."""
     try:
         done = subprocess.run(_child_cmd(loop_name, bench, size, repeat), capture_output=True,
                               text=True, env=_child_env(loop_name), timeout=CHILD_TIMEOUT_S,
@@ -345,7 +351,7 @@ def run_child(loop_name: str, bench: str, size: int, repeat: int) -> float:
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
         raise ChildError(tail[0])
-    return min(json.loads(done.stdout)["times"])
+    return min(run[clock] for run in json.loads(done.stdout)["runs"])
 
 
 def rotated(items: Sequence[str], shift: int) -> list[str]:
@@ -354,11 +360,14 @@ def rotated(items: Sequence[str], shift: int) -> list[str]:
     return [*items[k:], *items[:k]]
 
 
+Cell = tuple[str, str]  # (benchmark, loop)
+
+
 def run_rounds(loops: Sequence[str], benches: Sequence[str], sizes: dict[str, int],
-               rounds: int, repeat: int) -> tuple[dict[tuple[str, str], float], dict[tuple[str, str], str]]:
+               rounds: int, repeat: int, clock: str) -> tuple[dict[Cell, float], dict[Cell, str]]:
     """Best time per (bench, loop) over interleaved rounds, and the errors."""
-    best: dict[tuple[str, str], float] = {}
-    errors: dict[tuple[str, str], str] = {}
+    best: dict[Cell, float] = {}
+    errors: dict[Cell, str] = {}
     for r in range(rounds):
         for bench in benches:
             for loop_name in rotated(loops, r):
@@ -366,7 +375,7 @@ def run_rounds(loops: Sequence[str], benches: Sequence[str], sizes: dict[str, in
                 if key in errors:
                     continue
                 try:
-                    seconds = run_child(loop_name, bench, sizes[bench], repeat)
+                    seconds = run_child(loop_name, bench, sizes[bench], repeat, clock)
                 except ChildError as exc:
                     errors[key] = str(exc)
                     print(f"round {r + 1}: {bench:<15} {loop_name:<13} error: {exc}",
@@ -395,7 +404,7 @@ def _align(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def build_table(best: dict[tuple[str, str], float], errors: dict[tuple[str, str], str],
+def build_table(best: dict[Cell, float], errors: dict[Cell, str],
                 loops: Sequence[str], benches: Sequence[str], sizes: dict[str, int],
                 per_unit: bool) -> str:
     """One row per workload: each loop's best (ms, or us per iteration when
@@ -487,6 +496,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=None,
                    help="timed runs per subprocess after the warm-up (default 1)")
     p.add_argument("--quick", action="store_true", help="smaller sizes, 2 rounds")
+    p.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                   help="cpu: the process's CPU time (default; steadier on a shared machine, "
+                        "where waiting for a core would count as wall time); wall: elapsed")
     p.add_argument("--syscalls", action="store_true",
                    help="also count system calls per idle loop iteration with strace")
     p.add_argument("--json", metavar="OUT", type=Path, help="also save the best times as JSON")
@@ -510,14 +522,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child:
         loop_name, bench, size, repeat = args.child
-        print(json.dumps({"times": measure(loop_name, bench, int(size), int(repeat))}))
+        print(json.dumps({"runs": measure(loop_name, bench, int(size), int(repeat))}))
         return 0
     sizes = {b: WORKLOADS[b].quick if args.quick else WORKLOADS[b].full for b in args.benches}
     timed = [b for b in args.benches if b != PER_ITERATION]
     print(f"{len(args.loops)} loops x {len(args.benches)} benchmarks x {args.rounds} rounds "
           f"(fresh subprocess each, {args.repeat} timed run(s) after a warm-up)", file=sys.stderr)
-    best, errors = run_rounds(args.loops, args.benches, sizes, args.rounds, args.repeat)
-    print("Best time per workload (ms; ratios: the other loop's time / dxpy's, > 1.00x = dxpy faster):")
+    best, errors = run_rounds(args.loops, args.benches, sizes, args.rounds, args.repeat, args.clock)
+    print(f"Best {args.clock} time per workload (ms; ratios: the other loop's time / dxpy's, "
+          "> 1.00x = dxpy faster):")
     print(build_table(best, errors, args.loops, timed, sizes, per_unit=False))
     if PER_ITERATION in args.benches:
         print("\nCost of one loop iteration with a callback always ready and nothing in flight:")
@@ -529,7 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error   {name} {bench}: {why}")
     if args.json:
         args.json.write_text(json.dumps({
-            "sizes": sizes, "rounds": args.rounds, "repeat": args.repeat,
+            "sizes": sizes, "rounds": args.rounds, "repeat": args.repeat, "clock": args.clock,
             "python": sys.version.split()[0],
             "best_s": [{"bench": b, "loop": n, "seconds": t} for (b, n), t in best.items()],
             "errors": [{"bench": b, "loop": n, "error": e} for (b, n), e in errors.items()],
