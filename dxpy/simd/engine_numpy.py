@@ -24,10 +24,6 @@ _HALF_CHUNK = 1 << 30
 _EXACT_VERIFY = 8
 """Needles up to this long are matched entirely with array compares (no per-candidate check)."""
 
-_LOWER = np.arange(256, dtype=np.uint8)
-_LOWER[0x41:0x5B] += 0x20
-_UPPER = np.arange(256, dtype=np.uint8)
-_UPPER[0x61:0x7B] -= 0x20
 _COMPARE = (np.less, np.less_equal, np.equal, np.not_equal, np.greater, np.greater_equal)
 _INT_UFUNCS = {INT_MAP_OPS["+"]: np.add, INT_MAP_OPS["-"]: np.subtract, INT_MAP_OPS["*"]: np.multiply,
                INT_MAP_OPS["//"]: np.floor_divide, INT_MAP_OPS["%"]: np.remainder}
@@ -135,10 +131,10 @@ class NumpyEngine:
         return bool(np.array_equal(_bytes_view(a), _bytes_view(b)))
 
     def lower(self, buf: bytes) -> bytes:
-        return _LOWER[_bytes_view(buf)].tobytes()
+        return _convert_case(_bytes_view(buf), 0x41, np.bitwise_or)
 
     def upper(self, buf: bytes) -> bytes:
-        return _UPPER[_bytes_view(buf)].tobytes()
+        return _convert_case(_bytes_view(buf), 0x61, np.bitwise_xor)
 
     def word_spans(self, buf: bytes, whitespace: bytes) -> list[tuple[int, int]]:
         table = np.zeros(256, dtype=np.int8)
@@ -208,6 +204,19 @@ class NumpyEngine:
             return None  # NumPy's pow may not be libm's (SVML on AVX-512): Python's own pow is exact
         with np.errstate(all="ignore"):
             return _FLOAT_UFUNCS[op](data, value)
+
+
+def _convert_case(data: ndarray, first: int, flip: np.ufunc) -> bytes:
+    """Flip bit 5 of the 26 letters from ``first``: OR lowers ``A-Z``, XOR raises ``a-z``.
+
+    ``data - first`` wraps in uint8, so one unsigned compare finds the letters.
+    """
+    out = np.empty_like(data)
+    for i in range(0, len(data), _CHUNK):
+        part = data[i:i + _CHUNK]
+        letters = np.less(part - np.uint8(first), np.uint8(26))
+        flip(part, np.left_shift(letters.view(np.uint8), np.uint8(5)), out=out[i:i + _CHUNK])
+    return out.tobytes()
 
 
 def _fits_int64(op: int, value: int, low: int, high: int) -> bool:

@@ -61,6 +61,25 @@ _THRESHOLDS: dict[str, float] = {op: math.inf if size is None else size
 _forced: Engine | None = None
 
 
+class _Limits(dict):
+    """op -> input size below which the builtin runs: the crossovers, or 0 for every op while an
+    engine is forced.  One dict read, so the string functions check it before anything else."""
+
+    forced = False
+
+    def __missing__(self, op: str) -> float:
+        return 0 if self.forced else math.inf
+
+    def follow(self, forced: bool) -> None:
+        self.clear()
+        self.forced = forced
+        if not forced:
+            self.update(_THRESHOLDS)
+
+
+LIMITS = _Limits(_THRESHOLDS)
+
+
 def get(name: str) -> Engine:
     """Engine ``name``; ``SimdError`` if it is unknown or did not load (and why)."""
     if name not in ENGINE_NAMES:
@@ -80,6 +99,7 @@ def set_engine(name: str | None) -> None:
     """Force engine ``name`` for every call (``None``: back to per-size dispatch)."""
     global _forced
     _forced = None if name is None else get(name)
+    LIMITS.follow(_forced is not None)
 
 
 @contextmanager
@@ -92,13 +112,14 @@ def forced(name: str | None) -> Iterator[Engine | None]:
         yield _forced
     finally:
         _forced = before
+        LIMITS.follow(before is not None)
 
 
 def choose(op: str, size: int) -> Engine | None:
     """The engine to run ``op`` on an input of ``size`` bytes or elements; ``None``: the builtin."""
     if _forced is not None:
         return _forced
-    return _BEST if size >= _THRESHOLDS.get(op, math.inf) else None
+    return _BEST if size >= LIMITS[op] else None
 
 
 def is_forced() -> bool:

@@ -328,13 +328,15 @@ class SimdList(MutableSequence):
 
     # ---- vectorised operations -------------------------------------------
     def _engine(self, op: str):
-        """The engine for ``op`` here, or ``None`` (object storage, or below the crossover)."""
-        return None if self._kind == OBJECT else choose(op, self._len)
+        """The engine for ``op`` here, or ``None`` (object storage, or below the crossover).
+
+        Crossover names are ``list_<op>`` (``list_sum``, ...), apart from the string ones."""
+        return None if self._kind == OBJECT else choose("list_" + op, self._len)
 
     def sum(self, start: Any = 0) -> Any:
         """``sum(self, start)``: exact ints; floats added left to right, exactly as the builtin does
         (use ``fsum`` for a correctly rounded float sum)."""
-        engine = self._engine("sum")
+        engine = self._engine("sum" if self._kind == INT64 else "sum_float")
         if engine is None or not self._len:
             return sum(self.tolist(), start)
         if self._kind == INT64:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from dxpy.simd.engines import choose, is_forced
+from dxpy.simd.engines import LIMITS, choose, is_forced
 from dxpy.simd.kernels import WHITESPACE, Engine
 
 Text = Any
@@ -29,6 +29,8 @@ _STR_WHITESPACE = WHITESPACE + b"\x1c\x1d\x1e\x1f"
 _BYTES_LINE_ENDS = b"\n\r"
 _STR_LINE_ENDS = b"\n\r\x0b\x0c\x1c\x1d\x1e"
 """ASCII line boundaries of ``str.splitlines`` (``bytes.splitlines`` knows only \\n and \\r)."""
+_DIRECT = frozenset({bytes, bytearray, str})
+"""Types whose builtin method runs as is: below the crossover they go straight to it (fast path)."""
 PIECES_DENSITY = 256
 """split/replace/splitlines use a kernel only with at most one match per this many bytes: each
 piece is cut in Python (~100 ns), so dense matches are the builtin's (measured in simd_bench)."""
@@ -107,6 +109,8 @@ def _search(s: Text, sub: Any, start: Any, end: Any, op: str) -> tuple[Engine, A
 # ---- searching --------------------------------------------------------
 def find(s: Text, sub: Any, start: Any = None, end: Any = None) -> int:
     """``s.find(sub, start, end)``."""
+    if type(s) in _DIRECT and len(s) < LIMITS["find"]:
+        return s.find(sub, start, end)
     work = _search(s, sub, start, end, "find")
     if work is None:
         return _plain(s).find(sub, start, end)
@@ -118,6 +122,8 @@ def find(s: Text, sub: Any, start: Any = None, end: Any = None) -> int:
 
 def rfind(s: Text, sub: Any, start: Any = None, end: Any = None) -> int:
     """``s.rfind(sub, start, end)``."""
+    if type(s) in _DIRECT and len(s) < LIMITS["rfind"]:
+        return s.rfind(sub, start, end)
     work = _search(s, sub, start, end, "rfind")
     if work is None:
         return _plain(s).rfind(sub, start, end)
@@ -129,6 +135,8 @@ def rfind(s: Text, sub: Any, start: Any = None, end: Any = None) -> int:
 
 def count(s: Text, sub: Any, start: Any = None, end: Any = None) -> int:
     """``s.count(sub, start, end)``: non-overlapping occurrences."""
+    if type(s) in _DIRECT and len(s) < LIMITS["count"]:
+        return s.count(sub, start, end)
     work = _search(s, sub, start, end, "count")
     if work is None:
         return _plain(s).count(sub, start, end)
@@ -217,6 +225,8 @@ def endswith(s: Text, suffix: Any, start: Any = None, end: Any = None) -> bool:
 
 
 def _tailmatch(s: Text, affix: Any, start: Any, end: Any, op: str) -> bool:
+    if type(s) in _DIRECT and len(s) < LIMITS[op]:
+        return getattr(s, op)(affix, start, end)
     work = _search(s, affix, start, end, op) if type(affix) is not int else None
     if work is None:
         return getattr(_plain(s), op)(affix, start, end)
@@ -239,7 +249,10 @@ def upper(s: Text) -> Text:
 
 
 def _convert_case(s: Text, op: str) -> Text:
-    target = _target(s, op)
+    name = op + "_str" if type(s) is str else op  # str pays an encode and a decode: its own crossover
+    if type(s) in _DIRECT and len(s) < LIMITS[name]:
+        return getattr(s, op)()
+    target = _target(s, name)
     if target is None:
         return getattr(_plain(s), op)()
     engine, buf = target
@@ -267,7 +280,9 @@ def _sparse_matches(engine: Engine, buf: Any, needle: bytes) -> list[int] | None
 
 def split(s: Text, sep: Any = None, maxsplit: Any = -1) -> list[Text]:
     """``s.split(sep, maxsplit)``: by a separator, or by runs of whitespace when ``sep`` is None."""
-    target = _target(s, "split")
+    if type(s) in _DIRECT and len(s) < LIMITS["split" if sep is not None else "split_ws"]:
+        return s.split(sep, maxsplit)
+    target = _target(s, "split" if sep is not None else "split_ws")
     if target is None or type(maxsplit) is not int:
         return _plain(s).split(sep, maxsplit)
     engine, buf = target
@@ -301,6 +316,8 @@ def _whitespace_pieces(spans: list[tuple[int, int]], maxsplit: int, cut: Callabl
 
 def splitlines(s: Text, keepends: bool = False) -> list[Text]:
     """``s.splitlines(keepends)``: ``\\n``, ``\\r``, ``\\r\\n`` (and ``str``'s ASCII extras)."""
+    if type(s) in _DIRECT and len(s) < LIMITS["splitlines"]:
+        return s.splitlines(keepends)
     target = _target(s, "splitlines")
     if target is None or type(keepends) is not bool:
         return _plain(s).splitlines(keepends)
@@ -331,6 +348,8 @@ def join(sep: Text, parts: Iterable[Any]) -> Text:
 
 def replace(s: Text, old: Any, new: Any, count: Any = -1) -> Text:
     """``s.replace(old, new, count)``."""
+    if type(s) in _DIRECT and len(s) < LIMITS["replace"]:
+        return s.replace(old, new, count)
     target = _target(s, "replace")
     needle = _needle(s, old) if target is not None else None
     replacement = _needle(s, new) if target is not None else None

@@ -1,0 +1,255 @@
+"""dxpy.simd against the builtins, side by side in one process.
+
+For each operation and size: the builtin (the method, or the list/dict
+idiom a user would write), each SIMD engine forced at that size, and the
+default dispatch.  Printed: speed-up over the builtin (``builtin time /
+time``: above 1 is faster) and, per engine, the crossover -- the smallest
+measured size from which the engine beats the builtin by ``--margin`` at
+that size and every larger one.  ``--write-crossovers`` stores those in
+``dxpy/simd/crossovers.py``, which is what the dispatcher reads.
+
+    python benchmarks/simd_bench.py                       # 16 B .. 64 MiB, 10 .. 10**7
+    python benchmarks/simd_bench.py --quick               # .. 1 MiB, .. 10**5: for iterating
+    python benchmarks/simd_bench.py --write-crossovers    # re-measure the dispatcher's table
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import dxpy.simd as simd  # noqa: E402
+from dxpy.simd import SimdList, SwissDict  # noqa: E402
+
+BYTE_SIZES = [16, 256, 4096, 1 << 16, 1 << 20, 1 << 24, 1 << 26]
+LIST_SIZES = [10, 100, 1000, 10 ** 4, 10 ** 5, 10 ** 6, 10 ** 7]
+DICT_SIZES = [1000, 10 ** 5]
+NEEDLE = b"q#Zx!"
+"""A needle that never occurs in the generated text (its bytes are outside the alphabet)."""
+
+
+def timed(call: Callable[[], Any], budget: float) -> float:
+    """Best seconds per call over three rounds of at least ``budget / 3`` each."""
+    call()
+    best = float("inf")
+    for _ in range(3):
+        count, start = 0, time.perf_counter()
+        while True:
+            call()
+            count += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= budget / 3:
+                break
+        best = min(best, elapsed / count)
+    return best
+
+
+def text(size: int, seed: int = 1) -> bytes:
+    """Mixed-case ASCII words and spaces, a newline about every 2 KiB (long lines, sparse separators)."""
+    rng = random.Random(seed)
+    alphabet = b"abcdefghijklmnopABCDEFGHIJ       "
+    chunk = bytearray(rng.choices(alphabet, k=min(size, 1 << 16)))
+    for at in range(2047, len(chunk), 2048):
+        chunk[at] = 0x0A
+    data = (bytes(chunk) * (size // len(chunk) + 1))[:size]
+    return data
+
+
+def string_cases(size: int) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    """operation -> (builtin, dxpy.simd) on one input of ``size`` bytes."""
+    data = text(size)
+    rare = data[:-len(NEEDLE)] + NEEDLE if size > len(NEEDLE) else data
+    other = data[:1] + data[1:]  # equal, but another object (bytes == itself is O(1))
+    parts = data.split()
+    return {
+        "count": (lambda: data.count(b"a"), lambda: simd.count(data, b"a")),
+        "find": (lambda: rare.find(NEEDLE), lambda: simd.find(rare, NEEDLE)),
+        "rfind": (lambda: rare.rfind(NEEDLE, 0, len(rare) - 1), lambda: simd.rfind(rare, NEEDLE, 0, len(rare) - 1)),
+        "find_all": (lambda: _find_all(rare, NEEDLE), lambda: simd.find_all(rare, NEEDLE)),
+        "count_lines": (lambda: data.count(b"\n") + (not data.endswith(b"\n")), lambda: simd.count_lines(data)),
+        "lower": (data.lower, lambda: simd.lower(data)),
+        "upper": (data.upper, lambda: simd.upper(data)),
+        "lower_str": (_str(data).lower, lambda: simd.lower(_str(data))),
+        "upper_str": (_str(data).upper, lambda: simd.upper(_str(data))),
+        "equal": (lambda: data == other, lambda: simd.equal(data, other)),
+        "startswith": (lambda: data.startswith(other), lambda: simd.startswith(data, other)),
+        "endswith": (lambda: data.endswith(other), lambda: simd.endswith(data, other)),
+        "split": (lambda: data.split(b"\n"), lambda: simd.split(data, b"\n")),
+        "split_ws": (data.split, lambda: simd.split(data)),
+        "splitlines": (data.splitlines, lambda: simd.splitlines(data)),
+        "replace": (lambda: data.replace(b"\n", b"\r\n"), lambda: simd.replace(data, b"\n", b"\r\n")),
+        "join": (lambda: b" ".join(parts), lambda: simd.join(b" ", parts)),
+        "strip": (data.strip, lambda: simd.strip(data)),
+    }
+
+
+_STR_CACHE: dict[int, str] = {}
+
+
+def _str(data: bytes) -> str:
+    """The ASCII ``str`` of ``data`` (made once per size, outside the timings)."""
+    key = id(data)
+    if key not in _STR_CACHE:
+        _STR_CACHE.clear()
+        _STR_CACHE[key] = data.decode("ascii")
+    return _STR_CACHE[key]
+
+
+def _find_all(data: bytes, needle: bytes) -> list[int]:
+    """What a user writes without find_all: repeated find."""
+    found, at = [], data.find(needle)
+    while at >= 0:
+        found.append(at)
+        at = data.find(needle, at + 1)
+    return found
+
+
+def list_cases(size: int) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    """operation -> (list idiom, SimdList method) on ``size`` int64 or float64 elements."""
+    rng = np.random.default_rng(7)
+    ints = rng.integers(-10 ** 6, 10 ** 6, size=size).tolist()
+    floats = rng.standard_normal(size).tolist()
+    ours_i, ours_f = SimdList(ints), SimdList(floats)
+    last = ints[-1]
+    return {
+        "list_sum": (lambda: sum(ints), ours_i.sum),
+        "list_sum_float": (lambda: sum(floats), ours_f.sum),
+        "list_min": (lambda: min(ints), ours_i.min),
+        "list_max": (lambda: max(floats), ours_f.max),
+        "list_filter": (lambda: [x for x in ints if x > 900_000], lambda: ours_i.filter(">", 900_000)),
+        "list_map": (lambda: [x * 3 for x in ints], lambda: ours_i.map("*", 3)),
+        "list_index": (lambda: ints.index(last), lambda: ours_i.index(last)),
+        "list_count": (lambda: ints.count(last), lambda: ours_i.count(last)),
+    }
+
+
+def measure(cases_for: Callable[[int], dict], sizes: list[int], engines: list[str],
+            budget: float, only: set[str] | None) -> dict[str, dict[int, dict[str, float]]]:
+    """op -> size -> {"builtin": s, engine: s, "dispatch": s}."""
+    table: dict[str, dict[int, dict[str, float]]] = {}
+    for size in sizes:
+        for op, (builtin, ours) in cases_for(size).items():
+            if only and op not in only:
+                continue
+            row = {"builtin": timed(builtin, budget)}
+            for name in engines:
+                with simd.forced(name):
+                    row[name] = timed(ours, budget)
+            with simd.forced(None):
+                row["dispatch"] = timed(ours, budget)
+            table.setdefault(op, {})[size] = row
+        print(f"  measured size {size}", file=sys.stderr, flush=True)
+    return table
+
+
+def crossover(rows: dict[int, dict[str, float]], engine: str, margin: float) -> int | None:
+    """Smallest size from which ``engine`` beats the builtin by ``margin`` at every larger size."""
+    found = None
+    for size in sorted(rows, reverse=True):
+        if rows[size]["builtin"] / rows[size][engine] >= margin:
+            found = size
+        else:
+            break
+    return found
+
+
+def show(title: str, table: dict, engines: list[str], margin: float, unit: str) -> dict[str, dict[str, Any]]:
+    """Print the speed-up table; return engine -> op -> crossover."""
+    columns = engines + ["dispatch"]
+    print(f"\n{title}: speed-up over the builtin (builtin time / time; > 1 is faster)")
+    print(f"{'operation':<16}{'size':>10}" + "".join(f"{c:>10}" for c in columns) + f"{'builtin':>12}")
+    found: dict[str, dict[str, Any]] = {name: {} for name in engines}
+    for op, rows in table.items():
+        for size, row in sorted(rows.items()):
+            cells = "".join(f"{row['builtin'] / row[c]:>9.2f}x" for c in columns)
+            print(f"{op:<16}{_size(size, unit):>10}{cells}{row['builtin'] * 1e6:>10.1f}us")
+        marks = []
+        for name in engines:
+            found[name][op] = crossover(rows, name, margin)
+            at = found[name][op]
+            marks.append(f"{name}: {'never' if at is None else _size(at, unit)}")
+        print(f"{'':<16}{'crossover':>10}  " + ", ".join(marks))
+    return found
+
+
+def _size(n: int, unit: str) -> str:
+    if unit == "B":
+        for factor, suffix in ((1 << 20, "MiB"), (1 << 10, "KiB")):
+            if n >= factor:
+                return f"{n // factor}{suffix}"
+        return f"{n}B"
+    return f"1e{len(str(n)) - 1}" if str(n).strip("0") == "1" else str(n)
+
+
+def dict_table(sizes: list[int], budget: float) -> None:
+    """SwissDict vs dict, one key at a time and in batches."""
+    print("\nSwissDict vs dict: dict time / SwissDict time (> 1: SwissDict faster)")
+    print(f"{'operation':<34}{'keys':>8}{'ratio':>10}{'dict':>12}")
+    for n in sizes:
+        keys = list(range(0, 7 * n, 7))
+        asked = np.array(keys, dtype=np.int64)
+        plain, ours = dict.fromkeys(keys, 1), SwissDict.fromkeys(keys, 1)
+        rows = {
+            "insert n keys": (lambda: dict.fromkeys(keys, 1), lambda: SwissDict.fromkeys(keys, 1)),
+            "lookup n keys (d[k] loop)": (lambda: [plain[k] for k in keys], lambda: [ours[k] for k in keys]),
+            "delete n keys": (lambda: _drain(dict.fromkeys(keys, 1), keys), lambda: _drain(SwissDict.fromkeys(keys, 1), keys)),
+            "get_many(int64 array) vs get loop": (lambda: [plain.get(k) for k in asked.tolist()], lambda: ours.get_many(asked)),
+            "contains_many vs `in` loop": (lambda: [k in plain for k in asked.tolist()], lambda: ours.contains_many(asked)),
+        }
+        for name, (builtin, swiss) in rows.items():
+            spent = timed(builtin, budget)
+            print(f"{name:<34}{n:>8}{spent / timed(swiss, budget):>9.2f}x{spent * 1e6:>10.0f}us")
+
+
+def _drain(mapping: Any, keys: list[int]) -> None:
+    for k in keys:
+        del mapping[k]
+
+
+def write_crossovers(string_found: dict, list_found: dict, path: Path) -> None:
+    merged = {name: {**string_found.get(name, {}), **list_found.get(name, {})} for name in ("native", "numpy")}
+    body = "".join(f"    {name!r}: {{\n" + "".join(f"        {op!r}: {size!r},\n" for op, size in sorted(ops.items()))
+                   + "    },\n" for name, ops in merged.items())
+    text_ = path.read_text()
+    head = text_[:text_.index("CROSSOVERS")]
+    path.write_text(head + "CROSSOVERS: dict[str, dict[str, int | None]] = {\n" + body + "    \"scalar\": {},\n}\n")
+    print(f"\nwrote {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="sizes up to 1 MiB / 10**5, short timings")
+    parser.add_argument("--only", help="comma-separated operations (e.g. count,find,list_sum)")
+    parser.add_argument("--margin", type=float, default=1.1, help="speed-up an engine needs to count (1.1)")
+    parser.add_argument("--write-crossovers", action="store_true", help="store the crossovers for the dispatcher")
+    options = parser.parse_args()
+    budget = 0.06 if options.quick else 0.3
+    byte_sizes = BYTE_SIZES[:5] if options.quick else BYTE_SIZES
+    list_sizes = LIST_SIZES[:5] if options.quick else LIST_SIZES
+    engines = [name for name in ("numpy", "native") if name in simd.available()]
+    only = set(options.only.split(",")) if options.only else None
+    print(f"dxpy.simd benchmark: engine {simd.engine()}; python {sys.version.split()[0]}; "
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    string_found = show("Strings", measure(string_cases, byte_sizes, engines, budget, only),
+                        engines, options.margin, "B")
+    list_found = show("SimdList (vs the list idiom)", measure(list_cases, list_sizes, engines, budget, only),
+                      engines, options.margin, "n")
+    if not only:
+        dict_table(DICT_SIZES[:1] if options.quick else DICT_SIZES, budget)
+    if options.write_crossovers:
+        write_crossovers(string_found, list_found, Path(simd.__file__).with_name("crossovers.py"))
+
+
+if __name__ == "__main__":
+    main()
