@@ -53,7 +53,10 @@ from dxpy.vm.constants import CodeRef
 from dxpy.vm.loader import DpbFile
 from dxpy.vm.names import (builtins_of, deref_op, import_from, import_star, load_global,
                            load_global_cached, name_op)
+from dxpy.simd import vm_builtins as _simd
 from dxpy.vm.opcodes import Opcode as Op
+
+_SIMD_BUILTIN = _simd.BUILTIN
 
 UNARY = {Op.UNARY_NEGATIVE: operator.neg, Op.UNARY_POSITIVE: operator.pos,
          Op.UNARY_INVERT: operator.invert, Op.UNARY_NOT: operator.not_}
@@ -318,7 +321,8 @@ def _make_dispatch_loop(_profile, builtins_of, load_global, load_global_cached, 
                         _LOAD_GLOBAL, _LOAD_ATTR, _CALL, _CALL_KW, _POP_JUMP_IF_FALSE,
                         _POP_JUMP_IF_TRUE, _JUMP, _FOR_ITER, _RETURN_VALUE, _YIELD_VALUE,
                         _RERAISES, _BINARY_BY_INT, type, next, getattr, len, dict, zip,
-                        BaseException, StopIteration, UnboundLocalError) -> Callable[[Frame], Any]:
+                        BaseException, StopIteration, UnboundLocalError,
+                        _SIMD_BUILTIN, _simd) -> Callable[[Frame], Any]:
     """The dispatch loop, every name it uses a cell of this scope (the parameters).
 
     So its code reads no global at all, and ``dispatch_loop_for`` can give
@@ -416,7 +420,11 @@ def _make_dispatch_loop(_profile, builtins_of, load_global, load_global_cached, 
                                 site.hits += 1
                             else:
                                 site.record(type(stack[-1]))
-                        stack[-1] = stack[-1](*call_args)
+                        callee = stack[-1]
+                        if type(callee) is _SIMD_BUILTIN and _simd.routed(callee):  # sum/min/max, bytes.count/find
+                            stack[-1] = _simd.call(callee, call_args)
+                        else:
+                            stack[-1] = callee(*call_args)
                     elif op == _CALL_KW:  # here, not in _slow_op: callees looking at their caller's
                         keywords = pop()  # frame (warnings, enum, typing) see this one's globals
                         values = stack[len(stack) - arg:]
