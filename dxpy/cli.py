@@ -184,6 +184,7 @@ def info() -> str:
         f"io_uring: {'yes' if ok else 'no'} ({why})",
         f"loop core: {_core_line()}",
         f"file I/O: {file_io}",
+        f"SIMD engine: {_simd_line()}",
         "execution engine: CPython bytecode; `dxpy run --vm` runs the script and its own modules "
         "in the DPB VM (opt-in, slower than CPython) with JIT tiers for hot functions and loops "
         f"(DXPY_JIT={os.environ.get('DXPY_JIT') or 'on'}); `@dxpy.jit` compiles a function directly",
@@ -192,6 +193,15 @@ def info() -> str:
         lines.append("io_uring features: " + ", ".join(
             f"{name}={value}" for name, value in features.items()))
     return "\n".join(lines)
+
+
+def _simd_line() -> str:
+    """The dxpy.simd engine in force (DXPY_SIMD), or why none could be chosen."""
+    try:
+        from .simd import engine
+        return engine()
+    except RuntimeError as exc:  # SimdError: DXPY_SIMD names an unknown or unbuilt engine
+        return f"none ({exc})"
 
 
 def _core_line() -> str:

@@ -155,3 +155,12 @@ def test_use_forces_every_variant(engine_id: str) -> None:
         if engine_id.startswith("native-"):
             assert engine_native.level() == engine_id.partition("-")[2]
         assert dxpy.simd.count(b"abcabc" * 50, b"bc") == 100
+
+
+@pytest.mark.parametrize("setting,expected", [("scalar", "SIMD engine: scalar (forced by DXPY_SIMD)"),
+                                              ("bogus", "SIMD engine: none (unknown SIMD engine 'bogus'")])
+def test_dxpy_info_names_the_engine(setting: str, expected: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "dxpy", "info"], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "DXPY_SIMD": setting})
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout
