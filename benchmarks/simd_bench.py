@@ -143,6 +143,9 @@ def measure(cases_for: Callable[[int], dict], sizes: list[int], engines: list[st
                 continue
             row = {"builtin": timed(builtin, budget)}
             for name in engines:
+                if _hopeless(table.get(op, {}), name, row["builtin"]):
+                    row[name] = float("inf")  # shown as 0.00x; it lost by 5x at the size below
+                    continue
                 with simd.forced(name):
                     row[name] = timed(ours, budget)
             with simd.forced(None):
@@ -150,6 +153,15 @@ def measure(cases_for: Callable[[int], dict], sizes: list[int], engines: list[st
             table.setdefault(op, {})[size] = row
         print(f"  measured size {size}", file=sys.stderr, flush=True)
     return table
+
+
+def _hopeless(rows: dict[int, dict[str, float]], engine: str, builtin_now: float) -> bool:
+    """Skip an engine that was 5x slower than the builtin at the previous size when one call
+    of it would now take over a second (it cannot cross over; the run stays short)."""
+    if not rows:
+        return False
+    last = rows[max(rows)]
+    return last[engine] > 5 * last["builtin"] and builtin_now * 5 > 1.0
 
 
 def crossover(rows: dict[int, dict[str, float]], engine: str, margin: float) -> int | None:
@@ -217,7 +229,11 @@ def _drain(mapping: Any, keys: list[int]) -> None:
 
 
 def write_crossovers(string_found: dict, list_found: dict, path: Path) -> None:
-    merged = {name: {**string_found.get(name, {}), **list_found.get(name, {})} for name in ("native", "numpy")}
+    """Update the measured operations in the dispatcher's table (others keep their values)."""
+    from dxpy.simd.crossovers import CROSSOVERS
+
+    merged = {name: {**CROSSOVERS.get(name, {}), **string_found.get(name, {}), **list_found.get(name, {})}
+              for name in ("native", "numpy")}
     body = "".join(f"    {name!r}: {{\n" + "".join(f"        {op!r}: {size!r},\n" for op, size in sorted(ops.items()))
                    + "    },\n" for name, ops in merged.items())
     text_ = path.read_text()
