@@ -164,6 +164,23 @@ def _hopeless(rows: dict[int, dict[str, float]], engine: str, builtin_now: float
     return last[engine] > 5 * last["builtin"] and builtin_now * 5 > 1.0
 
 
+BUILTIN_ONLY = frozenset({"join", "strip"})
+"""Operations dxpy.simd always hands to the builtin: their engine columns time the same
+builtin call, so their spread is the run's noise, and they get no crossover."""
+
+
+def plan(rows: dict[int, dict[str, float]], engines: list[str], margin: float) -> list[tuple[int, str | None]]:
+    """From each measured size on: the fastest engine if it beats the builtin by ``margin``, else
+    None (the builtin); consecutive equal choices merged."""
+    steps: list[tuple[int, str | None]] = []
+    for size in sorted(rows):
+        best = max(engines, key=lambda name: rows[size]["builtin"] / rows[size][name])
+        winner = best if rows[size]["builtin"] / rows[size][best] >= margin else None
+        if not steps or steps[-1][1] != winner:
+            steps.append((size, winner))
+    return steps if any(name for _, name in steps) else []
+
+
 def crossover(rows: dict[int, dict[str, float]], engine: str, margin: float) -> int | None:
     """Smallest size from which ``engine`` beats the builtin by ``margin`` at every larger size."""
     found = None
@@ -181,16 +198,22 @@ def show(title: str, table: dict, engines: list[str], margin: float, unit: str) 
     print(f"\n{title}: speed-up over the builtin (builtin time / time; > 1 is faster)")
     print(f"{'operation':<16}{'size':>10}" + "".join(f"{c:>10}" for c in columns) + f"{'builtin':>12}")
     found: dict[str, dict[str, Any]] = {name: {} for name in engines}
+    found["plan"] = {}
     for op, rows in table.items():
         for size, row in sorted(rows.items()):
             cells = "".join(f"{row['builtin'] / row[c]:>9.2f}x" for c in columns)
             print(f"{op:<16}{_size(size, unit):>10}{cells}{row['builtin'] * 1e6:>10.1f}us")
+        if op in BUILTIN_ONLY:
+            print(f"{'':<16}{'crossover':>10}  none: always the builtin (the columns show the noise)")
+            continue
         marks = []
         for name in engines:
             found[name][op] = crossover(rows, name, margin)
             at = found[name][op]
             marks.append(f"{name}: {'never' if at is None else _size(at, unit)}")
-        print(f"{'':<16}{'crossover':>10}  " + ", ".join(marks))
+        found["plan"][op] = plan(rows, engines, margin)
+        steps = ", ".join(f"{_size(size, unit)}+ {name or 'builtin'}" for size, name in found["plan"][op])
+        print(f"{'':<16}{'crossover':>10}  " + ", ".join(marks) + f"; dispatch plan: {steps or 'builtin'}")
     return found
 
 
@@ -230,15 +253,18 @@ def _drain(mapping: Any, keys: list[int]) -> None:
 
 def write_crossovers(string_found: dict, list_found: dict, path: Path) -> None:
     """Update the measured operations in the dispatcher's table (others keep their values)."""
-    from dxpy.simd.crossovers import CROSSOVERS
+    from dxpy.simd.crossovers import CROSSOVERS, PLAN
 
     merged = {name: {**CROSSOVERS.get(name, {}), **string_found.get(name, {}), **list_found.get(name, {})}
               for name in ("native", "numpy")}
+    plans = {**PLAN, **string_found["plan"], **list_found["plan"]}
     body = "".join(f"    {name!r}: {{\n" + "".join(f"        {op!r}: {size!r},\n" for op, size in sorted(ops.items()))
                    + "    },\n" for name, ops in merged.items())
+    steps = "".join(f"    {op!r}: {plans[op]!r},\n" for op in sorted(plans))
     text_ = path.read_text()
-    head = text_[:text_.index("CROSSOVERS")]
-    path.write_text(head + "CROSSOVERS: dict[str, dict[str, int | None]] = {\n" + body + "    \"scalar\": {},\n}\n")
+    head = text_[:text_.index("CROSSOVERS:")]
+    path.write_text(head + "CROSSOVERS: dict[str, dict[str, int | None]] = {\n" + body + "    \"scalar\": {},\n}\n\n"
+                    + "PLAN: dict[str, list[tuple[int, str | None]]] = {\n" + steps + "}\n")
     print(f"\nwrote {path}")
 
 

@@ -18,7 +18,7 @@ import pytest
 
 import dxpy.simd
 from dxpy.simd import SimdError, engines
-from dxpy.simd.crossovers import CROSSOVERS
+from dxpy.simd.crossovers import CROSSOVERS, PLAN
 
 try:
     from dxpy.simd import engine_native
@@ -117,22 +117,28 @@ def test_engine_names_the_choice() -> None:
         assert dxpy.simd.engine() == "scalar (forced)"
 
 
-def test_dispatcher_uses_the_builtin_below_the_crossover() -> None:
+def test_dispatcher_follows_the_measured_plan() -> None:
     with dxpy.simd.forced(None):
         assert engines.choose("find", 1) is None
         assert engines.choose("no-such-operation", 1 << 40) is None
-        for op, size in CROSSOVERS.get(dxpy.simd.available()[-1], {}).items():
-            chosen = engines.choose(op, size if size is not None else 1 << 40)
-            assert (chosen is None) == (size is None), op
-            if size:
-                assert engines.choose(op, size - 1) is None, op
+        if engine_native is None:
+            return  # the plan names native; without it the per-engine crossovers apply
+        for op, steps in PLAN.items():
+            for start, name in steps:
+                chosen = engines.choose(op, start)
+                assert (chosen.name if chosen else None) == name, (op, start)
+            first = min(start for start, name in steps if name is not None)
+            assert engines.choose(op, first - 1) is None, op
 
 
-def test_crossover_table_is_well_formed() -> None:
+def test_crossover_tables_are_well_formed() -> None:
     assert set(CROSSOVERS) <= set(engines.ENGINE_NAMES)
     for table in CROSSOVERS.values():
         for op, size in table.items():
             assert isinstance(op, str) and (size is None or (isinstance(size, int) and size > 0))
+    for op, steps in PLAN.items():
+        sizes = [start for start, _ in steps]
+        assert sizes == sorted(sizes) and all(name in (None, "numpy", "native") for _, name in steps), op
 
 
 @pytest.mark.skipif(engine_native is None, reason=f"native engine not built: {NATIVE_WHY}")

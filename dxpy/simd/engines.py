@@ -3,11 +3,13 @@
 ``DXPY_SIMD=scalar|numpy|native`` (or ``set_engine``/``forced``) forces
 one engine for every call and every size: that is how the tests run each
 engine against the builtins.  Otherwise the best engine that loads is
-picked (native, then NumPy, then scalar) and each call goes to it only when
-its input is at least the measured crossover for that operation
-(``dxpy/simd/crossovers.py``, written by ``benchmarks/simd_bench.py
---write-crossovers``); below it, or where the engine never wins, the plain
-builtin runs, so a call is never slower than the builtin it replaces.
+picked (native, then NumPy, then scalar) and each call goes to the option
+that was fastest at the benchmarked size just below its input -- the plain
+builtin, NumPy or native, per operation (``PLAN`` in
+``dxpy/simd/crossovers.py``, written by ``benchmarks/simd_bench.py
+--write-crossovers``).  Below an operation's first crossover, or where no
+engine ever won, the builtin runs, so the kernels never make a call slower
+than the builtin it replaces.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dxpy.simd.crossovers import CROSSOVERS
+from dxpy.simd.crossovers import CROSSOVERS, PLAN
 from dxpy.simd.kernels import Engine
 
 ENGINE_NAMES = ("scalar", "numpy", "native")
@@ -56,9 +58,30 @@ def _probe() -> tuple[dict[str, Engine], dict[str, str]]:
 
 _ENGINES, _MISSING = _probe()
 _BEST: Engine = _ENGINES[max(_ENGINES, key=ENGINE_NAMES.index)]
-_THRESHOLDS: dict[str, float] = {op: math.inf if size is None else size
-                                 for op, size in CROSSOVERS.get(_BEST.name, {}).items()}
 _forced: Engine | None = None
+
+
+def _plans() -> dict[str, list[tuple[int, Engine | None]]]:
+    """op -> ``[(from_size, engine or None for the builtin), ...]`` ascending.
+
+    The measured plan (fastest option at each benchmarked size) where every
+    engine it names loaded here; otherwise the best loaded engine from its
+    own crossover on.
+    """
+    plans: dict[str, list[tuple[int, Engine | None]]] = {}
+    for op in set(PLAN) | set(CROSSOVERS.get(_BEST.name, {})):
+        steps = PLAN.get(op)
+        if steps is not None and all(name is None or name in _ENGINES for _, name in steps):
+            plans[op] = [(size, None if name is None else _ENGINES[name]) for size, name in steps]
+        elif CROSSOVERS.get(_BEST.name, {}).get(op) is not None:
+            plans[op] = [(CROSSOVERS[_BEST.name][op], _BEST)]
+    return plans
+
+
+_PLANS = _plans()
+_THRESHOLDS: dict[str, float] = {
+    op: min((size for size, engine in steps if engine is not None), default=math.inf)
+    for op, steps in _PLANS.items()}
 
 
 class _Limits(dict):
@@ -119,7 +142,14 @@ def choose(op: str, size: int) -> Engine | None:
     """The engine to run ``op`` on an input of ``size`` bytes or elements; ``None``: the builtin."""
     if _forced is not None:
         return _forced
-    return _BEST if size >= LIMITS[op] else None
+    if size < LIMITS[op]:
+        return None
+    chosen = None
+    for start, engine in _PLANS[op]:
+        if size < start:
+            break
+        chosen = engine
+    return chosen
 
 
 def is_forced() -> bool:
