@@ -209,9 +209,16 @@ class _ScopeCompiler(MatchCodegen):
         pending: list[ast.AST] = list(statements)
         while pending:
             current = pending.pop()
-            if isinstance(current, ast.AnnAssign):
+            if isinstance(current, ast.AnnAssign):  # unless the namespace has one already
+                present = Label()
+                self.load_const("__annotations__")
+                self.emit(Op.LOAD_NAME, self.name_index("locals"))
+                self.emit(Op.CALL_FRAME_BUILTIN)  # the namespace itself (a ``__prepare__`` mapping)
+                self.emit(Op.CONTAINS_OP)
+                self.emit(Op.POP_JUMP_IF_TRUE, present)
                 self.emit(Op.BUILD_MAP, 0)
                 self.emit(Op.STORE_NAME, self.name_index("__annotations__"))
+                self.asm.mark(present)
                 return
             if not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.expr)):
                 pending.extend(ast.iter_child_nodes(current))
@@ -258,9 +265,17 @@ class _ScopeCompiler(MatchCodegen):
                 return self.children.pop(position)
         raise DpbCompileError(self.filename, lineno, f"scope {name!r} (no symbol table found)")
 
-    def _child_qualname(self, name: str) -> str:
+    def _child_qualname(self, name: str, may_be_global: bool = False) -> str:
+        """CPython's ``__qualname__`` rule: a def or class whose name the enclosing scope
+        declares ``global`` is named as if at module level."""
         if self.kind == "module":
             return name
+        if may_be_global:
+            try:
+                if self.table.lookup(self.mangle(name)).is_declared_global():
+                    return name
+            except KeyError:
+                pass
         return f"{self.qualname}.<locals>.{name}" if self.kind == "function" else f"{self.qualname}.{name}"
 
     def _make_function(self, compiler: _ScopeCompiler, flags: int) -> None:
@@ -291,9 +306,10 @@ class _ScopeCompiler(MatchCodegen):
             flags |= 2
         if self._annotations(node):
             flags |= 4
-        table = self._child("lambda" if isinstance(node, ast.Lambda) else name, node.lineno)
-        compiler = _ScopeCompiler(self.builder, table, self.filename, self._child_qualname(name), node,
-                                  self.private)
+        lambda_ = isinstance(node, ast.Lambda)
+        table = self._child("lambda" if lambda_ else name, node.lineno)
+        compiler = _ScopeCompiler(self.builder, table, self.filename,
+                                  self._child_qualname(name, not lambda_), node, self.private)
         compiler.compile_function(node, name)
         self._make_function(compiler, flags)
 
@@ -370,8 +386,8 @@ class _ScopeCompiler(MatchCodegen):
             self.visit(decorator)
         self.emit(Op.LOAD_BUILD_CLASS)
         table = self._child(node.name, node.lineno)
-        compiler = _ScopeCompiler(self.builder, table, self.filename, self._child_qualname(node.name), node,
-                                  node.name)
+        compiler = _ScopeCompiler(self.builder, table, self.filename,
+                                  self._child_qualname(node.name, True), node, node.name)
         compiler.compile_class(node)
         self._make_function(compiler, 0)
         self.load_const(node.name)

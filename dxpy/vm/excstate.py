@@ -71,6 +71,29 @@ def set_handled(exc: BaseException | None) -> None:
     _set_handled(exc)
 
 
+def _unraisable_args_type() -> type:
+    """CPython's ``UnraisableHookArgs`` (not exposed by name): caught from one unraisable error."""
+    seen: list[type] = []
+    hook, sys.unraisablehook = sys.unraisablehook, lambda args: seen.append(type(args))
+    try:
+        class _Raises:
+            def __del__(self) -> None:
+                raise ValueError
+        _Raises()
+    finally:
+        sys.unraisablehook = hook
+    return seen[0]
+
+
+_UnraisableHookArgs = _unraisable_args_type()
+
+
+def write_unraisable(exc: BaseException, obj: object) -> None:
+    """What CPython's ``PyErr_WriteUnraisable(obj)`` does with ``exc``: hand it to
+    ``sys.unraisablehook`` (``test.support.catch_unraisable_exception`` sees it)."""
+    sys.unraisablehook(_UnraisableHookArgs((type(exc), exc, exc.__traceback__, None, obj)))
+
+
 def handled() -> BaseException | None:
     return sys.exception()
 

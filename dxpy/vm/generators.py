@@ -145,7 +145,14 @@ def _throw(frame: "_Frame", exc: BaseException) -> Any:
         frame.pending = exc
         return _NOTHING
     delegate = frame.stack[-1]
-    method = getattr(delegate, "close" if isinstance(exc, GeneratorExit) else "throw", None)
+    closing = isinstance(exc, GeneratorExit)
+    try:
+        method = getattr(delegate, "close" if closing else "throw", None)
+    except Exception as error:  # noqa: BLE001 - CPython's gen_close_iter reports it, then goes on
+        if not closing:
+            raise
+        excstate.write_unraisable(error, delegate)
+        method = None
     if method is None:
         frame.pending = exc
         return _NOTHING

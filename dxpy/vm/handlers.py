@@ -52,9 +52,16 @@ class HandlerCodegen(Codegen):
             if block.holds_iterator:
                 self._pop_under(preserve_top)
             return
+        if block.kind == "pop_value":  # the value a copied finally body runs above
+            self._pop_under(preserve_top)
+            return
         self.emit(Op.POP_BLOCK)
         if block.kind == "finally":
+            if preserve_top:  # a break/continue/return inside drops the value being returned
+                self.fblocks.append(FBlock("pop_value"))
             self.body(block.extra)  # type: ignore[arg-type]
+            if preserve_top:
+                self.fblocks.pop()
         elif block.kind == "handler":
             self._pop_under(preserve_top)
             self._pop_under(preserve_top, Op.POP_EXCEPT)

@@ -33,6 +33,7 @@ dispatch loop), so ``dxpy run --vm`` scales the recursion limit (``runner``).
 
 from __future__ import annotations
 
+import __future__
 import builtins
 import operator
 import sys
@@ -47,7 +48,7 @@ from dxpy.vm.frames import (BINARY, BINARY_BY_INT as _BINARY_BY_INT, CALL as _CA
                             POP_JUMP_IF_TRUE as _POP_JUMP_IF_TRUE, STORE_FAST as _STORE_FAST,
                             UNSET as _UNSET, Frame, Program)
 from dxpy.vm.functions import Returned
-from dxpy.vm.opsupport import raise_op, unpack_exactly, unpack_star
+from dxpy.vm.opsupport import frame_namespaces, raise_op, unpack_exactly, unpack_star
 from dxpy.vm.profile import FunctionProfile
 from dxpy.vm.constants import CodeRef
 from dxpy.vm.loader import DpbFile
@@ -70,6 +71,7 @@ _RETURN_VALUE = int(Op.RETURN_VALUE)
 _YIELD_VALUE = int(Op.YIELD_VALUE)
 _RERAISES = frozenset({int(Op.RERAISE), int(Op.END_ASYNC_FOR)})
 _RAISE = int(Op.RAISE)
+_FUTURE_FLAGS = sum(getattr(__future__, name).compiler_flag for name in __future__.all_feature_names)
 
 
 def run_module(file: DpbFile, namespace: dict[str, Any] | None = None,
@@ -84,7 +86,7 @@ def run_module(file: DpbFile, namespace: dict[str, Any] | None = None,
     ran, by code index, however the module ends (``dxpy dis --annotated``).
     """
     namespace = {"__name__": "__main__", "__builtins__": builtins} if namespace is None else namespace
-    namespace.setdefault("__builtins__", builtins)
+    namespace.setdefault("__builtins__", builtins.__dict__)  # as exec() sets it for an import
     program = Program(file, filename or file.path, namespace, dispatch_loop_for(namespace))
     program.prepared(0).profile.calls += 1
     try:
@@ -100,8 +102,10 @@ def run_module(file: DpbFile, namespace: dict[str, Any] | None = None,
 
 def dispatch_loop_for(globals_: dict[str, Any]) -> Callable[[Frame], Any]:
     """The dispatch loop as a function whose ``__globals__`` is ``globals_`` (see
-    ``_make_dispatch_loop``): its frames look like frames of that module."""
-    return types.FunctionType(_execute.__code__, globals_, "_execute", None, _execute.__closure__)
+    ``_make_dispatch_loop``): its frames look like frames of that module.  Its code has
+    no ``__future__`` flags: ``exec``/``eval``/``compile`` called from VM code inherit
+    the calling frame's, and this file's ``annotations`` import is not the program's."""
+    return types.FunctionType(_LOOP_CODE, globals_, "_execute", None, _execute.__closure__)
 
 
 def _build_class(func: Any, name: str, /, *bases: Any, **keywords: Any) -> type:
@@ -320,8 +324,8 @@ def _make_dispatch_loop(_profile, builtins_of, load_global, load_global_cached, 
                         _unwind, _slow_op, _UNSET, Returned, _LOAD_FAST, _LOAD_CONST, _STORE_FAST,
                         _LOAD_GLOBAL, _LOAD_ATTR, _CALL, _CALL_KW, _POP_JUMP_IF_FALSE,
                         _POP_JUMP_IF_TRUE, _JUMP, _FOR_ITER, _RETURN_VALUE, _YIELD_VALUE,
-                        _RERAISES, _BINARY_BY_INT, type, next, getattr, len, dict, zip,
-                        BaseException, StopIteration, UnboundLocalError,
+                        _RERAISES, _BINARY_BY_INT, frame_namespaces, exec, eval, type, next,
+                        getattr, len, dict, zip, BaseException, StopIteration, UnboundLocalError,
                         _SIMD_BUILTIN, _simd) -> Callable[[Frame], Any]:
     """The dispatch loop, every name it uses a cell of this scope (the parameters).
 
@@ -423,6 +427,8 @@ def _make_dispatch_loop(_profile, builtins_of, load_global, load_global_cached, 
                         callee = stack[-1]
                         if type(callee) is _SIMD_BUILTIN and _simd.routed(callee):  # sum/min/max, bytes.count/find
                             stack[-1] = _simd.call(callee, call_args)
+                        elif callee is exec or callee is eval:  # default: the caller's namespaces
+                            stack[-1] = callee(*frame_namespaces(f, call_args, _UNSET))
                         else:
                             stack[-1] = callee(*call_args)
                     elif op == _CALL_KW:  # here, not in _slow_op: callees looking at their caller's
@@ -487,3 +493,4 @@ def _make_dispatch_loop(_profile, builtins_of, load_global, load_global_cached, 
 
 _execute = _make_dispatch_loop(*map(_resolve, _make_dispatch_loop.__code__.co_varnames[
     :_make_dispatch_loop.__code__.co_argcount]))
+_LOOP_CODE = _execute.__code__.replace(co_flags=_execute.__code__.co_flags & ~_FUTURE_FLAGS)

@@ -52,15 +52,18 @@ def exception_op(f: "_Frame", op: int, arg: int, pc: int) -> int:
         manager = stack.pop()
         kind = type(manager)
         if not hasattr(kind, "__enter__") or not hasattr(kind, "__exit__"):
-            raise TypeError(f"{kind.__name__!r} object does not support the context manager protocol")
+            missed = " (missed __exit__ method)" if hasattr(kind, "__enter__") else ""
+            raise TypeError(f"{kind.__name__!r} object does not support the context manager "
+                            f"protocol{missed}")
         stack.append(types.MethodType(kind.__exit__, manager))
         stack.append(kind.__enter__(manager))
     elif op == Op.BEFORE_ASYNC_WITH:
         manager = stack.pop()
         kind = type(manager)
         if not hasattr(kind, "__aenter__") or not hasattr(kind, "__aexit__"):
-            raise TypeError(f"{kind.__name__!r} object does not support the asynchronous context manager "
-                            "protocol")
+            missed = " (missed __aexit__ method)" if hasattr(kind, "__aenter__") else ""
+            raise TypeError(f"{kind.__name__!r} object does not support the asynchronous context "
+                            f"manager protocol{missed}")
         stack.append(types.MethodType(kind.__aexit__, manager))
         stack.append(kind.__aenter__(manager))
     elif op == Op.GET_AITER:
@@ -425,6 +428,15 @@ def frame_builtin_call(f: "_Frame", stack: list[Any], unset: Any) -> None:
         raise RuntimeError("super(): no arguments")
     else:
         stack[-1] = func()
+
+
+def frame_namespaces(f: "_Frame", args: list[Any], unset: Any) -> list[Any]:
+    """``exec``/``eval`` arguments with omitted (or None) namespaces filled in from the VM frame,
+    as CPython fills them in from the calling frame: its globals, and its locals."""
+    if not args or (len(args) > 1 and args[1] is not None):
+        return args
+    namespace_locals = args[2] if len(args) > 2 and args[2] is not None else _frame_locals(f, unset)
+    return [args[0], f.globals, namespace_locals, *args[3:]]
 
 
 def _frame_locals(f: "_Frame", unset: Any) -> dict[str, Any]:

@@ -73,7 +73,7 @@ def _taken_from_outside(table: symtable.SymbolTable) -> set[str]:
 class FBlock(NamedTuple):
     """A block a jump may leave: what to undo when leaving it early."""
 
-    kind: str  # "loop", "try", "finally", "handler", "handler_name", "with", "async_with"
+    kind: str  # "loop", "try", "finally", "handler", "handler_name", "with", "async_with", "pop_value"
     top: Label | None = None
     done: Label | None = None
     holds_iterator: bool = False
