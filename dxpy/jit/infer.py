@@ -17,6 +17,7 @@ import numpy as np
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import simd_calls
 from .types import (BOOL, BOTTOM, DTYPES, FLOAT, INT, NONE, Array, Bottom, JitType, JitTypeError,
                     Scalar, Tuple, binop_result, unify)
 
@@ -361,6 +362,9 @@ class Inferer:
                 raise JitTypeError(f"{what} of {t}")
 
     def builtin_type(self, name: str, args: list[JitType]) -> JitType:
+        lowered = simd_calls.result_type(name, args)  # sum/min/max of an int64/float64 array
+        if lowered is not None:
+            return lowered
         if name == "len":
             if len(args) != 1 or not isinstance(args[0], Array):
                 raise JitTypeError("len() of a non-array")
@@ -419,7 +423,7 @@ class Inferer:
         raise JitTypeError(f"attribute .{e.attr}")
 
 
-_BUILTINS: dict[str, Any] = {"len": len, "abs": abs, "min": min, "max": max,
+_BUILTINS: dict[str, Any] = {"len": len, "abs": abs, "min": min, "max": max, "sum": sum,
                              "float": float, "int": int, "bool": bool}
 
 

@@ -29,6 +29,7 @@ from .abi import (PACKED_TYPE, abi_params, body_result_type, flat_params,
 from .elements import (ArrayVal, convert, element_address, load_element, max_dim,
                        store_element)
 from .infer import MATH_CONSTS, TypedFunction
+from . import simd_calls
 from .ops import F64, FALSE, I1, I8, I32, I64, STATUS, STATUS_OK, TRUE, Ops, Val, llvm_type
 from .types import Array, Bottom, JitType, JitTypeError, NoneType, Scalar, Tuple, binop_result
 
@@ -578,6 +579,8 @@ class FunctionLowering:
                 return convert(self.ops, args[0], t.dtype)
             return Val(self.ops.math_call(func.attr, args), t, FALSE)
         assert isinstance(func, ast.Name)
+        if simd_calls.result_type(func.id, [self.typed.exprs.get(a) for a in e.args]) is not None:
+            return simd_calls.lower(self, func.id, self.expr(e.args[0]), t)
         if func.id == "len":
             arr = self.expr(e.args[0])
             assert isinstance(arr, ArrayVal)
