@@ -7,6 +7,7 @@ spliced fall back."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import io
 import os
@@ -67,6 +68,7 @@ def test_sock_sendfile_100_mib(backend: str, big_file: tuple[Path, str], kind: s
         sender, receiver = _tcp_pair() if kind == "tcp" else socket.socketpair()
         sender.setblocking(False)
         receiver.setblocking(False)
+        gc.collect()  # loops of earlier tests close their fds when collected
         before = open_fds()
         with open(path, "rb") as f, sender, receiver:
             async def send() -> int:
@@ -166,6 +168,7 @@ def test_peer_gone_raises_and_leaks_nothing(backend: str, tmp_path: Path) -> Non
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
+        gc.collect()  # loops of earlier tests close their fds when collected
         before = open_fds()
         a, b = socket.socketpair()
         a.setblocking(False)

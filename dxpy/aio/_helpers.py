@@ -94,12 +94,10 @@ def _with_name(exc: OSError, name: Any) -> OSError:
 
 
 async def stat(path: Any, *, follow_symlinks: bool = True) -> os.stat_result:
-    """``os.stat(path)`` (io_uring: one STATX operation)."""
-    name = os.fspath(path)
-    try:
-        return await ops_for().stat(os.fsencode(name), follow_symlinks)
-    except OSError as exc:
-        raise _with_name(exc, name) from None
+    """``os.stat(path)``: ``dxpy.aio.os.stat`` (batched with concurrent calls)."""
+    from .os import stat as os_stat  # the os module imports the package: import late
+
+    return await os_stat(path, follow_symlinks=follow_symlinks)
 
 
 async def copy(src: Any, dst: Any) -> int:

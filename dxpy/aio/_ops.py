@@ -75,10 +75,6 @@ class FileOps(abc.ABC):
         """Flush ``fd`` to storage."""
 
     @abc.abstractmethod
-    async def stat(self, path: bytes, follow_symlinks: bool = True) -> os.stat_result:
-        """``os.stat`` of ``path``."""
-
-    @abc.abstractmethod
     async def read_whole(self, paths: list[bytes]) -> list[bytes | OSError]:
         """Read each file completely; an ``OSError`` stands in for a failed one."""
 
@@ -93,7 +89,7 @@ _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _shared_pool() -> concurrent.futures.ThreadPoolExecutor:
+def shared_pool() -> concurrent.futures.ThreadPoolExecutor:
     """One pool for the process: file calls are short and never nest."""
     global _pool
     with _pool_lock:
@@ -107,7 +103,7 @@ async def run_in_pool(fn: Callable[..., T], *args: Any,
                       orphan: Callable[[T], None] | None = None) -> T:
     """Run ``fn(*args)`` on the pool.  If the caller is cancelled while the call
     is already running, ``orphan`` receives its result (an fd to close)."""
-    cfut = _shared_pool().submit(fn, *args)
+    cfut = shared_pool().submit(fn, *args)
     try:
         return await asyncio.wrap_future(cfut)
     except asyncio.CancelledError:
@@ -200,16 +196,10 @@ class ThreadOps(FileOps):
     async def fsync(self, fd: int, datasync: bool = False) -> None:
         await run_in_pool(os.fdatasync if datasync else os.fsync, fd)
 
-    async def stat(self, path: bytes, follow_symlinks: bool = True) -> os.stat_result:
-        try:
-            return await run_in_pool(lambda: os.stat(path, follow_symlinks=follow_symlinks))
-        except OSError as exc:
-            raise os_error(exc.errno, display_name(path)) from None
-
     async def read_whole(self, paths: list[bytes]) -> list[bytes | OSError]:
         """One pool call per group of files, not per file: the thread hop costs
         more than reading a small cached file."""
-        workers = _shared_pool()._max_workers
+        workers = shared_pool()._max_workers
         size = max(1, -(-len(paths) // workers))
         groups = [paths[i:i + size] for i in range(0, len(paths), size)]
         parts = await asyncio.gather(*(run_in_pool(_read_group_sync, group) for group in groups))
@@ -223,8 +213,14 @@ class RingOps(FileOps):
     kind = "io_uring ops"
 
     def __init__(self, loop: Any) -> None:
-        self._loop = loop
+        # Weakly: this object is the value of a WeakKeyDictionary keyed by
+        # the loop, and a strong reference would keep every loop alive.
+        self._loop_ref = weakref.ref(loop)
         self._reactor = loop.reactor
+
+    @property
+    def _loop(self) -> Any:
+        return self._loop_ref()
 
     def op(self, prep: Callable[[int], None],
            orphan: Callable[[int], None] | None = None) -> asyncio.Future:
@@ -244,12 +240,6 @@ class RingOps(FileOps):
 
     def close_op(self, fd: int) -> asyncio.Future:
         return self.op(lambda token: self._reactor.close_fd(token, fd))
-
-    def stat_op(self, path: bytes, follow_symlinks: bool = True) -> tuple[asyncio.Future, Any]:
-        holder: list[Any] = []
-        fut = self.op(lambda token: holder.append(
-            self._reactor.statx(token, path, _AT_FDCWD, follow_symlinks)))
-        return fut, holder[0]
 
     async def open(self, path: bytes, flags: int, mode: int = 0o666) -> int:
         fut = self.open_op(path, flags, mode)
@@ -276,13 +266,6 @@ class RingOps(FileOps):
 
     async def fsync(self, fd: int, datasync: bool = False) -> None:
         _checked(await self.op(lambda token: self._reactor.fsync(token, fd, datasync)))
-
-    async def stat(self, path: bytes, follow_symlinks: bool = True) -> os.stat_result:
-        fut, holder = self.stat_op(path, follow_symlinks)
-        result = await fut
-        if result < 0:
-            raise os_error(-result, display_name(path))
-        return holder.stat
 
     async def read_whole(self, paths: list[bytes]) -> list[bytes | OSError]:
         from ._whole import read_batched  # imports this module: import late

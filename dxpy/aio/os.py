@@ -6,21 +6,23 @@ moving from ``aiofiles.os`` changes only its import.
 
 Where each call runs, and why:
 
-* On an io_uring loop, the calls the kernel has an operation for are reactor
-  operations: ``stat``/``lstat`` (STATX), ``rename``/``replace`` (RENAMEAT),
-  ``remove``/``unlink``/``rmdir`` (UNLINKAT), ``mkdir`` (MKDIRAT),
-  ``symlink`` (SYMLINKAT), ``link`` (LINKAT).  Concurrent callers' operations
-  reach the kernel together in one ``io_uring_enter`` per loop iteration, and
-  no Python thread is woken: ``aiofiles.os`` pays a thread-pool hop (two
-  context switches and a GIL hand-over) per call.
-* ``readlink``, ``listdir``, ``scandir``, ``access``, ``getcwd``,
-  ``statvfs``, ``sendfile``, calls on an fd (``stat(fd)``) and every call on
-  the epoll backend (or a non-dxpy loop) run on ``dxpy.aio``'s thread pool,
-  as ``aiofiles`` runs them: io_uring has no operation for them, and epoll
-  cannot wait for a file system.
+* The short metadata calls (``stat``, ``lstat``, ``rename``, ``replace``,
+  ``remove``/``unlink``, ``rmdir``, ``mkdir``, ``symlink``, ``link``,
+  ``readlink``, ``access``) go to the loop's ``PathBatcher`` (``_batch``):
+  the calls of one loop iteration run together, a few of them as reactor
+  operations on io_uring (STATX, RENAMEAT, UNLINKAT, MKDIRAT, SYMLINKAT,
+  LINKAT; no thread is woken), many of them as ``os`` calls in pool jobs of
+  64 (one thread hop per 64 calls).  ``aiofiles.os`` pays a thread-pool hop
+  (two context switches and a GIL hand-over) per call.  The measurements
+  behind the split are in ``_batch``'s docstring.
+* ``listdir``, ``scandir``, ``getcwd``, ``statvfs``, ``sendfile`` (long or
+  rare) run on ``dxpy.aio``'s thread pool, one call per hop, as ``aiofiles``
+  runs them: io_uring has no operation for them.
 * ``makedirs``, ``removedirs`` and ``renames`` are ``os``'s algorithms over
   the calls above.
 
+Arguments are checked as ``os`` checks them before anything is queued
+(``TypeError`` for a wrong type, ``ValueError`` for an embedded NUL).
 ``scandir`` reads the whole directory on the pool and returns an iterator
 over the entries (a context manager with ``close()``, like ``os.scandir``'s),
 so iterating never blocks the loop.
@@ -34,7 +36,8 @@ import os
 from typing import Any, Callable, Iterator, TypeVar
 
 from . import ospath as path
-from ._ops import RingOps, os_error, ops_for, run_in_pool
+from ._batch import batcher
+from ._ops import os_error, run_in_pool
 
 __all__ = [
     "path", "stat", "lstat", "rename", "renames", "replace", "remove", "unlink", "mkdir",
@@ -44,6 +47,8 @@ __all__ = [
 
 T = TypeVar("T")
 _AT_FDCWD = -100
+#: Queues a reactor operation: ``queue(reactor, token)``.
+Queue = Callable[[Any, int], Any]
 
 
 def wrap(func: Callable[..., T]) -> Callable[..., Any]:
@@ -56,12 +61,6 @@ def wrap(func: Callable[..., T]) -> Callable[..., Any]:
 
 
 # ---- argument handling -------------------------------------------------------------
-def _ring() -> RingOps | None:
-    """The reactor operations of the running loop, or None (thread pool)."""
-    ops = ops_for()
-    return ops if isinstance(ops, RingOps) else None
-
-
 def _encoded(name: Any) -> bytes:
     """The path as the kernel wants it; ``os``'s TypeError and ValueError for
     what ``os`` refuses (the error is raised before anything is queued)."""
@@ -75,28 +74,38 @@ def _dirfd(dir_fd: int | None) -> int:
     return _AT_FDCWD if dir_fd is None else operator.index(dir_fd)
 
 
-async def _path_op(ring: RingOps, prep: Callable[[int], None], *names: Any) -> None:
-    """Await one path operation; raise what ``os`` raises for its ``-errno``."""
-    result = await ring.op(prep)
-    if result < 0:
-        raise os_error(-result, *names)
+async def _batched(sync: Callable[[], Any], queue: Queue | None = None,
+                   names: tuple = (), value: Callable[[], Any] | None = None) -> Any:
+    """Run one call through the loop's batcher: ``sync`` is ``os``'s call;
+    ``queue`` queues the reactor operation doing the same (result 0 or
+    ``-errno``, raised as ``os`` raises it for ``names``); ``value`` gives
+    the call's value after a successful operation (default None)."""
+    calls = batcher()
+    reactor = calls.reactor
+    if queue is None or reactor is None:
+        return await calls.call(sync)
+    holder: list[Any] = []
+
+    def finish(result: int) -> Any:
+        if result < 0:
+            raise os_error(-result, *names)
+        return value(holder) if value is not None else None
+
+    return await calls.call(sync, lambda token: holder.append(queue(reactor, token)), finish)
 
 
 # ---- stat ---------------------------------------------------------------------------
 async def stat(path: Any, *, dir_fd: int | None = None,
                follow_symlinks: bool = True) -> os.stat_result:
-    """``os.stat`` (io_uring: one STATX operation)."""
-    ring = _ring()
-    if ring is None or isinstance(path, int):
-        return await run_in_pool(functools.partial(
-            os.stat, path, dir_fd=dir_fd, follow_symlinks=follow_symlinks))
+    """``os.stat`` (io_uring: STATX when few calls are in flight)."""
+    sync = functools.partial(os.stat, path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
+    if isinstance(path, int):
+        return await _batched(sync)
     name = os.fspath(path)
-    reactor = ring._reactor
     encoded, dirfd = _encoded(name), _dirfd(dir_fd)
-    holder: list[Any] = []
-    await _path_op(ring, lambda token: holder.append(
-        reactor.statx(token, encoded, dirfd, follow_symlinks)), name)
-    return holder[0].stat
+    return await _batched(
+        sync, lambda reactor, token: reactor.statx(token, encoded, dirfd, follow_symlinks),
+        (name,), lambda holder: holder[0].stat)
 
 
 async def lstat(path: Any, *, dir_fd: int | None = None) -> os.stat_result:
@@ -108,14 +117,11 @@ async def lstat(path: Any, *, dir_fd: int | None = None) -> os.stat_result:
 async def rename(src: Any, dst: Any, *, src_dir_fd: int | None = None,
                  dst_dir_fd: int | None = None) -> None:
     """``os.rename`` (io_uring: RENAMEAT); on POSIX it replaces ``dst``."""
-    ring = _ring()
-    if ring is None:
-        return await run_in_pool(functools.partial(
-            os.rename, src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd))
     old, new = os.fspath(src), os.fspath(dst)
-    reactor = ring._reactor
     a, b, fa, fb = _encoded(old), _encoded(new), _dirfd(src_dir_fd), _dirfd(dst_dir_fd)
-    await _path_op(ring, lambda token: reactor.renameat(token, a, b, fa, fb), old, new)
+    await _batched(functools.partial(os.rename, src, dst, src_dir_fd=src_dir_fd,
+                                     dst_dir_fd=dst_dir_fd),
+                   lambda reactor, token: reactor.renameat(token, a, b, fa, fb), (old, new))
 
 
 async def replace(src: Any, dst: Any, *, src_dir_fd: int | None = None,
@@ -141,38 +147,30 @@ async def rmdir(path: Any, *, dir_fd: int | None = None) -> None:
 
 async def _unlink(path: Any, dir_fd: int | None, sync: Callable[..., None],
                   remove_dir: bool) -> None:
-    ring = _ring()
-    if ring is None:
-        return await run_in_pool(functools.partial(sync, path, dir_fd=dir_fd))
     name = os.fspath(path)
-    reactor = ring._reactor
     encoded, dirfd = _encoded(name), _dirfd(dir_fd)
-    await _path_op(ring, lambda token: reactor.unlinkat(token, encoded, dirfd, remove_dir), name)
+    await _batched(functools.partial(sync, path, dir_fd=dir_fd),
+                   lambda reactor, token: reactor.unlinkat(token, encoded, dirfd, remove_dir),
+                   (name,))
 
 
 # ---- creating ------------------------------------------------------------------------
 async def mkdir(path: Any, mode: int = 0o777, *, dir_fd: int | None = None) -> None:
     """``os.mkdir`` (io_uring: MKDIRAT)."""
-    ring = _ring()
-    if ring is None:
-        return await run_in_pool(functools.partial(os.mkdir, path, mode, dir_fd=dir_fd))
     name = os.fspath(path)
-    reactor = ring._reactor
     encoded, dirfd, mode = _encoded(name), _dirfd(dir_fd), operator.index(mode)
-    await _path_op(ring, lambda token: reactor.mkdirat(token, encoded, mode, dirfd), name)
+    await _batched(functools.partial(os.mkdir, path, mode, dir_fd=dir_fd),
+                   lambda reactor, token: reactor.mkdirat(token, encoded, mode, dirfd), (name,))
 
 
 async def symlink(src: Any, dst: Any, target_is_directory: bool = False, *,
                   dir_fd: int | None = None) -> None:
     """``os.symlink``: create ``dst`` pointing at ``src`` (io_uring: SYMLINKAT)."""
-    ring = _ring()
-    if ring is None:
-        return await run_in_pool(functools.partial(
-            os.symlink, src, dst, target_is_directory, dir_fd=dir_fd))
     target, link_name = os.fspath(src), os.fspath(dst)
-    reactor = ring._reactor
     a, b, dirfd = _encoded(target), _encoded(link_name), _dirfd(dir_fd)
-    await _path_op(ring, lambda token: reactor.symlinkat(token, a, b, dirfd), target, link_name)
+    await _batched(functools.partial(os.symlink, src, dst, target_is_directory, dir_fd=dir_fd),
+                   lambda reactor, token: reactor.symlinkat(token, a, b, dirfd),
+                   (target, link_name))
 
 
 async def link(src: Any, dst: Any, *, src_dir_fd: int | None = None,
@@ -180,17 +178,15 @@ async def link(src: Any, dst: Any, *, src_dir_fd: int | None = None,
     """``os.link`` (io_uring: LINKAT).
 
     On Linux ``os.link`` does not follow a symlink ``src`` unless a directory
-    fd is given too (it calls ``link(2)``); that one combination runs on the
-    pool so the result is exactly ``os.link``'s."""
-    ring = _ring()
-    if ring is None or (follow_symlinks and (src_dir_fd is not None or dst_dir_fd is not None)):
-        return await run_in_pool(functools.partial(
-            os.link, src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd,
-            follow_symlinks=follow_symlinks))
+    fd is given too (it calls ``link(2)``); that one combination never uses
+    LINKAT (which would not follow), so the result is exactly ``os.link``'s."""
     old, new = os.fspath(src), os.fspath(dst)
-    reactor = ring._reactor
     a, b, fa, fb = _encoded(old), _encoded(new), _dirfd(src_dir_fd), _dirfd(dst_dir_fd)
-    await _path_op(ring, lambda token: reactor.linkat(token, a, b, fa, fb), old, new)
+    sync = functools.partial(os.link, src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd,
+                             follow_symlinks=follow_symlinks)
+    if follow_symlinks and (src_dir_fd is not None or dst_dir_fd is not None):
+        return await _batched(sync)
+    await _batched(sync, lambda reactor, token: reactor.linkat(token, a, b, fa, fb), (old, new))
 
 
 # ---- os's compound algorithms, over the calls above ------------------------------------
@@ -247,10 +243,10 @@ async def renames(old: Any, new: Any) -> None:
             pass
 
 
-# ---- on the thread pool (no kernel operation) ---------------------------------------
+# ---- no kernel operation -----------------------------------------------------------
 async def readlink(path: Any, *, dir_fd: int | None = None) -> Any:
-    """``os.readlink``."""
-    return await run_in_pool(functools.partial(os.readlink, path, dir_fd=dir_fd))
+    """``os.readlink`` (batched on the pool: io_uring has no operation)."""
+    return await _batched(functools.partial(os.readlink, path, dir_fd=dir_fd))
 
 
 async def listdir(path: Any = ".") -> list[Any]:
@@ -293,8 +289,8 @@ async def scandir(path: Any = ".") -> ScandirIterator:
 
 async def access(path: Any, mode: int, *, dir_fd: int | None = None,
                  effective_ids: bool = False, follow_symlinks: bool = True) -> bool:
-    """``os.access``."""
-    return await run_in_pool(functools.partial(
+    """``os.access`` (batched on the pool: io_uring has no operation)."""
+    return await _batched(functools.partial(
         os.access, path, mode, dir_fd=dir_fd, effective_ids=effective_ids,
         follow_symlinks=follow_symlinks))
 
