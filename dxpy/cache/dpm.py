@@ -126,22 +126,40 @@ class _Reader:
 
 
 # -- the perfect hash ----------------------------------------------------------------
+_M32 = 0xFFFFFFFF
+_GOLDEN = 0x9E3779B9
+
+
+def _fmix32(h: int) -> int:
+    """MurmurHash3's 32-bit finaliser (a bijection that mixes every bit)."""
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & _M32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & _M32
+    return h ^ (h >> 16)
+
+
 def symbol_hash(seed: int, name: str) -> int:
-    """The table's hash: ``zlib.crc32(utf-8 name, seed)`` (CRC-32/ISO-HDLC continued
-    from ``seed``), so a reader in any language has it in its zlib."""
-    return zlib.crc32(name.encode("utf-8"), seed)
+    """The table's hash: ``fmix32(crc32(n) ^ fmix32((adler32(n) + seed * 0x9E3779B9)
+    mod 2^32))`` over the UTF-8 name ``n`` (zlib's crc32 and adler32).  Why both: CRC
+    is affine, so two names of one length differ by the same bits under every seed;
+    the seed must go through a non-linear mix to separate them."""
+    raw = name.encode("utf-8")
+    return _fmix32(zlib.crc32(raw) ^ _fmix32((zlib.adler32(raw) + seed * _GOLDEN) & _M32))
 
 
 def build_hash(names: list[str]) -> tuple[list[int], list[int]]:
     """Seeds per bucket and slot -> export index + 1 (0 = empty), hash and displace:
     buckets by ``symbol_hash(0, name)``, largest first, each given the first seed
-    that puts all its names in free slots.  Slots are a power of two >= names."""
+    that puts all its names in free slots.  Slots are the smallest power of two
+    >= 2 x names (a half-empty table keeps every bucket's search short); buckets
+    hold two names on average."""
     if len(set(names)) != len(names):
         raise ValueError("duplicate export names")
     slots = 1
-    while slots < max(len(names), 1):
+    while slots < 2 * len(names):
         slots *= 2
-    buckets_n = max(1, (len(names) + 3) // 4)
+    buckets_n = max(1, (len(names) + 1) // 2)
     buckets: list[list[int]] = [[] for _ in range(buckets_n)]
     for index, name in enumerate(names):
         buckets[symbol_hash(0, name) % buckets_n].append(index)
@@ -156,13 +174,14 @@ def build_hash(names: list[str]) -> tuple[list[int], list[int]]:
 
 
 def _place(members: list[int], names: list[str], table: list[int]) -> int:
-    for seed in range(1, 1 << 24):
+    for seed in range(1, 1 << 20):
         wanted = [symbol_hash(seed, names[i]) % len(table) for i in members]
         if len(set(wanted)) == len(wanted) and all(table[s] == _EMPTY for s in wanted):
             for slot, index in zip(wanted, members):
                 table[slot] = index + 1
             return seed
-    raise ValueError("no perfect hash seed found")  # pragma: no cover - 2^24 seeds
+    # only names with equal crc32 *and* adler32 never separate (about 1 in 2^64 per pair)
+    raise ValueError(f"no perfect hash seed separates {[names[i] for i in members]}")
 
 
 def hash_slot(seeds: list[int] | tuple[int, ...], slots: int, name: str) -> int:
