@@ -223,7 +223,8 @@ def _file_io_line(reactor: object) -> str:
     """Where ``dxpy.aio`` does its work with this reactor (the rule of
     ``dxpy.aio.ops_for``): reactor operations where submissions batch."""
     if getattr(reactor, "batches_submissions", False):
-        return "io_uring ops (OPENAT/READ/WRITE/STATX/FSYNC/CLOSE)"
+        return ("io_uring ops (OPENAT/READ/WRITE/STATX/FSYNC/CLOSE; large reads in offloaded "
+                "parts; sendfile by SPLICE; many path calls at once batched on the pool)")
     return f"thread pool ({getattr(reactor, 'backend', '?')} backend: epoll cannot wait for files)"
 
 

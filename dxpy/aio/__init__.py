@@ -28,14 +28,20 @@ Design choices, and why:
   CLOSE chain per file prepared in one C call (no per-op Python); files over
   64 KiB are then read with one batch of OPENATs, one of READs (sized by
   ``fstat``: measured cheaper than a STATX op), one of CLOSEs.
-* **Large files**: one operation moves at most 0x7FFFF000 bytes (the
-  kernel's cap); every loop continues short reads and writes.
+* **Large files** (``_large``): a read of 8 MiB or more is split into parts
+  in flight together (offloaded to kernel workers on io_uring), straight into
+  the returned ``bytes`` (advised huge pages) or the ``readinto`` buffer;
+  ``read()`` is sized by ``fstat`` with an EOF probe beside it; runs of equal
+  sequential ``read(n)`` get read-ahead.  One operation moves at most
+  0x7FFFF000 bytes (the kernel's cap); every loop continues short reads and
+  writes.
 * ``copy`` is ``os.copy_file_range`` on the pool (io_uring has no such
   operation); ``truncate`` is ``ftruncate`` on the pool for the same reason.
 * ``dxpy.aio.os`` (with ``os.path``) and ``dxpy.aio.tempfile`` are
-  ``aiofiles.os``/``aiofiles.tempfile``'s surface: path operations are
-  reactor operations (STATX, RENAMEAT, UNLINKAT, MKDIRAT, SYMLINKAT, LINKAT)
-  on io_uring, the rest run on the pool.
+  ``aiofiles.os``/``aiofiles.tempfile``'s surface: the short path calls of
+  one loop iteration run as one batch (``_batch``: a few as reactor
+  operations, STATX, RENAMEAT, UNLINKAT, MKDIRAT, SYMLINKAT, LINKAT; many as
+  pool jobs of 64 calls), the rest on the pool.
 
 Example::
 
