@@ -82,17 +82,18 @@ def __getattr__(name: str) -> Any:
 
 
 @overload
-def jit(func: Callable[..., Any], *, eager: bool = True,
-        threshold: int | None = None, nogil: bool = False) -> Dispatcher: ...
+def jit(func: Callable[..., Any], *, eager: bool = True, threshold: int | None = None,
+        nogil: bool = False, cache: bool = False) -> Dispatcher: ...
 
 
 @overload
 def jit(func: None = None, *, eager: bool = True, threshold: int | None = None,
-        nogil: bool = False) -> Callable[[Callable[..., Any]], Dispatcher]: ...
+        nogil: bool = False, cache: bool = False
+        ) -> Callable[[Callable[..., Any]], Dispatcher]: ...
 
 
 def jit(func: Callable[..., Any] | None = None, *, eager: bool = True,
-        threshold: int | None = None, nogil: bool = False) -> Any:
+        threshold: int | None = None, nogil: bool = False, cache: bool = False) -> Any:
     """Mark ``func`` for compilation.
 
     ``eager=True`` compiles each new signature on its first call;
@@ -101,14 +102,16 @@ def jit(func: Callable[..., Any] | None = None, *, eager: bool = True,
     the machine code runs (as numba's ``nogil``), so threads running the kernel use
     all cores; without it a short call keeps the GIL (cheaper: no release and
     re-acquire).  Arrays are never copied either way: the machine code works on
-    their own memory through the data pointer and strides.
+    their own memory through the data pointer and strides.  ``cache=True`` (numba's
+    spelling) keeps the machine code in the cache directory, so the next run links
+    it instead of compiling (``dxpy.cache.jit``).
     """
     def wrap(f: Callable[..., Any]) -> Any:
-        if type(f).__name__ == "VMFunction":  # DPB code (``dxpy run --vm``): see tiering
-            from .tiering import jit_vm_function
+        from .tiering import is_vm_function, jit_vm_function
+        if is_vm_function(f):  # DPB code (``dxpy run --vm``): see tiering
             return jit_vm_function(f, eager, threshold)
         from .dispatcher import Dispatcher
-        return Dispatcher(f, eager=eager, threshold=threshold, nogil=nogil)
+        return Dispatcher(f, eager=eager, threshold=threshold, nogil=nogil, cache=cache)
     return wrap if func is None else wrap(func)
 
 
