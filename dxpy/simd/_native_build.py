@@ -35,6 +35,8 @@ int64_t dxs_index_i64(const int64_t *a, size_t n, int64_t v, size_t from);
 int64_t dxs_index_f64(const double *a, size_t n, double v, size_t from);
 int dxs_map_i64(const int64_t *a, size_t n, int op, int64_t v, int64_t *out);
 int dxs_map_f64(const double *a, size_t n, int op, double v, double *out);
+void dxs_swiss_probe(const int64_t *keys, size_t n, const uint8_t *ctrl, const int64_t *slots,
+                     const int64_t *stored, uint64_t gmask, int64_t *out);
 """
 
 ffibuilder = FFI()

@@ -9,6 +9,8 @@ portable variant of each kernel is chosen once from the CPU's features;
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy import ndarray
 
@@ -144,6 +146,14 @@ class NativeEngine:
         status = lib.dxs_map_f64(ffi.from_buffer("double[]", data), len(data), op, value,
                                  ffi.from_buffer("double[]", out))
         return out if status == 0 else None  # 1: Python overflows/raises, 2: zero divisor
+
+    def swiss_probe(self, keys: ndarray, ctrl: bytearray, slots: Any, int_keys: Any, gmask: int) -> ndarray:
+        """``swiss_batch.probe`` in C: one SSE2 compare per 16-slot group."""
+        out = np.empty(len(keys), dtype=np.int64)
+        lib.dxs_swiss_probe(ffi.from_buffer("int64_t[]", keys), len(keys), ffi.from_buffer("uint8_t[]", ctrl),
+                            ffi.from_buffer("int64_t[]", slots), ffi.from_buffer("int64_t[]", int_keys),
+                            gmask, ffi.from_buffer("int64_t[]", out))
+        return out
 
     @staticmethod
     def _typed(data: ndarray) -> tuple[object, object]:

@@ -133,6 +133,17 @@ static int64_t rfind_portable(const uint8_t *h, size_t n, const uint8_t *nd, siz
     return -1;
 }
 
+/* The lowest candidate of a block (bit k of mask: first and last byte match at
+ * i + k) whose middle bytes match too, or -1. */
+static inline int64_t first_verified(uint32_t mask, const uint8_t *h, size_t i, const uint8_t *nd, size_t m) {
+    while (mask) {
+        unsigned bit = (unsigned)__builtin_ctz(mask);
+        if (memcmp(h + i + bit + 1, nd + 1, m - 2) == 0) return (int64_t)(i + bit);
+        mask &= mask - 1;
+    }
+    return -1;
+}
+
 #if DXS_X86
 __attribute__((target("avx2")))
 static int64_t find_avx2(const uint8_t *h, size_t n, const uint8_t *nd, size_t m, size_t from) {
@@ -144,11 +155,8 @@ static int64_t find_avx2(const uint8_t *h, size_t n, const uint8_t *nd, size_t m
         __m256i b = _mm256_loadu_si256((const __m256i *)(h + i + m - 1));
         uint32_t mask = (uint32_t)_mm256_movemask_epi8(
             _mm256_and_si256(_mm256_cmpeq_epi8(a, first), _mm256_cmpeq_epi8(b, last)));
-        while (mask) {
-            unsigned bit = (unsigned)__builtin_ctz(mask);
-            if (memcmp(h + i + bit + 1, nd + 1, m - 2) == 0) return (int64_t)(i + bit);
-            mask &= mask - 1;
-        }
+        int64_t at = first_verified(mask, h, i, nd, m);
+        if (at >= 0) return at;
     }
     return find_portable(h, n, nd, m, i);
 }
@@ -162,11 +170,8 @@ static int64_t find_sse2(const uint8_t *h, size_t n, const uint8_t *nd, size_t m
         __m128i a = _mm_loadu_si128((const __m128i *)(h + i));
         __m128i b = _mm_loadu_si128((const __m128i *)(h + i + m - 1));
         uint32_t mask = (uint32_t)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
-        while (mask) {
-            unsigned bit = (unsigned)__builtin_ctz(mask);
-            if (memcmp(h + i + bit + 1, nd + 1, m - 2) == 0) return (int64_t)(i + bit);
-            mask &= mask - 1;
-        }
+        int64_t at = first_verified(mask, h, i, nd, m);
+        if (at >= 0) return at;
     }
     return find_portable(h, n, nd, m, i);
 }
@@ -633,4 +638,73 @@ int dxs_map_f64(const double *a, size_t n, int op, double v, double *out) {
         }
     }
     return 0;
+}
+
+/* ---- SwissDict batch lookup ---------------------------------------------
+ * The table of dxpy/simd/swissdict.py: per slot a control byte (0x80 empty,
+ * 0xFE deleted, else the low 7 bits of the mixed hash) in groups of 16, the
+ * slot's entry index, and per entry its key as int64 (valid while every
+ * live key is an exact int).  Each key: Python's hash(int), the table's mix,
+ * then triangular probing over groups, one 16-byte compare per group. */
+static inline uint64_t py_int_hash(int64_t v) {
+    const uint64_t modulus = ((uint64_t)1 << 61) - 1;   /* CPython's _PyHASH_MODULUS */
+    uint64_t magnitude = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    int64_t h = (int64_t)(magnitude % modulus);
+    if (v < 0) h = -h;
+    if (h == -1) h = -2;
+    return (uint64_t)h;
+}
+
+static inline uint64_t swiss_mix(uint64_t h) {
+    uint64_t m = h * 0x9E3779B97F4A7C15ull;
+    return m ^ (m >> 32);
+}
+
+static inline void group_masks_portable(const uint8_t *group, uint8_t h2, unsigned *match, unsigned *empty) {
+    unsigned hit = 0, free_ = 0;
+    for (unsigned lane = 0; lane < 16; lane++) {
+        hit |= (unsigned)(group[lane] == h2) << lane;
+        free_ |= (unsigned)(group[lane] == 0x80) << lane;
+    }
+    *match = hit;
+    *empty = free_;
+}
+
+#if DXS_X86
+__attribute__((target("sse2")))
+static inline void group_masks_sse2(const uint8_t *group, uint8_t h2, unsigned *match, unsigned *empty) {
+    __m128i v = _mm_loadu_si128((const __m128i *)group);
+    *match = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)h2)));
+    *empty = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)0x80)));
+}
+#endif
+
+void dxs_swiss_probe(const int64_t *keys, size_t n, const uint8_t *ctrl, const int64_t *slots,
+                     const int64_t *stored, uint64_t gmask, int64_t *out) {
+    dxs_detect();
+    int vector = DXS_X86 && dxs_level >= DXS_SSE2;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t m = swiss_mix(py_int_hash(keys[k]));
+        uint8_t h2 = (uint8_t)(m & 0x7F);
+        uint64_t g = (m >> 7) & gmask, step = 0;
+        int64_t found = -1;
+        for (;;) {
+            const uint8_t *group = ctrl + g * 16;
+            unsigned match, empty;
+#if DXS_X86
+            if (vector) group_masks_sse2(group, h2, &match, &empty);
+            else
+#endif
+            group_masks_portable(group, h2, &match, &empty);
+            while (match) {
+                int64_t entry = slots[g * 16 + (unsigned)__builtin_ctz(match)];
+                if (stored[entry] == keys[k]) { found = entry; break; }
+                match &= match - 1;
+            }
+            if (found >= 0 || empty) break;
+            step++;
+            g = (g + step) & gmask;
+        }
+        out[k] = found;
+    }
 }

@@ -109,41 +109,30 @@ def _search(s: Text, sub: Any, start: Any, end: Any, op: str) -> tuple[Engine, A
 # ---- searching --------------------------------------------------------
 def find(s: Text, sub: Any, start: Any = None, end: Any = None) -> int:
     """``s.find(sub, start, end)``."""
-    if type(s) in _DIRECT and len(s) < LIMITS["find"]:
-        return s.find(sub, start, end)
-    work = _search(s, sub, start, end, "find")
-    if work is None:
-        return _plain(s).find(sub, start, end)
-    engine, buf, needle, lo, hi = work
-    if lo > len(buf) or hi - lo < len(needle):
-        return -1
-    return engine.find(buf, needle, lo, hi)
+    return _searched("find", s, sub, start, end, -1)
 
 
 def rfind(s: Text, sub: Any, start: Any = None, end: Any = None) -> int:
     """``s.rfind(sub, start, end)``."""
-    if type(s) in _DIRECT and len(s) < LIMITS["rfind"]:
-        return s.rfind(sub, start, end)
-    work = _search(s, sub, start, end, "rfind")
-    if work is None:
-        return _plain(s).rfind(sub, start, end)
-    engine, buf, needle, lo, hi = work
-    if lo > len(buf) or hi - lo < len(needle):
-        return -1
-    return engine.rfind(buf, needle, lo, hi)
+    return _searched("rfind", s, sub, start, end, -1)
 
 
 def count(s: Text, sub: Any, start: Any = None, end: Any = None) -> int:
     """``s.count(sub, start, end)``: non-overlapping occurrences."""
-    if type(s) in _DIRECT and len(s) < LIMITS["count"]:
-        return s.count(sub, start, end)
-    work = _search(s, sub, start, end, "count")
+    return _searched("count", s, sub, start, end, 0)
+
+
+def _searched(op: str, s: Text, sub: Any, start: Any, end: Any, nothing: int) -> int:
+    """Method ``op`` (find/rfind/count) of ``s``; ``nothing`` when the needle cannot fit the span."""
+    if type(s) in _DIRECT and len(s) < LIMITS[op]:
+        return getattr(s, op)(sub, start, end)
+    work = _search(s, sub, start, end, op)
     if work is None:
-        return _plain(s).count(sub, start, end)
+        return getattr(_plain(s), op)(sub, start, end)
     engine, buf, needle, lo, hi = work
     if lo > len(buf) or hi - lo < len(needle):
-        return 0
-    return engine.count(buf, needle, lo, hi)
+        return nothing
+    return getattr(engine, op)(buf, needle, lo, hi)
 
 
 def find_all(s: Text, sub: Any, start: Any = None, end: Any = None, overlapping: bool = True) -> list[int]:

@@ -45,7 +45,18 @@ def mixed_hashes(keys: np.ndarray) -> np.ndarray:
 
 
 def probe(keys: np.ndarray, ctrl: bytearray, slots: array, int_keys: array, gmask: int) -> np.ndarray:
-    """Entry index of each key in the table (-1 where absent)."""
+    """Entry index of each key in the table (-1 where absent): the native engine's C loop when it
+    is in force (one SSE2 compare per group, no temporaries), else ``probe_numpy``."""
+    from dxpy.simd.engines import kernel_engine
+
+    engine = kernel_engine()
+    if engine.name == "native":
+        return engine.swiss_probe(keys, ctrl, slots, int_keys, gmask)
+    return probe_numpy(keys, ctrl, slots, int_keys, gmask)
+
+
+def probe_numpy(keys: np.ndarray, ctrl: bytearray, slots: array, int_keys: array, gmask: int) -> np.ndarray:
+    """``probe`` with every key at once in NumPy, one round per probe step."""
     hashes = mixed_hashes(keys)
     h2 = (hashes & np.uint64(0x7F)).astype(np.uint8)
     group = ((hashes >> np.uint64(7)) & np.uint64(gmask)).astype(np.int64)
@@ -59,23 +70,34 @@ def probe(keys: np.ndarray, ctrl: bytearray, slots: array, int_keys: array, gmas
         groups = group[pending]
         ctrl_rows = rows[groups]                                   # (k, 16)
         candidates = ctrl_rows == h2[pending, None]                # the vector compare
-        which, lane = np.nonzero(candidates)
+        flat = np.flatnonzero(candidates)                          # (1-d: ~25x faster than 2-d nonzero)
+        which, lane = flat >> 4, flat & 15
         entries = slot_entries[groups[which] * _GROUP + lane]
         hit = stored[entries] == keys[pending[which]]
         found[pending[which[hit]]] = entries[hit]
-        resolved = (found[pending] >= 0) | (ctrl_rows == _EMPTY).any(axis=1)
+        resolved = (found[pending] >= 0) | _any_lane(ctrl_rows == _EMPTY)
         pending = pending[~resolved]
         step += 1
         group[pending] = (group[pending] + step) & gmask
     return found
 
 
+def _any_lane(lanes: np.ndarray) -> np.ndarray:
+    """Per row of a ``(k, 16)`` bool array, whether any is set: the row read as two uint64."""
+    words = lanes.view(np.uint64)
+    return (words[:, 0] | words[:, 1]) != 0
+
+
 def gather(values: list[Any], entries: np.ndarray, default: Any) -> list[Any]:
-    """``[values[e] if e >= 0 else default for e in entries]``, gathered in C by ``itemgetter``."""
+    """``[values[e] if e >= 0 else default for e in entries]``, gathered in C: through an object
+    array when the batch is a good part of the table (one pointer copy per entry, then a fancy
+    index), else with ``itemgetter`` (cost by batch size only)."""
     if not len(entries):
         return []
     values.append(default)  # entry -1 reads this for the duration of the call
     try:
+        if 4 * len(entries) >= len(values):
+            return np.fromiter(values, dtype=object, count=len(values))[entries].tolist()
         picked = itemgetter(*entries.tolist())(values)
     finally:
         values.pop()
