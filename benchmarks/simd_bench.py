@@ -246,6 +246,30 @@ def dict_table(sizes: list[int], budget: float) -> None:
             print(f"{name:<34}{n:>8}{spent / timed(swiss, budget):>9.2f}x{spent * 1e6:>10.0f}us")
 
 
+def jit_table(sizes: list[int], budget: float) -> None:
+    """``sum``/``max`` of a float64 array inside ``@dxpy.jit`` (dxpy/jit/simd_calls.py) against the
+    builtin on the array (CPython boxes each element) and NumPy's own method (pairwise sum: not
+    the builtin's rounding, shown as what a NumPy user would call)."""
+    import dxpy
+
+    @dxpy.jit
+    def jit_sum(a):
+        return sum(a)
+
+    @dxpy.jit
+    def jit_max(a):
+        return max(a)
+
+    print("\n@dxpy.jit sum/max of a float64 array: builtin time / time (> 1: faster than the builtin)")
+    print(f"{'operation':<16}{'size':>8}{'jit':>10}{'numpy':>10}{'builtin':>12}")
+    for n in sizes:
+        data = np.random.default_rng(3).standard_normal(n)
+        for name, compiled, builtin, method in (("sum(a)", jit_sum, sum, data.sum), ("max(a)", jit_max, max, data.max)):
+            spent = timed(lambda: builtin(data), budget)
+            print(f"{name:<16}{_size(n, 'n'):>8}{spent / timed(lambda: compiled(data), budget):>9.1f}x"
+                  f"{spent / timed(method, budget):>9.1f}x{spent * 1e6:>10.0f}us")
+
+
 def _drain(mapping: Any, keys: list[int]) -> None:
     for k in keys:
         del mapping[k]
@@ -271,7 +295,7 @@ def write_crossovers(string_found: dict, list_found: dict, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="sizes up to 1 MiB / 10**5, short timings")
-    parser.add_argument("--only", help="comma-separated operations (e.g. count,find,list_sum)")
+    parser.add_argument("--only", help="comma-separated operations (e.g. count,find,list_sum; swissdict; jit)")
     parser.add_argument("--margin", type=float, default=1.1, help="speed-up an engine needs to count (1.1)")
     parser.add_argument("--write-crossovers", action="store_true", help="store the crossovers for the dispatcher")
     options = parser.parse_args()
@@ -287,8 +311,10 @@ def main() -> None:
                         engines, options.margin, "B")
     list_found = show("SimdList (vs the list idiom)", measure(list_cases, list_sizes, engines, budget, only),
                       engines, options.margin, "n")
-    if not only:
+    if not only or "swissdict" in only:
         dict_table(DICT_SIZES[:1] if options.quick else DICT_SIZES, budget)
+    if not only or "jit" in only:
+        jit_table(LIST_SIZES[2:5] if options.quick else LIST_SIZES[2:], budget)
     if options.write_crossovers:
         write_crossovers(string_found, list_found, Path(simd.__file__).with_name("crossovers.py"))
 

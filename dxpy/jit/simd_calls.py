@@ -9,8 +9,8 @@ semantics:
   an overflow anywhere deoptimises and CPython does exactly that; float64
   adds left to right from ``0.0`` (what ``0 + np.float64(x)`` starts with),
   never reassociated -- the same rounding as the builtin, and what
-  ``dxpy.simd`` does for floats.  A step that makes NaN from numbers or inf
-  from finite numbers deoptimises too: NumPy warns there.
+  ``dxpy.simd`` does for floats.  A total that is not finite deoptimises:
+  NumPy may have warned on the way (inf from finite numbers, NaN from numbers).
 * ``min``/``max``: compare-and-select in order, so NaN and ``-0.0``/``0.0``
   ties come out as the builtin's scan gives them.
 * an empty array deoptimises: CPython's ``sum`` then returns the int ``0``
@@ -85,6 +85,11 @@ def lower(lowering: FunctionLowering, name: str, arr: ArrayVal, t: Scalar) -> Va
     i.add_incoming(b.add(i, ir.Constant(I64, 1), flags=["nsw"]), body)
     b.branch(head)
     b.position_at_end(end)
+    if is_float and name == "sum":
+        # NumPy warns where a step makes inf from finite numbers or NaN from numbers; inf
+        # and NaN never turn finite again, so a finite total means no step did: otherwise
+        # CPython redoes the sum, warnings and all (inputs holding inf/NaN included).
+        overflow = b.or_(overflow, b.not_(ops.is_finite(acc)))
     ops.guard(overflow)  # NumPy wraps or warns: CPython shows that
     return Val(acc, t, TRUE)
 
@@ -98,12 +103,9 @@ def _address(b: ir.IRBuilder, arr: ArrayVal, i: ir.Value) -> ir.Value:
 
 
 def _add(lowering: FunctionLowering, acc: ir.Value, x: ir.Value, is_float: bool) -> tuple[ir.Value, ir.Value]:
-    b, ops = lowering.b, lowering.ops
-    if is_float:  # NumPy warns when a step makes NaN from numbers or inf from finite ones
-        r = b.fadd(acc, x)
-        made_nan = b.and_(ops.is_nan(r), b.not_(b.or_(ops.is_nan(acc), ops.is_nan(x))))
-        made_inf = b.and_(b.not_(ops.is_finite(r)), b.and_(ops.is_finite(acc), ops.is_finite(x)))
-        return r, b.or_(made_nan, made_inf)
+    b = lowering.b
+    if is_float:  # checked once after the loop (see lower)
+        return b.fadd(acc, x), FALSE
     fn = lowering.ops.intrinsic("llvm.sadd.with.overflow.i64", ir.LiteralStructType([I64, I1]), [I64, I64])
     packed = b.call(fn, [acc, x])
     return b.extract_value(packed, 0), b.extract_value(packed, 1)
