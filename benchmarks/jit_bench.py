@@ -175,9 +175,110 @@ def make_kernels(deco: Callable[[Any], Any]) -> dict[str, Any]:
                     break
                 r += 1
 
+    @deco
+    def collatz_search(limit):
+        """The start below ``limit`` with the longest Collatz chain: integer while loops."""
+        best = 0
+        best_n = 1
+        for n in range(1, limit):
+            x = n
+            steps = 0
+            while x != 1:
+                if x % 2 == 0:
+                    x //= 2
+                else:
+                    x = 3 * x + 1
+                steps += 1
+            if steps > best:
+                best = steps
+                best_n = n
+        return best_n, best
+
+    @deco
+    def sieve_u8(flags):
+        """Primes below len(flags), flags an np.uint8 array of ones."""
+        n = len(flags)
+        flags[0] = 0
+        flags[1] = 0
+        i = 2
+        while i * i < n:
+            if flags[i]:
+                for j in range(i * i, n, i):
+                    flags[j] = 0
+            i += 1
+        count = 0
+        for i in range(n):
+            if flags[i]:
+                count += 1
+        return count
+
+    @deco
+    def histogram_i32(data, bins):
+        """Counts of the np.int32 values in ``data`` into np.int32 ``bins``; the largest."""
+        for i in range(len(data)):
+            bins[data[i]] += 1
+        most = 0
+        for k in range(len(bins)):
+            if bins[k] > most:
+                most = bins[k]
+        return most
+
+    @deco
+    def dot_f32(a, b):
+        """A float32 dot product, accumulated in float32."""
+        s = np.float32(0.0)
+        for i in range(len(a)):
+            s += a[i] * b[i]
+        return s
+
+    @deco
+    def absdiff_i8(a, b):
+        """Sum of |a[i] - b[i]| over np.int8 arrays, as a Python int."""
+        total = 0
+        for i in range(len(a)):
+            total += abs(int(a[i]) - int(b[i]))
+        return total
+
+    @deco
+    def minmax_rec(a, lo, hi):
+        """(min, max) of a[lo:hi] by halving: recursion, tuples, a tuple conditional."""
+        if hi - lo <= 2:
+            x = a[lo]
+            y = a[hi - 1]
+            small, big = (x, y) if x < y else (y, x)
+            return small, big
+        mid = (lo + hi) // 2
+        a1, b1 = minmax_rec(a, lo, mid)
+        a2, b2 = minmax_rec(a, mid, hi)
+        return min(a1, a2), max(b1, b2)
+
+    @deco
+    def fib_step(x, y):
+        return y, (x + y) % 1000003
+
+    @deco
+    def tuple_chain(n):
+        """Fibonacci mod a prime through a tuple-returning helper."""
+        x, y = 0, 1
+        for _ in range(n):
+            x, y = fib_step(x, y)
+        return x
+
+    @deco
+    def trapezoid(n):
+        """The integral of sin(x) * exp(-x / 4) over [0, 10], trapezoid rule."""
+        h = 10.0 / n
+        s = 0.5 * (math.sin(0.0) + math.sin(10.0) * math.exp(-2.5))
+        for i in range(1, n):
+            x = i * h
+            s += math.sin(x) * math.exp(-x / 4.0)
+        return s * h
+
     return {"fib": fib, "reduce_floats": reduce_floats, "mandelbrot": mandelbrot,
             "spectral_norm": spectral_norm, "nbody": nbody, "stencil": stencil,
-            "fannkuch": fannkuch}
+            "fannkuch": fannkuch, "collatz_search": collatz_search, "sieve_u8": sieve_u8,
+            "histogram_i32": histogram_i32, "dot_f32": dot_f32, "absdiff_i8": absdiff_i8,
+            "minmax_rec": minmax_rec, "tuple_chain": tuple_chain, "trapezoid": trapezoid}
 
 
 def workloads(quick: bool) -> dict[str, Callable[[], tuple[Any, ...]]]:
@@ -190,6 +291,11 @@ def workloads(quick: bool) -> dict[str, Callable[[], tuple[Any, ...]]]:
     grid0 = rng.random((int(400 * s), int(400 * s)))
     nsn = int(300 * s)
     nfk = 8 if quick else 9
+    n_arrays = int(1_000_000 * s)
+    data_i32 = rng.integers(0, 256, n_arrays).astype(np.int32)
+    f32_a, f32_b = (rng.random(n_arrays).astype(np.float32) for _ in range(2))
+    i8_a, i8_b = (rng.integers(-128, 128, n_arrays).astype(np.int8) for _ in range(2))
+    f64_a = rng.random(n_arrays)
     return {
         "fib": lambda: (25 if quick else 30,),
         "reduce_floats": lambda: (int(2_000_000 * s),),
@@ -198,6 +304,14 @@ def workloads(quick: bool) -> dict[str, Callable[[], tuple[Any, ...]]]:
         "nbody": lambda: (pos0.copy(), vel0.copy(), mass0.copy(), int(200 * s), 0.001),
         "stencil": lambda: (grid0.copy(), np.zeros_like(grid0), 10),
         "fannkuch": lambda: (nfk, *(np.zeros(nfk, np.int64) for _ in range(3))),
+        "collatz_search": lambda: (int(300_000 * s),),
+        "sieve_u8": lambda: (np.ones(int(2_000_000 * s), np.uint8),),
+        "histogram_i32": lambda: (data_i32, np.zeros(256, np.int32)),
+        "dot_f32": lambda: (f32_a, f32_b),
+        "absdiff_i8": lambda: (i8_a, i8_b),
+        "minmax_rec": lambda: (f64_a, 0, len(f64_a)),
+        "tuple_chain": lambda: (int(3_000_000 * s),),
+        "trapezoid": lambda: (int(2_000_000 * s),),
     }
 
 

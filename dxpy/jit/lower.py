@@ -31,6 +31,7 @@ from .elements import (ArrayVal, convert, element_address, load_element, max_dim
 from .infer import MATH_CONSTS, TypedFunction
 from . import simd_calls
 from .ops import F64, FALSE, I1, I8, I32, I64, STATUS, STATUS_OK, TRUE, Ops, Val, llvm_type
+from .speculation import accumulators, assigned, convertible, delta_range
 from .types import Array, Bottom, JitType, JitTypeError, NoneType, Scalar, Tuple, binop_result
 
 
@@ -90,6 +91,8 @@ class FunctionLowering:
         self._fail_status: ir.PhiInstr | None = None
         self.locals: dict[str, Slot | list[Slot] | ArrayVal] = {}
         self.loops: list[tuple[ir.Block, ir.Block]] = []
+        #: per enclosing loop: its accumulators and their sticky overflow flag
+        self.sticky: list[tuple[frozenset[str], ir.Value | None, frozenset[str]]] = []
         self.ret_type = body_result_type(typed.return_type)
 
     def _fail_edge(self, status: ir.Value) -> ir.Block:
@@ -263,11 +266,72 @@ class FunctionLowering:
             assert isinstance(cur, Val)
             current = cur
         rhs = self.scalar(s.value)
+        accumulator = self.accumulator(s.target)
+        saved = self.ops.pending
+        if accumulator is not None:  # its checks wait for the loop's exit, or were done
+            self.ops.pending = FALSE
         result = self.ops.binop(op, current, rhs, binop_result(op, current.t, rhs.t))
         if isinstance(s.target, ast.Subscript):
             store_element(self.ops, arr.t, ptr, result)
         else:
             self.store(s.target, result)
+        if accumulator is not None:
+            flag = accumulator[1]
+            if flag is not None:
+                self.b.store(self.b.or_(self.b.load(flag), self.ops.pending), flag)
+            self.ops.pending = saved
+
+    def accumulator(self, target: ast.expr) -> tuple[str, ir.Value | None] | None:
+        """For an accumulator of the innermost loop it is one of: ("sticky", its loop's
+        overflow flag), or ("proven", None) when that loop's pre-check covers it."""
+        if isinstance(target, ast.Name):
+            for sticky, flag, proven in reversed(self.sticky):
+                if target.id in proven:
+                    return "proven", None
+                if target.id in sticky:
+                    return "sticky", flag
+        return None
+
+    def enter_loop(self, s: ast.For | ast.While, trips: ir.Value | None = None) -> None:
+        """Find the loop's accumulators (``speculation``): those a pre-check over the
+        trip count proves safe need no checks; the others get a sticky flag."""
+        ints = {name for name, t in self.typed.locals.items()
+                if isinstance(t, Scalar) and t.kind == "int"}
+        names = accumulators(s, ints)
+        proven = frozenset(name for name in names if trips is not None
+                           and isinstance(s, ast.For) and self.precheck(s, name, trips))
+        flag = None
+        if names - proven:
+            flag = self._alloca(I1, "sticky")
+            self.b.store(FALSE, flag)
+        self.sticky.append((names - proven, flag, proven))
+
+    def precheck(self, s: ast.For, name: str, trips: ir.Value) -> bool:
+        """Deoptimise now unless accumulator ``name`` stays in its type's range for
+        ``trips`` iterations of ``s``; False when its increments are not bounded."""
+        slot = self.locals.get(name)
+        if not isinstance(slot, Slot) or slot.t.np is None:
+            return False
+        bounds = delta_range(s, name, self.typed.exprs)
+        if bounds is None:
+            return False
+        saved, self.ops.pending = self.ops.pending, None
+        start = self.b.load(slot.value)
+        self.ops.guard(self.b.icmp_signed("<", trips, ir.Constant(I64, 0)))
+        ends = [self.ops.checked("sadd", start, self.ops.checked(
+            "smul", trips, ir.Constant(I64, bound))) for bound in bounds]
+        info = slot.t.info
+        if info is not None:
+            self.ops.guard(self.b.icmp_signed("<", ends[0], ir.Constant(I64, info.lo)))
+            self.ops.guard(self.b.icmp_signed(">", ends[1], ir.Constant(I64, info.hi)))
+        self.ops.pending = saved
+        return True
+
+    def leave_loop(self) -> None:
+        """At the loop's exit: deoptimise if an accumulator overflowed in it."""
+        _, flag, _ = self.sticky.pop()
+        if flag is not None:
+            self.ops.guard(self.b.load(flag))
 
     def coerce(self, val: Val, t: Scalar) -> Val:
         """Fit ``val`` to a slot of type ``t`` (same kind; only the tag may change form)."""
@@ -313,6 +377,10 @@ class FunctionLowering:
             store_element(self.ops, arr.t, ptr, value)
 
     def if_stmt(self, s: ast.If) -> None:
+        if convertible(s) and all(isinstance(self.locals.get(name), Slot)
+                                  for name in assigned([*s.body, *s.orelse])):
+            self.if_convert(s)
+            return
         cond = self.condition(s.test)
         then = self.fn.append_basic_block("if.then")
         other = self.fn.append_basic_block("if.else")
@@ -325,10 +393,46 @@ class FunctionLowering:
                 self.b.branch(merge)
         self.b.position_at_end(merge)
 
+    def if_convert(self, s: ast.If) -> None:
+        """Both arms computed from the same state, each into the slots, then the slots
+        selected by the test; both arms' deferrable checks are tested after (see
+        ``speculation``)."""
+        cond = self.condition(s.test)
+        slots = [self.locals[name] for name in assigned([*s.body, *s.orelse])]
+        before = [self.slot_state(slot) for slot in slots]  # type: ignore[arg-type]
+        saved = self.ops.pending
+        arms = []
+        for arm in (s.body, s.orelse):
+            for slot, state in zip(slots, before):
+                self.set_slot_state(slot, state)  # type: ignore[arg-type]
+            self.ops.pending = FALSE
+            self.block(arm)
+            arms.append(([self.slot_state(slot) for slot in slots],  # type: ignore[arg-type]
+                         self.ops.pending))
+        self.ops.pending = saved
+        (then_states, then_bad), (else_states, else_bad) = arms
+        for slot, a, b in zip(slots, then_states, else_states):
+            self.set_slot_state(slot, [None if x is None else self.b.select(cond, x, y)  # type: ignore
+                                       for x, y in zip(a, b)])
+        # Both arms' checks, not the taken one's: a check selected by the test becomes a
+        # branch on the test again in LLVM's back end (the mispredictions this avoids);
+        # an untaken arm that overflows costs a deopt, never a wrong result.
+        self.ops.guard(self.b.or_(then_bad, else_bad), deferrable=True)
+
+    def slot_state(self, slot: Slot) -> list[ir.Value | None]:
+        return [None if ptr is None else self.b.load(ptr)
+                for ptr in (slot.value, slot.tag, slot.bound)]
+
+    def set_slot_state(self, slot: Slot, state: list[ir.Value | None]) -> None:
+        for ptr, value in zip((slot.value, slot.tag, slot.bound), state):
+            if ptr is not None and value is not None:
+                self.b.store(value, ptr)
+
     def while_stmt(self, s: ast.While) -> None:
         head = self.fn.append_basic_block("while.head")
         body = self.fn.append_basic_block("while.body")
         end = self.fn.append_basic_block("while.end")
+        self.enter_loop(s)
         self.b.branch(head)
         self.b.position_at_end(head)
         self.b.cbranch(self.condition(s.test), body, self.loop_else(s, end))
@@ -339,6 +443,7 @@ class FunctionLowering:
         if not self.b.block.is_terminated:
             self.b.branch(head)
         self.b.position_at_end(end)
+        self.leave_loop()
 
     def loop_else(self, s: ast.While | ast.For, end: ir.Block) -> ir.Block:
         """Where a loop goes when its test fails: its ``else`` clause (which then
@@ -363,8 +468,10 @@ class FunctionLowering:
         zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
         if len(args) < 3:
             start, stop = (zero, args[0]) if len(args) == 1 else (args[0], args[1])
+            trips = self.b.select(self.b.icmp_signed(">", stop, start),
+                                  self.b.sub(stop, start), zero)  # negative: > 2**63 trips
             self.counted_loop(s, start, self.below(start, stop),
-                              lambda i: self.b.add(i, one, flags=["nsw"]), lambda i: i)
+                              lambda i: self.b.add(i, one, flags=["nsw"]), lambda i: i, trips)
             return
         start, stop, step = args
         self.ops.guard(self.b.icmp_signed("==", step, zero))  # ValueError in CPython
@@ -377,7 +484,20 @@ class FunctionLowering:
         trips = self.b.select(self.b.icmp_signed(">", hi, lo), trips, zero)
         self.counted_loop(s, zero, lambda k: self.b.icmp_unsigned("<", k, trips),
                           lambda k: self.b.add(k, one, flags=["nuw"]),
-                          lambda k: self.b.add(start, self.b.mul(k, step)))
+                          lambda k: self.stepped_value(start, stop, step, up, k), trips)
+
+    def stepped_value(self, start: ir.Value, stop: ir.Value, step: ir.Value, up: ir.Value,
+                      k: ir.Value) -> ir.Value:
+        """``start + k * step`` for a counter ``k`` below the trip count, with what that
+        implies told to LLVM (between start and stop), so ``a[j]`` for ``j`` in
+        ``range(i * i, len(a), i)`` needs no bounds check."""
+        value = self.b.add(start, self.b.mul(k, step))
+        within_up = self.b.and_(self.b.icmp_signed("<", value, stop),
+                                self.b.icmp_signed(">=", value, start))
+        within_down = self.b.and_(self.b.icmp_signed(">", value, stop),
+                                  self.b.icmp_signed("<=", value, start))
+        self.ops.assume(self.b.select(up, within_up, within_down))
+        return value
 
     def below(self, start: ir.Value, stop: ir.Value) -> Callable[[ir.Value], ir.Value]:
         """The loop test ``i < stop`` for ``i`` counting up from ``start``.  For ``range(n)``
@@ -393,10 +513,11 @@ class FunctionLowering:
 
     def counted_loop(self, s: ast.For, first: ir.Value, more: Callable[[ir.Value], ir.Value],
                      step: Callable[[ir.Value], ir.Value],
-                     value: Callable[[ir.Value], ir.Value]) -> None:
-        """A loop over counter ``k`` (from ``first``, while ``more(k)``, next ``step(k)``);
-        the loop variable gets ``value(k)`` at the top of each iteration."""
+                     value: Callable[[ir.Value], ir.Value], trips: ir.Value) -> None:
+        """A loop over counter ``k`` (from ``first``, while ``more(k)``, next ``step(k)``),
+        ``trips`` iterations; the loop variable gets ``value(k)`` at the top of each."""
         assert isinstance(s.target, ast.Name)
+        self.enter_loop(s, trips)
         pre = self.b.block
         head = self.fn.append_basic_block("for.head")
         body = self.fn.append_basic_block("for.body")
@@ -420,6 +541,7 @@ class FunctionLowering:
         k.add_incoming(step(k), latch)
         self.b.branch(head)
         self.b.position_at_end(end)
+        self.leave_loop()
 
     def return_values(self, values: list[Val]) -> None:
         """``ret {i8 0, values...}`` from the body, each value fitted to the return type."""
@@ -495,7 +617,7 @@ class FunctionLowering:
 
     def load_slot(self, slot: Slot) -> Val:
         if slot.bound is not None:
-            self.ops.guard(self.b.not_(self.b.load(slot.bound)))
+            self.ops.guard(self.b.not_(self.b.load(slot.bound)), deferrable=True)
         tag = self.b.load(slot.tag) if slot.tag is not None else (
             TRUE if slot.t.np else FALSE)
         return Val(self.b.load(slot.value), slot.t, tag)

@@ -23,7 +23,8 @@ from typing import Callable
 
 from llvmlite import ir
 
-from .types import DTYPES, DType, JitTypeError, Scalar, alternatives, compare_domain
+from .types import (DTYPES, INT64_MAX, INT64_MIN, DType, JitTypeError, Scalar, alternatives,
+                    compare_domain)
 
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)
@@ -71,6 +72,7 @@ class Ops:
         self.module = module
         self._fail = fail  # the exit block, given the status this edge brings
         self.err = err  # i64[2] the caller reads when the status is INDEX_ERROR
+        self.pending: ir.Value | None = None  # deferred checks being collected (``guard``)
         self._index_error: tuple[ir.Block, tuple[ir.PhiInstr, ir.PhiInstr]] | None = None
 
     # -- helpers ------------------------------------------------------------------
@@ -84,9 +86,18 @@ class Ops:
         """Tell LLVM ``fact`` holds (only for invariants the runtime guarantees)."""
         self.b.call(self.intrinsic("llvm.assume", ir.VoidType(), [I1]), [fact])
 
-    def guard(self, bad: ir.Value, status: ir.Value | None = None) -> None:
+    def guard(self, bad: ir.Value, status: ir.Value | None = None,
+              deferrable: bool = False) -> None:
         """Continue only if ``bad`` is false; else leave with ``status`` (default DEOPT),
-        the branch marked unlikely so LLVM lays the failure paths out of line."""
+        the branch marked unlikely so LLVM lays the failure paths out of line.
+
+        A ``deferrable`` check (overflow and range checks: continuing past them with
+        a wrong value is harmless until it is used) joins ``pending`` instead, when the
+        lowering collects checks there: one deopt test later then covers them (an
+        accumulator's at its loop's exit, an if-converted statement's after it)."""
+        if deferrable and self.pending is not None:
+            self.pending = bad if self.pending is FALSE else self.b.or_(self.pending, bad)
+            return
         ok = self.b.append_basic_block("ok")
         exit_block = self._fail(ir.Constant(STATUS, STATUS_DEOPT) if status is None else status)
         br = self.b.cbranch(bad, exit_block, ok)
@@ -179,10 +190,14 @@ class Ops:
 
     def in_range(self, x: ir.Value, info: DType) -> ir.Value:
         """``info.lo <= x <= info.hi`` for an i64 ``x``."""
-        if info.lo == -(1 << 63) and info.hi == (1 << 63) - 1:
+        return self.in_bounds(x, info.lo, info.hi)
+
+    def in_bounds(self, x: ir.Value, lo: int, hi: int) -> ir.Value:
+        """``lo <= x <= hi`` for an i64 ``x``: one unsigned compare."""
+        if lo == INT64_MIN and hi == INT64_MAX:
             return TRUE
-        biased = self.b.sub(x, ir.Constant(I64, info.lo))
-        return self.b.icmp_unsigned("<=", biased, ir.Constant(I64, info.hi - info.lo))
+        biased = self.b.sub(x, ir.Constant(I64, lo))
+        return self.b.icmp_unsigned("<=", biased, ir.Constant(I64, hi - lo))
 
     def fit_int(self, x: ir.Value, t: Scalar, tag: ir.Value) -> ir.Value:
         """An int result of NumPy type ``t`` (when ``tag``): outside the dtype, NumPy
@@ -190,7 +205,7 @@ class Ops:
         info = t.info
         if t.np is not False and info is not None and info.kind == "int":
             bad = self.b.not_(self.in_range(x, info))
-            self.guard(bad if t.np else self.b.and_(tag, bad))
+            self.guard(bad if t.np else self.b.and_(tag, bad), deferrable=True)
         return x
 
     def fit_float(self, x: ir.Value, t: Scalar, tag: ir.Value) -> ir.Value:
@@ -202,15 +217,19 @@ class Ops:
             return self.b.select(tag, rounded, x)
         return x
 
-    def operand(self, val: Val, target: Scalar) -> ir.Value:
-        """``val`` as an operand of an operation computed in ``target``'s type, the way
-        NumPy converts it (NEP 50: a Python int must fit the NumPy integer type, and a
-        Python int or float becomes a float32 when the other side is one)."""
+    def operand(self, val: Val, target: Scalar, tag: ir.Value = TRUE) -> ir.Value:
+        """``val`` as an operand of an operation computed in ``target``'s type (NumPy's
+        when ``tag``, the result's tag), the way NumPy converts it (NEP 50: a Python
+        int must fit the NumPy integer type, and a Python int or float becomes a
+        float32 when the other side is one)."""
         if target.kind == "int":
             x = self.to_int(val)
-            if val.t.np is not True and val.t.kind == "int" and target.np is True:
+            if val.t.np is not True and val.t.kind == "int" and target.np is not False:
+                numpy_now = tag if target.np is None else TRUE
+                if val.t.np is None:  # a tagged operand is a Python int when untagged
+                    numpy_now = self.b.and_(numpy_now, self.b.not_(val.tag))
                 bad = self.b.not_(self.in_range(x, DTYPES[target.dtype]))
-                self.guard(bad if val.t.np is False else self.b.and_(self.b.not_(val.tag), bad))
+                self.guard(self.b.and_(numpy_now, bad), deferrable=True)
             return x
         if not target.single:
             return self.to_float(val)
@@ -239,15 +258,31 @@ class Ops:
                 raise JitTypeError(f"{op} of a value that may be a float or an np.float32")
             x, y = self.operand(a, result), self.operand(b, result)
             return Val(self.fit_float(self.float_binop(op, x, y), result, tag), result, tag)
-        x, y = self.operand(a, result), self.operand(b, result)
+        x, y = self.operand(a, result, tag), self.operand(b, result, tag)
         return Val(self.fit_int(self.int_binop(op, x, y), result, tag), result, tag)
 
     def checked(self, name: str, x: ir.Value, y: ir.Value) -> ir.Value:
+        """``x <op> y`` on i64 (sadd/ssub/smul), overflow deoptimising (or deferred)."""
+        if name == "smul" and isinstance(x, ir.Constant):
+            x, y = y, x
+        if name == "smul" and isinstance(y, ir.Constant):
+            return self.mul_by_constant(x, y)
         fn = self.intrinsic(f"llvm.{name}.with.overflow.i64",
                             ir.LiteralStructType([I64, I1]), [I64, I64])
         pair = self.b.call(fn, [x, y])
-        self.guard(self.b.extract_value(pair, 1))
+        self.guard(self.b.extract_value(pair, 1), deferrable=True)
         return self.b.extract_value(pair, 0)
+
+    def mul_by_constant(self, x: ir.Value, c: ir.Constant) -> ir.Value:
+        """``x * c``: overflows exactly when ``x`` is outside [MIN / c, MAX / c], one
+        compare where the intrinsic costs a multiply's flags and LLVM keeps both."""
+        k = int(c.constant)
+        if k in (0, 1):
+            return self.b.mul(x, c)
+        low, high = (INT64_MIN, INT64_MAX) if k > 0 else (INT64_MAX, INT64_MIN)
+        lo, hi = max(-(-low // k), INT64_MIN), min(high // k, INT64_MAX)  # ceil, floor
+        self.guard(self.b.not_(self.in_bounds(x, lo, hi)), deferrable=True)
+        return self.b.mul(x, c)
 
     def int_binop(self, op: str, x: ir.Value, y: ir.Value) -> ir.Value:
         if op == "+":
