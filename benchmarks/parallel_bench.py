@@ -1,0 +1,255 @@
+"""Per-core executors, HBTP transfer and entangled counters, each side by side with its peer.
+
+    python benchmarks/parallel_bench.py            # the full table
+    python benchmarks/parallel_bench.py --quick    # fewer rounds, sizes up to 64 MiB
+
+Sections (every number is a ratio against what a user would pick instead,
+measured in the same run; times are the best wall time of ``--repeat`` rounds,
+because parallel speed-up is a wall-clock property):
+
+1. nogil kernel: ``@dxpy.jit(nogil=True)`` on one thread, on
+   ``Executor(kind="thread")``, on ``ThreadPoolExecutor``; numba
+   ``@njit(nogil=True)`` on one thread and on ``ThreadPoolExecutor``.
+2. ``Executor(kind="thread")`` vs ``ThreadPoolExecutor``: per-task overhead.
+3. ``Executor(kind="process").map`` vs ``ProcessPoolExecutor.map``: tiny
+   tasks (per-task overhead) and 10 MiB array arguments.
+4. HBTP array round trip (``Channel``) vs ``multiprocessing.Queue``, 1 KiB ..
+   256 MiB; the receiver reports whether the array's buffer is shared memory.
+5. Entangled counter ``update()`` vs ``multiprocessing.Value`` under its lock,
+   2 processes incrementing at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import math
+import multiprocessing
+import os
+import sys
+import time
+import uuid
+from typing import Any, Callable
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import dxpy  # noqa: E402
+from dxpy.ipc import Channel, ChannelClosed, Entangled  # noqa: E402
+from dxpy.parallel import Executor  # noqa: E402
+
+FORK = multiprocessing.get_context("fork")
+
+
+def best(fn: Callable[[], Any], repeat: int) -> float:
+    """Best wall time of ``repeat`` calls."""
+    result = math.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        result = min(result, time.perf_counter() - t0)
+    return result
+
+
+def row(label: str, seconds: float, baseline: float, note: str = "") -> None:
+    print(f"  {label:<44} {seconds * 1e3:10.2f} ms  {baseline / seconds:6.2f}x  {note}")
+
+
+# -- 1. nogil kernels -------------------------------------------------------------------
+def kernel_source(values: np.ndarray, rounds: int) -> float:
+    total = 0.0
+    for r in range(rounds):
+        for i in range(values.shape[0]):
+            total += math.sqrt(values[i] + r)
+    return total
+
+
+def bench_nogil(repeat: int, quick: bool) -> None:
+    import numba
+    dx = dxpy.jit(nogil=True)(kernel_source)
+    nb = numba.njit(nogil=True)(kernel_source)
+    values = np.random.default_rng(0).random(200_000)
+    rounds = 20 if quick else 60
+    halves = [rounds // 2, rounds - rounds // 2]
+    assert dx(values, 2) == kernel_source(values, 2) and nb(values, 2) == dx(values, 2)
+    print(f"1. nogil kernel (sqrt over 200k floats x {rounds}): vs dxpy.jit on one thread")
+    with Executor(2, kind="thread") as ex, concurrent.futures.ThreadPoolExecutor(2) as tpe:
+        one = best(lambda: dx(values, rounds), repeat)
+        row("dxpy.jit nogil, 1 thread", one, one)
+        split = {}
+        for label, pool, fn in [("dxpy.jit nogil, Executor(kind='thread') x2", ex, dx),
+                                ("dxpy.jit nogil, ThreadPoolExecutor x2", tpe, dx),
+                                ("numba nogil, ThreadPoolExecutor x2", tpe, nb)]:
+            split[label] = sum(pool.map(fn, [values] * 2, halves))
+            row(label, best(lambda: list(pool.map(fn, [values] * 2, halves)), repeat), one)
+        row("numba nogil, 1 thread", best(lambda: nb(values, rounds), repeat), one)
+    reference = dx(values, halves[0]) + dx(values, halves[1])
+    assert all(math.isclose(v, reference, rel_tol=1e-12) for v in split.values()), split
+
+
+# -- 2. thread executor overhead ----------------------------------------------------------
+def tiny(x: int) -> int:
+    return x + 1
+
+
+def bench_thread_overhead(repeat: int, quick: bool) -> None:
+    n = 2000 if quick else 10_000
+    print(f"2. thread executor per-task overhead ({n} tiny tasks, map): vs ThreadPoolExecutor")
+    with Executor(2, kind="thread") as ex, concurrent.futures.ThreadPoolExecutor(2) as tpe:
+        base = best(lambda: list(tpe.map(tiny, range(n))), repeat)
+        row("ThreadPoolExecutor(2).map", base, base)
+        row("Executor(kind='thread').map", best(lambda: list(ex.map(tiny, range(n))), repeat),
+            base)
+        row("Executor(kind='thread').submit x n", best(
+            lambda: [f.result() for f in [ex.submit(tiny, i) for i in range(n)]], repeat), base)
+
+
+# -- 3. process executors ---------------------------------------------------------------
+def array_sum(a: np.ndarray) -> float:
+    return float(a.sum())
+
+
+def bench_process(repeat: int, quick: bool) -> None:
+    n = 1000 if quick else 4000
+    arrays = [np.full(10 << 17, float(i)) for i in range(8)]  # 10 MiB each
+    print(f"3. process executors: vs ProcessPoolExecutor.map (fork), {n} tiny tasks / "
+          f"8 x 10 MiB arrays")
+    with Executor(2, kind="process") as ex, \
+            concurrent.futures.ProcessPoolExecutor(2, mp_context=FORK) as ppe:
+        list(ppe.map(tiny, range(10)))
+        list(ex.map(tiny, range(10)))
+        for chunksize in (1, 50):
+            base = best(lambda: list(ppe.map(tiny, range(n), chunksize=chunksize)), repeat)
+            row(f"ProcessPoolExecutor.map tiny, chunksize={chunksize}", base, base)
+            row(f"Executor(kind='process').map tiny, chunksize={chunksize}",
+                best(lambda: list(ex.map(tiny, range(n), chunksize=chunksize)), repeat), base)
+        expected = [array_sum(a) for a in arrays]
+        assert list(ex.map(array_sum, arrays)) == list(ppe.map(array_sum, arrays)) == expected
+        base = best(lambda: list(ppe.map(array_sum, arrays)), repeat)
+        row("ProcessPoolExecutor.map 10 MiB arrays", base, base)
+        row("Executor(kind='process').map 10 MiB arrays",
+            best(lambda: list(ex.map(array_sum, arrays)), repeat), base)
+
+
+# -- 4. HBTP vs multiprocessing.Queue ---------------------------------------------------
+def _queue_echo(inbox: Any, outbox: Any) -> None:
+    while (item := inbox.get()) is not None:
+        outbox.put(item.nbytes)
+
+
+def _channel_echo(channel: Channel) -> None:
+    from dxpy.ipc.arena import PeerSegments  # noqa: F401 - imported before timing starts
+    while True:
+        try:
+            array = channel.recv()
+        except ChannelClosed:
+            return
+        shared = _in_memfd(array)
+        size = array.nbytes
+        del array
+        channel.send((size, shared))
+
+
+def _in_memfd(array: np.ndarray) -> bool:
+    address = array.__array_interface__["data"][0]
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            if "/memfd:dxpy-arena" in line:
+                start, end = (int(x, 16) for x in line.split()[0].split("-"))
+                if start <= address < end:
+                    return True
+    return False
+
+
+def bench_transfer(repeat: int, quick: bool) -> None:
+    sizes = [1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20] + ([] if quick else [256 << 20])
+    print("4. array round trip (send array, receive its size): vs multiprocessing.Queue")
+    parent, child_end = Channel.pair()
+    echo = FORK.Process(target=_channel_echo, args=(child_end,), daemon=True)
+    echo.start()
+    child_end.close()
+    inbox, outbox = FORK.Queue(), FORK.Queue()
+    queue_echo = FORK.Process(target=_queue_echo, args=(inbox, outbox), daemon=True)
+    queue_echo.start()
+    try:
+        for size in sizes:
+            array = np.random.default_rng(1).random(size // 8)
+            rounds = max(2, min(repeat * 20, (512 << 20) // size)) if size < (64 << 20) else repeat
+            parent.send(array)
+            _, shared = parent.recv()
+            inbox.put(array)
+            outbox.get()
+            base = best(lambda: (inbox.put(array), outbox.get()), rounds)
+            hbtp = best(lambda: (parent.send(array), parent.recv()), rounds)
+            label = f"{size >> 20} MiB" if size >= 1 << 20 else f"{size >> 10} KiB"
+            row(f"mp.Queue {label}", base, base)
+            row(f"HBTP Channel {label}", hbtp, base,
+                "shared memory" if shared else "in band")
+    finally:
+        inbox.put(None)
+        parent.close()
+        echo.join(10)
+        queue_echo.join(10)
+
+
+# -- 5. entangled counters --------------------------------------------------------------
+def _entangled_increments(name: str, count: int) -> None:
+    counter = Entangled.open(name)
+    for _ in range(count):
+        counter.update(lambda n: n + 1)
+    counter.close()
+
+
+def _value_increments(value: Any, count: int) -> None:
+    for _ in range(count):
+        with value.get_lock():
+            value.value += 1
+
+
+def bench_entangled(quick: bool) -> None:
+    count = 2000 if quick else 10_000
+    print(f"5. shared counter, 2 processes x {count} increments: vs multiprocessing.Value+lock")
+    value = FORK.Value("q", 0)
+    base = _run_pair(_value_increments, (value, count))
+    assert value.value == 2 * count
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    with Entangled.create(name, 0) as counter:
+        took = _run_pair(_entangled_increments, (name, count))
+        assert counter.value == 2 * count
+    rate = 2 * count / took
+    row("multiprocessing.Value + lock", base, base, f"{2 * count / base:,.0f} updates/s")
+    row("Entangled.update (CAS, retried)", took, base, f"{rate:,.0f} updates/s, exact")
+
+
+def _run_pair(target: Callable[..., None], args: tuple[Any, ...]) -> float:
+    processes = [FORK.Process(target=target, args=args) for _ in range(2)]
+    t0 = time.perf_counter()
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+        assert process.exitcode == 0
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and sizes")
+    parser.add_argument("--repeat", type=int, default=None, help="rounds per measurement")
+    parser.add_argument("--only", default="12345", help="sections to run, e.g. 14")
+    options = parser.parse_args()
+    repeat = options.repeat or (3 if options.quick else 5)
+    print(f"parallel_bench: {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.2f}, repeat {repeat}{' (quick)' if options.quick else ''}")
+    sections = {"1": lambda: bench_nogil(repeat, options.quick),
+                "2": lambda: bench_thread_overhead(repeat, options.quick),
+                "3": lambda: bench_process(repeat, options.quick),
+                "4": lambda: bench_transfer(repeat, options.quick),
+                "5": lambda: bench_entangled(options.quick)}
+    for key in options.only:
+        sections[key]()
+
+
+if __name__ == "__main__":
+    main()
