@@ -42,7 +42,9 @@ from cpython.ref cimport Py_DECREF, Py_INCREF
 from libc.errno cimport EAGAIN, EINTR, errno
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t, uintptr_t
 from libc.stdlib cimport free, malloc
+from libc.math cimport ceil
 from libc.string cimport memcpy
+from posix.unistd cimport close
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 
@@ -58,7 +60,23 @@ cdef extern from "<errno.h>":
 
 cdef extern from "<sys/socket.h>" nogil:
     ssize_t c_send "send" (int fd, const void *buf, size_t n, int flags)
+    ssize_t recv(int fd, void *buf, size_t n, int flags)
     int MSG_NOSIGNAL
+
+
+cdef extern from "<sys/epoll.h>" nogil:
+    ctypedef union epoll_data_t:
+        void *ptr
+        int fd
+        uint64_t u64
+    struct epoll_event:
+        uint32_t events
+        epoll_data_t data
+    int epoll_create1(int flags)
+    int epoll_ctl(int epfd, int op, int fd, epoll_event *event)
+    int epoll_wait(int epfd, epoll_event *events, int maxevents, int timeout)
+    int EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL
+    int EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDHUP
 
 
 import collections
@@ -98,7 +116,7 @@ cdef inline double _monotonic() noexcept:
     return <double>ts.tv_sec + <double>ts.tv_nsec * 1e-9
 
 
-cdef class UringLane
+cdef class ReactorLane
 cdef class SocketTransport
 
 include "handles.pxi"
@@ -131,7 +149,8 @@ cdef class LoopCore:
     #: Incremented at the start of every iteration (flow control reads it).
     cdef public unsigned long long _iteration
     cdef uint64_t _last_token
-    cdef UringLane _lane
+    #: How the core's transports reach the kernel (lanes.pxi).
+    cdef ReactorLane _lane
 
     #: Which core this loop runs (``dxpy info`` and the tests read it).
     core_name = "compiled"
@@ -155,10 +174,16 @@ cdef class LoopCore:
         self._set_ready(value)
 
     def _attach_core(self):
-        """Called by ``Loop.__init__`` once the reactor exists: on io_uring
-        the core drives the ring itself (``UringLane``)."""
-        if getattr(self._reactor, "core_interface", None) is not None:
-            self._lane = UringLane(self._reactor)
+        """Called by ``Loop.__init__`` once the reactor exists: the lane for
+        its backend (lanes.pxi)."""
+        backend = self._reactor.backend
+        has_interface = getattr(self._reactor, "core_interface", None) is not None
+        if backend == "uring" and has_interface:
+            self._lane = UringLane(self, self._reactor)
+        elif backend == "epoll" and has_interface:
+            self._lane = EpollLane(self, self._reactor)
+        else:
+            self._lane = ReactorLane(self, self._reactor)
 
     # ---- clock and scheduling ---------------------------------------------
     def time(self):
@@ -291,10 +316,7 @@ cdef class LoopCore:
             timeout = (<TimerHandle>scheduled[0])._when_c - _monotonic()
             timeout = min(max(0.0, timeout), _MAX_SELECT_TIMEOUT)
         self._iteration += 1
-        if self._lane is not None:
-            self._lane.poll(self, timeout)
-        else:
-            self._process_events_c(self._selector.select(None if timeout < 0 else timeout))
+        self._lane.poll(timeout)
         end_time = _monotonic() + self._clock_resolution
         while scheduled:
             timer = scheduled[0]
@@ -389,11 +411,11 @@ cdef class LoopCore:
         reap their final completions, so every transport they keep alive is
         released (what the kernel still holds after that stays alive)."""
         if self._lane is not None:
-            self._lane.drain(self)
+            self._lane.drain()
 
     def _make_socket_transport(self, sock, protocol, waiter=None, *, extra=None, server=None):
         return SocketTransport(self, sock, protocol, waiter, extra, server)
 
 
-include "lane.pxi"
+include "lanes.pxi"
 include "stream.pxi"

@@ -30,7 +30,7 @@ cdef class SocketTransport:
 
     cdef public object _loop
     cdef LoopCore _core
-    cdef UringLane _lane
+    cdef ReactorLane _lane
     cdef object _reactor
     cdef public object _sock
     cdef public int _fd
@@ -51,9 +51,7 @@ cdef class SocketTransport:
     cdef public Py_ssize_t _low_water
     cdef public bint _sendfile_active
     cdef bint _reading
-    cdef object _read_token
     cdef bint _sending
-    cdef object _write_token
     cdef bytes _writing
     cdef Py_ssize_t _writing_off
     cdef list _write_queue
@@ -70,8 +68,13 @@ cdef class SocketTransport:
     #: close() waiting for the flush: the context asyncio would have run
     #: connection_lost in (its caller's: asyncio had sent the bytes at once).
     cdef object _lost_context
-    cdef object _on_chunk_cb
-    cdef object _on_written_cb
+    #: ReactorLane: the tokens of the operations in flight.
+    cdef object _read_token
+    cdef object _write_token
+    #: EpollLane: wanted directions, and the events registered for this fd.
+    cdef bint _ep_recv
+    cdef bint _ep_send
+    cdef unsigned _ep_mask
     cdef object __weakref__
 
     _start_tls_compatible = True
@@ -99,14 +102,11 @@ cdef class SocketTransport:
         self._write_queue = []
         self._held = _deque()
         self._set_write_buffer_limits()
-        self._write_first_min = WRITE_FIRST_MIN if self._lane is not None else 0
+        self._write_first_min = WRITE_FIRST_MIN if self._lane.batches else 0
         try:
             self._optimistic_cap = sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
         except OSError:
             self._optimistic_cap = DEFAULT_SNDBUF
-        if self._lane is None:
-            self._on_chunk_cb = self._on_chunk
-            self._on_written_cb = self._on_written
         self._set_protocol(protocol)
         self._protocol_connected = False
         self._server = server
@@ -269,6 +269,7 @@ cdef class SocketTransport:
         if transports.get(self._fd) is self:
             del transports[self._fd]
         if self._sock is not None:
+            self._lane.released(self)
             self._sock.close()
             self._sock = None
         self._protocol = None
@@ -281,12 +282,7 @@ cdef class SocketTransport:
     cdef int _arm_read(self) except -1:
         if self._core._closed:
             return 0
-        cdef UringLane lane = self._lane
-        if lane is not None:
-            lane.started(self, lane.recv_multishot(lane.ring, lane.tag(self, KIND_RECV), self._fd))
-        else:
-            self._read_token = self._core._start_op(self._on_chunk_cb)
-            self._reactor.recv_multishot(self._read_token, self._fd)
+        self._lane.arm_recv(self)
         self._reading = True
         return 0
 
@@ -296,16 +292,8 @@ cdef class SocketTransport:
         return 0
 
     cdef int _cancel(self, int kind) except -1:
-        cdef UringLane lane = self._lane
-        cdef int ret
-        if self._core._closed:
-            return 0
-        if lane is not None:
-            ret = lane.cancel(lane.ring, lane.tag(self, kind))
-            if ret < 0:
-                raise error_for(ret, "io_uring: cannot queue cancel")
-        else:
-            self._core._cancel_op(self._read_token if kind == KIND_RECV else self._write_token)
+        if not self._core._closed:
+            self._lane.cancel(self, kind)
         return 0
 
     cdef int _completed(self, int kind, int result, unsigned flags) except -1:
@@ -322,40 +310,23 @@ cdef class SocketTransport:
         return 0
 
     def _on_chunk(self, result, flags):
-        """Generic lane: the multishot receive's completion."""
+        """ReactorLane: the multishot receive's completion."""
         self._completed(KIND_RECV, result, flags)
 
     def _on_written(self, result, flags):
-        """Generic lane: the send's completion."""
+        """ReactorLane: the send's completion."""
         self._completed(KIND_SEND, result, flags)
 
     cdef int _received(self, int result, unsigned flags) except -1:
-        cdef UringLane lane = self._lane
-        cdef unsigned bid
-        cdef char *buf
         if not flags & F_MORE:
             self._reading = False
         if result > 0:
-            if lane is not None:
-                bid = flags >> 16
-                buf = lane.buffer(lane.ring, bid)
-                try:
-                    if self._paused or self._held or self._closing:
-                        if not self._closing:
-                            self._held.append(PyBytes_FromStringAndSize(buf, result))
-                    elif self._buffered:
-                        self._feed_buffered(buf, result)
-                    else:
-                        self._deliver(PyBytes_FromStringAndSize(buf, result))
-                finally:
-                    lane.recycle(lane.ring, bid)
-            else:
-                data = self._reactor.take(result, flags)
-                if self._paused or self._held or self._closing:
-                    if not self._closing:
-                        self._held.append(data)
-                else:
-                    self._deliver(data)
+            data = self._lane.take(result, flags)  # always: it frees the lane's buffer
+            if self._paused or self._held:
+                if not self._closing:
+                    self._held.append(data)
+            elif not self._closing:
+                self._deliver(data)
             if not self._reading and not self._paused and not self._closing:
                 self._arm_read()  # the kernel ended the multishot (no buffers)
         elif result == -_ENOBUFS or result == -_ECANCELED:
@@ -510,16 +481,8 @@ cdef class SocketTransport:
         return self._submit_send()
 
     cdef int _submit_send(self) except -1:
-        cdef UringLane lane = self._lane
-        cdef Py_ssize_t off = self._writing_off
-        cdef Py_ssize_t size = PyBytes_GET_SIZE(self._writing) - off
-        if lane is not None:
-            lane.started(self, lane.send(lane.ring, lane.tag(self, KIND_SEND), self._fd,
-                                         PyBytes_AS_STRING(self._writing) + off, size, 0))
-        else:
-            self._write_token = self._core._start_op(self._on_written_cb)
-            payload = memoryview(self._writing)[off:] if off else self._writing
-            self._reactor.send(self._write_token, self._fd, payload)
+        """Hand the unsent part of ``_writing`` to the lane (one send in flight)."""
+        self._lane.send(self)
         self._sending = True
         return 0
 

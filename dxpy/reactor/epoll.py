@@ -488,7 +488,7 @@ class EpollReactor(Reactor):
         due = max(0.0, self._timers[0][0] - time.monotonic())
         return due if timeout is None or timeout < 0 else min(due, timeout)
 
-    def _collect(self, timeout: float) -> Iterator[Completion]:
+    def _collect(self, timeout: float, poll_fds: bool = True) -> Iterator[Completion]:
         """Yield completions fd by fd, as the caller consumes them.
 
         A multishot receive reads when its fd's turn comes, so the caller's
@@ -496,7 +496,7 @@ class EpollReactor(Reactor):
         next connection is read: memory stays hot instead of one fresh chunk
         per ready fd being live at once.
         """
-        events = self._epoll.poll(timeout)
+        events = self._epoll.poll(timeout) if poll_fds else ()
         self._expire_timers()
         done, self._done = self._done, []
         yield from done
@@ -514,11 +514,25 @@ class EpollReactor(Reactor):
         return list(self.completions(timeout))
 
     def completions(self, timeout: float | None) -> Iterator[Completion]:
-        self.submit()
-        if self._done:
-            timeout = 0
-        timeout = self._timer_wait(timeout)
+        timeout = self.prepare_wait(timeout)
         return self._collect(-1 if timeout is None else timeout)
+
+    # ---- for the compiled loop core (dxpy/core/lanes.pxi, EpollLane) -------
+    def core_interface(self) -> int:
+        """The epoll fd the compiled loop core nests in its own epoll set:
+        it waits on both, and asks ``collect`` when this one is ready."""
+        return self._epoll.fileno()
+
+    def prepare_wait(self, timeout: float | None) -> float | None:
+        """Start queued operations; how long a wait may last (None: no
+        limit) given finished operations and timers."""
+        self.submit()
+        return 0 if self._done else self._timer_wait(timeout)
+
+    def collect(self, poll_fds: bool) -> list[Completion]:
+        """Completions now: finished operations, expired timers and, when
+        ``poll_fds`` (this epoll fd was ready), the operations of ready fds."""
+        return list(self._collect(0, poll_fds))
 
     def close(self) -> None:
         if not self._epoll.closed:
