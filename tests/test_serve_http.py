@@ -244,3 +244,16 @@ def test_app_not_reading_does_not_buffer_the_whole_body():
             (protocol,) = list(s.state.connections)
             assert protocol.cycle.body_size < 1024 * 1024
             assert sent < 50_000_000
+
+
+@pytest.mark.parametrize("http", PARSERS)
+def test_epoll_backend_serves_the_same(http):
+    """The server only uses the loop's public API: the epoll reactor serves alike."""
+    with thread_server(echo_app, http=http, reactor="epoll") as s:
+        with httpx.Client(base_url=s.url) as client:
+            assert client.post("/echo", content=(b"e" * 1000 for _ in range(64))).content == \
+                b"e" * 64000
+            assert client.get("/stream").content == b"part0;part1;part2;part3;part4;"
+        pipelined = raw_exchange(s.port, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n" * 5 +
+                                 b"GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert pipelined.count(b"HTTP/1.1 200 OK") == 6

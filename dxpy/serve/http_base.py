@@ -182,7 +182,7 @@ class HttpProtocolBase(asyncio.Protocol, metaclass=abc.ABCMeta):
         app = self.app
         if state.overloaded():
             app = _service_unavailable
-        cycle.task = self.loop.create_task(cycle.run_asgi(app))
+        cycle.task = state.new_task(cycle.run_asgi(app))
         state.cycles.add(cycle)
 
     def on_response_complete(self, cycle: RequestCycle) -> None:

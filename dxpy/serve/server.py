@@ -18,6 +18,7 @@ what is left, run lifespan shutdown, return.  A second signal skips the wait.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -59,6 +60,10 @@ class ServerState:
                            and logging.getLogger("dxpy.serve.access").isEnabledFor(logging.INFO))
         self.requests = 0
         self.gc = GcController(loop, config.gc_control)
+        #: ``loop.create_task`` without its Python-level checks when no task
+        #: factory is set (one task per request: the checks show in profiles).
+        self.new_task = (loop.create_task if loop.get_task_factory() is not None
+                         else functools.partial(asyncio.Task, loop=loop))
         self.ws_enabled = config.ws != "none" and _wsproto_available(config.ws)
         self._limit = config.limit_concurrency
 

@@ -54,6 +54,9 @@ class WorkerProcess(CoreWorker):
         self.inherited_fd = inherited_fd
         self.process: subprocess.Popen | None = None
         self.beats: int | None = None  # read end of the heartbeat pipe
+        #: False until the first heartbeat: loading the app may take long, and
+        #: only a worker that has served can be judged silent.
+        self.reported = False
         self._terminated = False
 
     def start(self) -> None:
@@ -71,7 +74,7 @@ class WorkerProcess(CoreWorker):
         finally:
             os.close(write_end)
         self.beats = read_end
-        self._terminated = False
+        self.reported = self._terminated = False
         self.heartbeat()
 
     def terminate(self) -> None:
@@ -114,6 +117,7 @@ class WorkerProcess(CoreWorker):
         try:
             while os.read(self.beats, 512):
                 self.heartbeat()
+                self.reported = True
         except BlockingIOError:
             pass
 
@@ -236,7 +240,7 @@ class Supervisor:
             code = worker.exit_status()
             if code is None:
                 stalled = worker.health().stalled_for
-                if stalled is not None and stalled > timeout:
+                if worker.reported and stalled is not None and stalled > timeout:
                     logger.error("worker %d (pid %d) silent for %.1f s: restarting",
                                  worker.index, worker.process.pid, stalled)
                     self._unregister(worker)

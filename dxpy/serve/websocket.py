@@ -60,7 +60,6 @@ class WebSocketProtocol(asyncio.Protocol):
         self.accepted = False
         self.closed = False
         self.close_sent = False
-        self.deadline = 0.0
         self._handshake_done = False
         self._waiter: asyncio.Future | None = None
         self._drain_waiter: asyncio.Future | None = None
@@ -181,7 +180,8 @@ class WebSocketProtocol(asyncio.Protocol):
             event = TextMessage(data=text) if text is not None else BytesMessage(data=data)
             self._write(self.conn.send(event))
         elif kind == "websocket.close":
-            self._close_with(message.get("code", 1000), message.get("reason") or "")
+            self._close_with(message.get("code", 1000), message.get("reason") or "",
+                             tell_app=False)
         else:
             raise RuntimeError(f"Unexpected ASGI message {kind!r} on an accepted WebSocket")
 
@@ -213,7 +213,9 @@ class WebSocketProtocol(asyncio.Protocol):
         self.close_sent = True
         self.transport.close()
 
-    def _close_with(self, code: int, reason: str) -> None:
+    def _close_with(self, code: int, reason: str, *, tell_app: bool = True) -> None:
+        """Send a close frame and close; ``tell_app``: the server decided, so the
+        app's next ``receive()`` is the disconnect."""
         if self.close_sent or self.closed:
             return
         self.close_sent = True
@@ -221,7 +223,7 @@ class WebSocketProtocol(asyncio.Protocol):
             self._write(self.conn.send(CloseConnection(code=code, reason=reason)))
         except LocalProtocolError:
             pass  # the handshake never finished: there is no WebSocket to close
-        if code != 1000:
+        if tell_app:
             self._push({"type": "websocket.disconnect", "code": code, "reason": reason})
         self.transport.close()
 
@@ -290,7 +292,7 @@ class WebSocketProtocol(asyncio.Protocol):
                 logger.error("ASGI callable returned without accepting the WebSocket.")
                 self._reject(500, [], b"")
             elif not self.close_sent:
-                self._close_with(1000, "")
+                self._close_with(1000, "", tell_app=False)
 
 
 def handshake_bytes(scope: dict, target: bytes) -> bytes:
