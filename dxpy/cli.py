@@ -314,13 +314,15 @@ def _run(options: SimpleNamespace) -> int:
 def _run_path(script: str) -> None:
     """Run ``script`` in a fresh ``__main__`` exactly as ``python script.py`` sets it
     up (``__spec__`` None, a ``SourceFileLoader``, ``__cached__`` None), not as
-    ``runpy.run_path`` does (which swaps ``__main__`` back afterwards)."""
+    ``runpy.run_path`` does (which swaps ``__main__`` back afterwards); its code
+    comes from the bytecode cache (``dxpy.startup.script_code``)."""
     import builtins
     from importlib.machinery import SourceFileLoader
     from types import ModuleType
 
-    with open(script, "rb") as source:
-        code = compile(source.read(), script, "exec", dont_inherit=True)
+    from .startup import script_code
+
+    code = script_code(script)
     main = ModuleType("__main__")
     main.__loader__ = SourceFileLoader("__main__", script)
     main.__dict__.update(__annotations__={}, __builtins__=builtins, __file__=script,

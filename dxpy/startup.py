@@ -22,6 +22,7 @@ from types import ModuleType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not loaded at interpreter start everywhere
+    from types import CodeType
     from typing import Any, Sequence
 
 REACTOR_CHOICES = ("uring", "epoll")
@@ -127,3 +128,34 @@ def cache_program_modules(root: str) -> None:
         from .cache.config import warn_once
 
         warn_once("install", f"the bytecode cache is off for this run: {exc!r}")
+
+
+def script_code(path: str) -> CodeType:
+    """The code object of the main script: from the bytecode cache when the cache is
+    installed (``python`` compiles ``__main__`` on every run; dxpy need not), else
+    compiled.  A script that does not compile is compiled here again, so the
+    SyntaxError is the one ``compile`` raises, exactly as ``python script.py`` shows."""
+    cached = _cached_script_code(path)
+    if cached is not None:
+        return cached
+    with open(path, "rb") as source:
+        return compile(source.read(), path, "exec", dont_inherit=True)
+
+
+def _cached_script_code(path: str) -> CodeType | None:
+    from .cache import finder
+
+    if finder.installed() is None:
+        return None
+    import marshal
+
+    from .cache import bytecode_cache
+
+    try:
+        cache = bytecode_cache()
+        payload = cache.hit(path)
+        if payload is None:
+            payload = cache.pyc_for(path, os.stat(path))[16:]
+        return marshal.loads(payload)
+    except OSError:
+        return None  # unreadable or does not compile: the plain path reports it

@@ -4,9 +4,9 @@
 code, from the store when the source's stamp still matches (quick check),
 else by hashing the source (full check: a touched or reverted file finds
 its old record), else compiled and added.  Records are ``marshal`` dumps,
-keyed by BLAKE3 of the kind tag (implementation, optimisation level, format)
-plus the source bytes, so one Python version's code is never handed to
-another.
+keyed by BLAKE3 of the kind tag (implementation, optimisation level,
+format), the path and the source bytes, so one Python version's code is never
+handed to another, nor one file's code (its co_filename) to another file.
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ KIND = f"py-{config.IMPLEMENTATION_TAG}"
 FLUSH_EVERY = 512
 
 
-def content_key(kind: str, source: bytes) -> bytes:
-    """The BLAKE3 key of ``source`` compiled as ``kind``."""
+def content_key(kind: str, path: str, source: bytes) -> bytes:
+    """The BLAKE3 key of ``source`` at ``path`` compiled as ``kind``.  The path is
+    in it because a code object carries its file name (tracebacks, ``inspect``):
+    two files with equal content must not share one."""
     from blake3 import blake3
 
-    return blake3(kind.encode() + b"\0" + source).digest()
+    return blake3(kind.encode() + b"\0" + os.fsencode(path) + b"\0" + source).digest()
 
 
 class BytecodeCache:
@@ -77,7 +79,7 @@ class BytecodeCache:
 
     def _full_check(self, name: str, path: str, stamp: Stamp, source: bytes) -> bytes | None:
         """Hash the source: an existing record is re-stamped, otherwise compile and add."""
-        key = content_key(self.kind, source)
+        key = content_key(self.kind, path, source)
         payload = self.store.payload(key, name)
         new = payload is None
         if new:
@@ -111,7 +113,7 @@ class BytecodeCache:
                     source = f.read()
             except OSError:
                 source = None
-            if entry is None or source is None or content_key(self.kind, source) != entry[1]:
+            if entry is None or source is None or content_key(self.kind, path, source) != entry[1]:
                 stale.append(path)
                 self.forget(path)
         return stale

@@ -14,8 +14,9 @@ and what is wrong; nothing else escapes ``read``.
 from __future__ import annotations
 
 import struct
+import sys
 import zlib
-from dataclasses import dataclass, field
+from collections import namedtuple
 
 MAGIC = b"DPM\x01"
 VERSION = 1
@@ -29,6 +30,17 @@ NO_ANNOTATION = 0xFFFFFFFF
 _EMPTY = 0
 
 
+#: the code section's engine tag: marshal data is only valid for one CPython version
+ENGINE = sys.implementation.cache_tag
+
+
+def source_hash(source: bytes) -> bytes:
+    """BLAKE3 of the source bytes (what the meta section records)."""
+    from blake3 import blake3
+
+    return blake3(source).digest()
+
+
 class DpmError(ImportError):
     """A DPM file that cannot be used: damaged, truncated, foreign, or a newer version."""
 
@@ -37,51 +49,34 @@ class DpmError(ImportError):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class Import:
+class Import(namedtuple("Import", "module symbol level flags", defaults=("", 0, 0))):
     """One import statement's binding: ``module`` (as written, without dots),
     ``symbol`` ("" for ``import module``), ``level`` (leading dots), ``flags``."""
 
-    module: str
-    symbol: str = ""
-    level: int = 0
-    flags: int = 0
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Export:
-    """A name the module defines at top level."""
+class Export(namedtuple("Export", "name kind flags annotation", defaults=(0, NO_ANNOTATION))):
+    """A name the module defines at top level; ``annotation`` indexes ``annotations``."""
 
-    name: str
-    kind: int
-    flags: int = 0
-    annotation: int = NO_ANNOTATION  # index into ``annotations`` (functions)
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Annotation:
-    """A function's annotations as source text ("" where absent), for the JIT."""
+class Annotation(namedtuple("Annotation", "qualname params returns", defaults=("",))):
+    """A function's annotations as source text ("" where absent), for the JIT:
+    ``params`` is a tuple of (name, annotation) pairs."""
 
-    qualname: str
-    params: tuple[tuple[str, str], ...]
-    returns: str = ""
+    __slots__ = ()
 
 
-@dataclass
-class DpmModule:
-    """Everything a DPM file holds, decoded."""
+class DpmModule(namedtuple("DpmModule", "name source_path source_size source_mtime_ns "
+                                        "source_hash engine code package imports exports "
+                                        "annotations", defaults=(False, (), (), ()))):
+    """Everything a DPM file holds, decoded (imports, exports, annotations: sequences
+    of the records above).  Why named tuples and not dataclasses: this is on the
+    import path of built programs, and ``dataclasses`` imports ``inspect`` (~5 ms)."""
 
-    name: str
-    source_path: str
-    source_size: int
-    source_mtime_ns: int
-    source_hash: bytes
-    engine: str
-    code: bytes
-    package: bool = False
-    imports: list[Import] = field(default_factory=list)
-    exports: list[Export] = field(default_factory=list)
-    annotations: list[Annotation] = field(default_factory=list)
+    __slots__ = ()
 
 
 # -- strings -----------------------------------------------------------------------

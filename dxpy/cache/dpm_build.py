@@ -16,14 +16,9 @@ from __future__ import annotations
 
 import ast
 import os
-import sys
 from dataclasses import dataclass, field
 
 from . import dpm
-
-#: the code section's engine tag: marshal data is only valid for one CPython version
-ENGINE = sys.implementation.cache_tag
-
 
 @dataclass
 class BuildReport:
@@ -57,7 +52,7 @@ def compile_module(path: str, name: str) -> tuple[dpm.DpmModule, list[tuple[int,
     module = dpm.DpmModule(
         name=name, source_path=path, source_size=st.st_size,
         source_mtime_ns=_quick_checkable_mtime(st),
-        source_hash=source_hash(source), engine=ENGINE, code=marshal.dumps(code),
+        source_hash=dpm.source_hash(source), engine=dpm.ENGINE, code=marshal.dumps(code),
         package=os.path.basename(path) == "__init__.py",
         imports=[imp for _, imp in imports], exports=exports, annotations=annotations)
     return module, imports
@@ -69,13 +64,6 @@ def _quick_checkable_mtime(st: os.stat_result) -> int:
     from .store import RACY_STAMP, stamp_of, trustworthy
 
     return 0 if trustworthy(stamp_of(st)) == RACY_STAMP else st.st_mtime_ns
-
-
-def source_hash(source: bytes) -> bytes:
-    """BLAKE3 of the source bytes (what a DPM's meta section records)."""
-    from blake3 import blake3
-
-    return blake3(source).digest()
 
 
 def _imports(tree: ast.Module) -> list[tuple[int, dpm.Import]]:

@@ -38,8 +38,8 @@ class DpmLoader(SourcelessFileLoader):
         try:
             module = dpm.read(self.path)
             engine, code = module.code()
-            if engine != sys_engine():
-                raise dpm.DpmError(self.path, f"compiled for {engine}, this is {sys_engine()}")
+            if engine != dpm.ENGINE:
+                raise dpm.DpmError(self.path, f"compiled for {engine}, this is {dpm.ENGINE}")
             if has_source and not _describes(module, source):
                 raise dpm.DpmError(self.path, f"stale: {source} changed since it was built")
             return marshal.loads(code)
@@ -61,22 +61,14 @@ class DpmLoader(SourcelessFileLoader):
             return decode_source(f.read())
 
 
-def sys_engine() -> str:
-    from .dpm_build import ENGINE
-
-    return ENGINE
-
-
 def _describes(module: dpm.DpmFile, source: str) -> bool:
     """Quick check (size + mtime), then the BLAKE3 hash, of ``source`` against the DPM."""
     _, _, size, mtime_ns, digest = module.meta()
     st = os.stat(source)
     if (st.st_size, st.st_mtime_ns) == (size, mtime_ns):
         return True
-    from .dpm_build import source_hash
-
     with open(source, "rb") as f:
-        return source_hash(f.read()) == digest
+        return dpm.source_hash(f.read()) == digest
 
 
 def _rebuild(path: str, source: str, fullname: str) -> CodeType:

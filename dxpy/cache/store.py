@@ -9,7 +9,7 @@ Layout of a store directory (one per cache directory and purpose)::
 A **record** is ``magic "DXC1" | u32 payload length | u32 crc32 | u32 0 |
 32-byte key | payload``, padded to 8 bytes.  The key is the BLAKE3 hash of
 what the payload was made from (for bytecode: the kind tag and the source),
-so the same content compiled once serves every path and every revert.
+so a file reverted to an earlier content finds that content's record again.
 
 The **index** is ``magic "DXI1" | u32 crc32 | u32 length | marshal(dict)``
 holding the data file's name and committed length, ``key -> (offset,
