@@ -92,7 +92,7 @@ class Scheduler:
 
     def _find(self, worker: int) -> WorkItem | None:
         own = self.locals[worker]
-        if self._injector_first(own):
+        if self._injector and self._injector_first(own):
             with self._injector_lock:
                 if self._injector:
                     return heapq.heappop(self._injector)
