@@ -126,7 +126,8 @@ def test_echo_server_example(backend: str) -> None:
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         line = proc.stdout.readline()
-        assert "dxpy.loop.Loop" in line, line
+        # the loop class of the test's core: dxpy.loop.CompiledLoop / PythonLoop
+        assert f"dxpy.loop.{os.environ['DXPY_CORE'].capitalize()}Loop" in line, line
         port = int(line.split()[3].rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
             for size in (1, 1000, 100_000):
