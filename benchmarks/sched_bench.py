@@ -44,6 +44,7 @@ Usage::
     python benchmarks/sched_bench.py               # 3 rounds, full sizes (~3 min)
     python benchmarks/sched_bench.py --quick       # 2 rounds, small sizes (~1 min)
     python benchmarks/sched_bench.py --syscalls    # + system calls per loop iteration (strace)
+    python benchmarks/sched_bench.py --poll-cost   # + the per-iteration poll call alone
     python benchmarks/sched_bench.py --benches gather_tree,timers --rounds 5
 
 Ratios are speed ratios, the other loop's time divided by dxpy's: above
@@ -479,6 +480,50 @@ def syscall_table(loops: Sequence[str], iterations: int) -> str:
 
 
 # --------------------------------------------------------------------------
+# The poll primitive alone (--poll-cost)
+# --------------------------------------------------------------------------
+
+POLL_CALLS = 200_000
+POLL_ROUNDS = 5
+
+
+def poll_cost(loop_name: str, calls: int) -> float | None:
+    """Child side: CPU microseconds of one ``loop._selector.select(0)``, the
+    call ``BaseEventLoop._run_once`` makes per iteration when callbacks are
+    ready (best of POLL_ROUNDS); None for a loop with no such Python-level
+    call (uvloop, or a core that polls inside its own C loop)."""
+    loop = _loop_factory(loop_name)()
+    try:
+        select = getattr(getattr(loop, "_selector", None), "select", None)
+        if select is None:
+            return None
+        best = float("inf")
+        for _ in range(POLL_ROUNDS):
+            start = time.process_time()
+            for _ in range(calls):
+                select(0)
+            best = min(best, time.process_time() - start)
+        return best / calls * 1e6
+    finally:
+        loop.close()
+
+
+def poll_table(loops: Sequence[str]) -> str:
+    rows = [["loop", "us per loop._selector.select(0) (CPU, no events pending)"]]
+    for name in loops:
+        cmd = [sys.executable, str(HERE), "--poll-child", name, str(POLL_CALLS)]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=_child_env(name),
+                              timeout=CHILD_TIMEOUT_S, stdin=subprocess.DEVNULL)
+        if done.returncode != 0:
+            shown = "error: " + (done.stderr.strip().splitlines()[-1:] or ["failed"])[0]
+        else:
+            us = json.loads(done.stdout)["us"]
+            shown = "- (no Python-level poll call)" if us is None else f"{us:.2f}"
+        rows.append([name, shown])
+    return _align(rows)
+
+
+# --------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------
 
@@ -501,7 +546,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "where waiting for a core would count as wall time); wall: elapsed")
     p.add_argument("--syscalls", action="store_true",
                    help="also count system calls per idle loop iteration with strace")
+    p.add_argument("--poll-cost", action="store_true",
+                   help="also time the loop's per-iteration poll call alone (select(0))")
     p.add_argument("--json", metavar="OUT", type=Path, help="also save the best times as JSON")
+    p.add_argument("--poll-child", nargs=2, metavar=("LOOP", "CALLS"), help=argparse.SUPPRESS)
     p.add_argument("--child", nargs=4, metavar=("LOOP", "BENCH", "SIZE", "REPEAT"),
                    help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -520,6 +568,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.poll_child:
+        print(json.dumps({"us": poll_cost(args.poll_child[0], int(args.poll_child[1]))}))
+        return 0
     if args.child:
         loop_name, bench, size, repeat = args.child
         print(json.dumps({"runs": measure(loop_name, bench, int(size), int(repeat))}))
@@ -529,12 +580,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(args.loops)} loops x {len(args.benches)} benchmarks x {args.rounds} rounds "
           f"(fresh subprocess each, {args.repeat} timed run(s) after a warm-up)", file=sys.stderr)
     best, errors = run_rounds(args.loops, args.benches, sizes, args.rounds, args.repeat, args.clock)
-    print(f"Best {args.clock} time per workload (ms; ratios: the other loop's time / dxpy's, "
-          "> 1.00x = dxpy faster):")
-    print(build_table(best, errors, args.loops, timed, sizes, per_unit=False))
+    if timed:
+        print(f"Best {args.clock} time per workload (ms; ratios: the other loop's time / "
+              "dxpy's, > 1.00x = dxpy faster):")
+        print(build_table(best, errors, args.loops, timed, sizes, per_unit=False))
     if PER_ITERATION in args.benches:
         print("\nCost of one loop iteration with a callback always ready and nothing in flight:")
         print(build_table(best, errors, args.loops, [PER_ITERATION], sizes, per_unit=True))
+    if args.poll_cost:
+        print()
+        print(poll_table(args.loops))
     if args.syscalls:
         print()
         print(syscall_table(args.loops, sizes.get(PER_ITERATION, WORKLOADS[PER_ITERATION].quick)))
