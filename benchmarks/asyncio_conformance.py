@@ -30,7 +30,8 @@ MODULES = ("test_events", "test_streams", "test_sock_lowlevel", "test_server",
            "test_sslproto", "test_ssl", "test_unix_events", "test_base_events",
            "test_tasks", "test_futures", "test_locks", "test_queues", "test_timeouts",
            "test_taskgroups", "test_runners", "test_protocols", "test_transports")
-LOOPS = ("asyncio", "uvloop", "dxpy-uring", "dxpy-epoll")
+#: dxpy-X runs the default (compiled) loop core, dxpy-X-py the pure-Python one.
+LOOPS = ("asyncio", "uvloop", "dxpy-uring", "dxpy-epoll", "dxpy-uring-py", "dxpy-epoll-py")
 
 _CHILD = r"""
 import asyncio, json, sys, unittest, io
@@ -46,9 +47,10 @@ if name == "uvloop":
                                        {"_loop_factory": staticmethod(factory)})())
 elif name.startswith("dxpy-"):
     import dxpy
-    backend = name.split("-", 1)[1]
-    factory = lambda *a, **k: dxpy.new_event_loop(backend)
-    asyncio.set_event_loop_policy(dxpy.Policy(backend))
+    backend = name.split("-")[1]
+    core = "python" if name.endswith("-py") else None
+    factory = lambda *a, **k: dxpy.new_event_loop(backend, core=core)
+    asyncio.set_event_loop_policy(dxpy.Policy(backend, core=core))
 else:
     factory = None
 if factory is not None:
