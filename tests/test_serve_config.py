@@ -92,9 +92,13 @@ def test_parser_spells_flags_as_uvicorn():
     assert options.h11_max_incomplete_event_size == 1000 and options.lifespan == "off"
 
 
+def run_python(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+
+
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dxpy", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
+    return run_python("-m", "dxpy", *args)
 
 
 def test_command_line_errors():
@@ -151,13 +155,10 @@ def test_missing_parsers_fall_back_then_fail_clearly():
                 "sys.modules['httptools'] = None\n"
                 "from dxpy.serve.server import protocol_class\n"
                 "print(protocol_class('auto').__name__)\n")
-    result = subprocess.run([sys.executable, "-c", fallback], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60)
-    assert result.stdout.strip() == "H11Protocol"
+    assert run_python("-c", fallback).stdout.strip() == "H11Protocol"
     neither = ("import sys\n"
                "sys.modules['httptools'] = sys.modules['h11'] = None\n"
                "from dxpy.serve.main import main\n"
                "sys.exit(main(['examples.hello:app', '--port', '0']))\n")
-    result = subprocess.run([sys.executable, "-c", neither], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60)
+    result = run_python("-c", neither)
     assert result.returncode == 3 and "pip install 'dxpy[serve]'" in result.stderr

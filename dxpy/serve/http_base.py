@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from .cycle import RequestCycle
+from .flow import WriteFlowControl
 from .headers import simple_response
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,7 +47,7 @@ class RequestRejected(Exception):
         self.reason = reason
 
 
-class HttpProtocolBase(asyncio.Protocol, metaclass=abc.ABCMeta):
+class HttpProtocolBase(WriteFlowControl, asyncio.Protocol, metaclass=abc.ABCMeta):
     """One HTTP/1.1 connection; see module docstring."""
 
     def __init__(self, state: "ServerState") -> None:
@@ -57,9 +58,10 @@ class HttpProtocolBase(asyncio.Protocol, metaclass=abc.ABCMeta):
         self.transport: Any = None
         self.cycle: RequestCycle | None = None
         self.pipeline: collections.deque[RequestCycle] = collections.deque()
-        self.write_paused = False
-        self._drain_waiter: asyncio.Future | None = None
         self._reading_paused = 0
+        #: The request whose body the parser is reading, and its size so far.
+        self.parsing: RequestCycle | None = None
+        self.body_size = 0
         self.deadline = 0.0
         self.requests = 0
         self.closed = False
@@ -98,30 +100,12 @@ class HttpProtocolBase(asyncio.Protocol, metaclass=abc.ABCMeta):
         for queued in self.pipeline:
             queued.lost()
         self.pipeline.clear()
-        waiter, self._drain_waiter = self._drain_waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        self.release_drain()
 
     def eof_received(self) -> bool | None:
         return None  # close our side: no half-open HTTP connections
 
-    # ---- flow control ------------------------------------------------------
-    def pause_writing(self) -> None:
-        self.write_paused = True
-
-    def resume_writing(self) -> None:
-        self.write_paused = False
-        waiter, self._drain_waiter = self._drain_waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    async def drain(self) -> None:
-        if self.write_paused and not self.closed:
-            waiter = self._drain_waiter
-            if waiter is None:
-                waiter = self._drain_waiter = self.loop.create_future()
-            await waiter
-
+    # ---- flow control (writing: WriteFlowControl) --------------------------
     def pause_reading(self) -> None:
         """Counted: the body limit and the pipeline may both want reading off."""
         self._reading_paused += 1
@@ -184,6 +168,20 @@ class HttpProtocolBase(asyncio.Protocol, metaclass=abc.ABCMeta):
             app = _service_unavailable
         cycle.task = state.new_task(cycle.run_asgi(app))
         state.cycles.add(cycle)
+
+    def body_received(self, data: bytes) -> None:
+        """Request body bytes from the parser (``--limit-request-body`` -> 413)."""
+        self.body_size += len(data)
+        if self.limit_body is not None and self.body_size > self.limit_body:
+            raise RequestRejected(413, "Request body too large")
+        cycle = self.parsing
+        if cycle is not None and not cycle.response_complete:
+            cycle.feed_body(data)
+
+    def message_complete(self) -> None:
+        cycle, self.parsing = self.parsing, None
+        if cycle is not None:
+            cycle.body_complete()
 
     def on_response_complete(self, cycle: RequestCycle) -> None:
         """Called by the cycle when its last byte is written."""

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 import h11
 
-from .cycle import RequestCycle
 from .http_base import HttpProtocolBase, RequestRejected
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,9 +29,7 @@ class H11Protocol(HttpProtocolBase):
     def __init__(self, state: "ServerState") -> None:
         super().__init__(state)
         self._conn = self._fresh()
-        self._parsing: RequestCycle | None = None
         self._ws_scope: dict | None = None
-        self._body_size = 0
 
     def _fresh(self) -> h11.Connection:
         return h11.Connection(h11.SERVER, max_incomplete_event_size=self.header_limit)
@@ -61,7 +58,7 @@ class H11Protocol(HttpProtocolBase):
             if kind is h11.Request:
                 self._on_request(event)
             elif kind is h11.Data:
-                self._on_body(event.data)
+                self.body_received(event.data)
             elif kind is h11.EndOfMessage:
                 if self._on_complete():
                     return
@@ -74,7 +71,7 @@ class H11Protocol(HttpProtocolBase):
         if size > self.header_limit:  # h11 checks only what is still incomplete
             raise RequestRejected(431, "Request header fields too large")
         headers = list(event.headers)
-        self._body_size = 0
+        self.body_size = 0
         expect = upgrade = False
         chunked = False
         keep_alive = event.http_version == b"1.1"
@@ -97,22 +94,12 @@ class H11Protocol(HttpProtocolBase):
             scope["type"] = "websocket"
             self._ws_scope = scope
             return
-        self._parsing = self.start_request(scope, keep_alive, expect,
+        self.parsing = self.start_request(scope, keep_alive, expect,
                                            chunked or bool(length), length)
-
-    def _on_body(self, data: bytes) -> None:
-        self._body_size += len(data)
-        if self.limit_body is not None and self._body_size > self.limit_body:
-            raise RequestRejected(413, "Request body too large")
-        cycle = self._parsing
-        if cycle is not None and not cycle.response_complete:
-            cycle.feed_body(data)
 
     def _on_complete(self) -> bool:
         """End of one request; True when the connection left HTTP (upgrade)."""
-        cycle, self._parsing = self._parsing, None
-        if cycle is not None:
-            cycle.body_complete()
+        self.message_complete()
         rest, closed = self._conn.trailing_data
         scope, self._ws_scope = self._ws_scope, None
         if scope is not None:

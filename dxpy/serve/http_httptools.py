@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import httptools
 
-from .cycle import RequestCycle
 from .http_base import HttpProtocolBase, RequestRejected
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,8 +37,6 @@ class HttpToolsProtocol(HttpProtocolBase):
         self._chunked = False
         self._expect = False
         self._upgrade: bytes | None = None
-        self._body_size = 0
-        self._parsing: RequestCycle | None = None
         self._ws_scope: dict | None = None
 
     def data_received(self, data: bytes) -> None:
@@ -71,7 +68,7 @@ class HttpToolsProtocol(HttpProtocolBase):
         self._length = None
         self._chunked = self._expect = False
         self._upgrade = None
-        self._body_size = 0
+        self.body_size = 0
         self.deadline = self.server.clock + self.config.timeout_request_header
 
     def on_url(self, url: bytes) -> None:
@@ -107,21 +104,11 @@ class HttpToolsProtocol(HttpProtocolBase):
             self._ws_scope = scope  # taken over at HttpParserUpgrade
             return
         more_body = self._chunked or bool(self._length)
-        self._parsing = self.start_request(scope, parser.should_keep_alive(), self._expect,
+        self.parsing = self.start_request(scope, parser.should_keep_alive(), self._expect,
                                            more_body, self._length)
 
-    def on_body(self, body: bytes) -> None:
-        self._body_size += len(body)
-        if self.limit_body is not None and self._body_size > self.limit_body:
-            raise RequestRejected(413, "Request body too large")
-        cycle = self._parsing
-        if cycle is not None and not cycle.response_complete:
-            cycle.feed_body(body)
-
-    def on_message_complete(self) -> None:
-        cycle, self._parsing = self._parsing, None
-        if cycle is not None:
-            cycle.body_complete()
+    on_body = HttpProtocolBase.body_received
+    on_message_complete = HttpProtocolBase.message_complete
 
     # ---- protocol switch -----------------------------------------------------
     def _upgraded(self, rest: bytes) -> None:

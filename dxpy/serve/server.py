@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib.util
 import json
 import logging
 import os
@@ -90,9 +91,7 @@ class ServerState:
 
 
 def _wsproto_available(mode: str) -> bool:
-    try:
-        import wsproto  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("wsproto") is None:
         if mode == "wsproto":
             raise ConfigError("--ws wsproto: the wsproto package is not installed "
                               "(pip install 'dxpy[serve]')") from None

@@ -31,6 +31,8 @@ from wsproto.events import (AcceptConnection, BytesMessage, CloseConnection, Mes
 from wsproto.extensions import PerMessageDeflate
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
+from .flow import WriteFlowControl
+
 if TYPE_CHECKING:  # pragma: no cover
     from .server import ServerState
 
@@ -46,7 +48,7 @@ class ClientDisconnected(OSError):
     """``send`` on a WebSocket the client already closed (ASGI asks for an OSError)."""
 
 
-class WebSocketProtocol(asyncio.Protocol):
+class WebSocketProtocol(WriteFlowControl, asyncio.Protocol):
     """One upgraded connection; see module docstring."""
 
     def __init__(self, state: "ServerState", scope: dict, transport: Any) -> None:
@@ -62,8 +64,6 @@ class WebSocketProtocol(asyncio.Protocol):
         self.close_sent = False
         self._handshake_done = False
         self._waiter: asyncio.Future | None = None
-        self._drain_waiter: asyncio.Future | None = None
-        self._write_paused = False
         self._reading_paused = False
         self._fragments: list[Any] = []
         self._fragment_size = 0
@@ -165,9 +165,7 @@ class WebSocketProtocol(asyncio.Protocol):
 
     # ---- ASGI send -----------------------------------------------------------
     async def send(self, message: dict) -> None:
-        if self._write_paused and not self.closed:
-            self._drain_waiter = self.loop.create_future()
-            await self._drain_waiter
+        await self.drain()
         kind = message["type"]
         if not self.accepted and not self.close_sent:
             self._send_handshake(kind, message)
@@ -237,18 +235,10 @@ class WebSocketProtocol(asyncio.Protocol):
         self.server.connections.discard(self)
         if not self.close_sent and self.accepted:
             self._push({"type": "websocket.disconnect", "code": CLOSE_ABNORMAL, "reason": ""})
-        for waiter in (self._waiter, self._drain_waiter):
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
-
-    def pause_writing(self) -> None:
-        self._write_paused = True
-
-    def resume_writing(self) -> None:
-        self._write_paused = False
-        waiter, self._drain_waiter = self._drain_waiter, None
+        waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        self.release_drain()
 
     def eof_received(self) -> bool | None:
         return None
