@@ -118,18 +118,29 @@ class Observed:
         return dict(self.seen)
 
 
-class Recorder(asyncio.Protocol):
-    """Notes every stream callback; echoes what it receives when ``echo``
-    (the server role); closes on EOF."""
+class NotingProtocol(asyncio.BaseProtocol):
+    """What every recorder notes: its creation (the protocol factory),
+    ``connection_made`` and ``connection_lost``."""
 
-    def __init__(self, observed: Observed, echo: bool) -> None:
+    def __init__(self, observed: Observed) -> None:
         self.observed = observed
-        self.echo = echo
         observed.note("factory")
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.observed.note("connection_made")
         self.transport: Any = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.observed.note_lost()
+
+
+class Recorder(NotingProtocol, asyncio.Protocol):
+    """Notes every stream callback; echoes what it receives when ``echo``
+    (the server role); closes on EOF."""
+
+    def __init__(self, observed: Observed, echo: bool) -> None:
+        super().__init__(observed)
+        self.echo = echo
 
     def data_received(self, data: bytes) -> None:
         self.observed.note("data_received")
@@ -138,9 +149,6 @@ class Recorder(asyncio.Protocol):
 
     def eof_received(self) -> None:
         self.observed.note("eof_received")  # returning None: the transport closes
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.observed.note_lost()
 
 
 async def as_inner(call: Callable[[], Awaitable[Any]]) -> Any:
@@ -308,16 +316,8 @@ def test_close_runs_connection_lost_in_the_closers_context(
 # Datagrams and subprocesses
 # --------------------------------------------------------------------------
 
-class DatagramRecorder(asyncio.DatagramProtocol):
+class DatagramRecorder(NotingProtocol, asyncio.DatagramProtocol):
     """Notes every datagram callback; answers each datagram to its sender."""
-
-    def __init__(self, observed: Observed) -> None:
-        self.observed = observed
-        observed.note("factory")
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.observed.note("connection_made")
-        self.transport: Any = transport
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         self.observed.note("datagram_received")
@@ -326,9 +326,6 @@ class DatagramRecorder(asyncio.DatagramProtocol):
     def error_received(self, exc: Exception) -> None:
         self.observed.note("error_received")
         self.transport.close()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.observed.note_lost()
 
 
 def test_datagram_endpoint_callbacks_see_the_calls_context(
@@ -373,15 +370,8 @@ def test_datagram_error_received_sees_the_calls_context(
         "factory", "connection_made", "error_received", "connection_lost")
 
 
-class SubprocessRecorder(asyncio.SubprocessProtocol):
+class SubprocessRecorder(NotingProtocol, asyncio.SubprocessProtocol):
     """Notes every subprocess callback."""
-
-    def __init__(self, observed: Observed) -> None:
-        self.observed = observed
-        observed.note("factory")
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.observed.note("connection_made")
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
         self.observed.note("pipe_data_received")
@@ -391,9 +381,6 @@ class SubprocessRecorder(asyncio.SubprocessProtocol):
 
     def process_exited(self) -> None:
         self.observed.note("process_exited")
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.observed.note_lost()
 
 
 SUBPROCESS_ECHO = "import sys; sys.stdout.write(sys.stdin.read())"
