@@ -2,7 +2,7 @@
 
     python benchmarks/vm_cpython_tests.py                 # all 35 files, 2 at a time
     python benchmarks/vm_cpython_tests.py test_with -v    # some files, unittest's verbose output
-    python benchmarks/vm_cpython_tests.py --no-jit        # DXPY_JIT=off: every line interpreted
+    python benchmarks/vm_cpython_tests.py --jit           # with the JIT's tiers (default: DXPY_JIT=off)
     python benchmarks/vm_cpython_tests.py --markdown      # the table of docs/vm-conformance.md
 
 Each file comes from *this* interpreter's ``test`` package (never copied into
@@ -13,10 +13,10 @@ then ``unittest.TestLoader().loadTestsFromModule`` (which honours
 ``load_tests``, hence the doctest-based files) and a ``TextTestRunner``.
 The child runs with what ``dxpy run --vm`` sets up: the dxpy event loop
 policy, the import hook, the JIT tiers per ``DXPY_JIT`` and the scaled
-recursion limit.  With ``--no-jit`` (``DXPY_JIT=off``) every line of the test
-file is interpreted by the VM; by default, as under ``dxpy run --vm``, a
-function called 100 times moves to CPython's bytecode (tier 1), which a
-test file's test methods (each called once) never do.
+recursion limit.  By default ``DXPY_JIT=off``: every line of the test file
+is interpreted by the VM, which is what this run is about (with ``--jit``,
+as under a plain ``dxpy run --vm``, functions move to CPython's bytecode once
+hot, and the run tests those tiers too).
 
 Only the test file itself is VM code: ``test.support`` and the stdlib stay
 on CPython (the import hook never claims library modules).  A file passes
@@ -139,7 +139,7 @@ def main() -> int:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--verbosity", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("-v", action="store_true", help="echo each file's unittest output")
-    parser.add_argument("--no-jit", action="store_true", help="DXPY_JIT=off: interpret every line")
+    parser.add_argument("--jit", action="store_true", help="with the JIT's tiers (DXPY_JIT as set)")
     parser.add_argument("--jobs", type=int, default=2, help="files run at the same time (default 2)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per file (default 900)")
     parser.add_argument("--markdown", action="store_true", help="print the table as markdown")
@@ -149,7 +149,7 @@ def main() -> int:
     names = options.files or list(FILES)
     verbosity = 2 if options.v else 1
     with concurrent.futures.ThreadPoolExecutor(options.jobs) as pool:
-        futures = [pool.submit(run_one, name, not options.no_jit, options.timeout, verbosity, options.v)
+        futures = [pool.submit(run_one, name, options.jit, options.timeout, verbosity, options.v)
                    for name in names]
         results = []
         for future in futures:

@@ -220,7 +220,7 @@ def test_env_thresholds() -> None:
     config = TieringConfig.from_env({"DXPY_JIT_THRESHOLD": "7", "DXPY_JIT_TIER2_THRESHOLD": "70",
                                      "DXPY_JIT_OSR_THRESHOLD": "9"})
     assert config == TieringConfig(7, 70, 9, False)
-    assert TieringConfig.from_env({}) == TieringConfig(100, 1000, 1000, False)
+    assert TieringConfig.from_env({}) == TieringConfig(1, 1000, 1000, False)  # dxpy run --vm: tier 1 at once
 
 
 # -- tier 1 is CPython running the same source, sharing the VM's state ------------------

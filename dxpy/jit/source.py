@@ -251,10 +251,12 @@ def compile_code(src: FunctionSource, node: FunctionNode, qualname: str,
     binders: list[ast.stmt] = [
         ast.Assign([ast.Name(name, ast.Store())], ast.Constant(None))
         for name in src.frees if name != "__class__"]
-    if src.class_name is None and node.name not in src.frees and node.name.isidentifier():
-        # The ``def`` below binds its name in the synthetic scope; without this a
-        # recursive call would read that binding instead of the global.
-        binders.insert(0, ast.Global([node.name]))
+    bound_here = node.name if src.class_name is None else src.class_name
+    if bound_here not in src.frees and bound_here.isidentifier():
+        # The ``def`` (or the method's synthetic ``class``) below binds its name in the
+        # synthetic scope; without this a recursive call, or a method naming its own
+        # class, would read that binding instead of the global.
+        binders.insert(0, ast.Global([bound_here]))
     inner: ast.stmt = node
     if src.class_name is not None:
         inner = ast.ClassDef(src.class_name, [], [], [node], [])

@@ -2,7 +2,7 @@
 
     tier 0  the DPB interpreter, profiling (``dxpy/vm/profile.py``)
     tier 1  baseline: the function's source compiled by CPython (``source.py``),
-            after ``call_threshold`` calls (100) or a hot loop
+            after ``call_threshold`` calls (1 under ``dxpy run --vm``) or a hot loop
     tier 2  LLVM machine code specialised for the argument types seen, through
             the ``Dispatcher`` (guards, per-signature versions, deopt), after
             ``tier2_threshold`` calls (1000)
@@ -60,6 +60,12 @@ if TYPE_CHECKING:  # imported when first needed: they pull in NumPy and llvmlite
     from .tiered import TieredDispatcher
 
 DEFAULT_CALL_THRESHOLD = 100
+RUN_CALL_THRESHOLD = 1
+"""Tier 1 for ``dxpy run --vm`` (``from_env``): a function with source goes to CPython's bytecode
+at its first call (the call itself runs there).  Measured with pyperformance
+(docs/performance.md, "dxpy run --vm vs CPython"): at 100 calls, functions a benchmark calls
+a few times each (nqueens' ``n_queens``, chaos's methods before their 100th call) stay in
+the interpreter, 100-250x slower, and the geomean was 0.27x."""
 DEFAULT_TIER2_THRESHOLD = 1000
 DEFAULT_LOOP_THRESHOLD = 1000
 
@@ -98,7 +104,7 @@ class TieringConfig:
         if mode not in ("", "on", "1", "eager"):
             raise ValueError(f"DXPY_JIT must be off, on or eager, got {mode!r}")
         eager = mode == "eager"
-        call = _env_int(environ, "DXPY_JIT_THRESHOLD", 1 if eager else DEFAULT_CALL_THRESHOLD)
+        call = _env_int(environ, "DXPY_JIT_THRESHOLD", 1 if eager else RUN_CALL_THRESHOLD)
         tier2 = _env_int(environ, "DXPY_JIT_TIER2_THRESHOLD",
                          max(call, 1 if eager else DEFAULT_TIER2_THRESHOLD))
         loop = _env_int(environ, "DXPY_JIT_OSR_THRESHOLD", DEFAULT_LOOP_THRESHOLD)

@@ -32,9 +32,8 @@ COMPARE = {ast.Lt: Op.COMPARE_LT, ast.LtE: Op.COMPARE_LE, ast.Eq: Op.COMPARE_EQ,
            ast.NotEq: Op.COMPARE_NE, ast.Gt: Op.COMPARE_GT, ast.GtE: Op.COMPARE_GE,
            ast.Is: Op.IS_OP, ast.IsNot: Op.IS_NOT_OP, ast.In: Op.CONTAINS_OP,
            ast.NotIn: Op.NOT_CONTAINS_OP}
-FRAME_BUILTINS = frozenset({"globals", "locals", "vars", "dir"})
-"""Builtins that inspect their caller's frame: zero-argument calls go through CALL_FRAME_BUILTIN
-(as does ``super()`` in a method without positional parameters)."""
+FRAME_BUILTINS = frozenset({"globals", "locals", "vars", "dir", "super"})
+"""Builtins that inspect their caller's frame: zero-argument calls go through CALL_FRAME_BUILTIN."""
 CONVERSION = {-1: 0, ord("s"): 1, ord("r"): 2, ord("a"): 3}
 """f-string ``!s``/``!r``/``!a`` to FORMAT_VALUE's low bits; bit 2 marks a format spec."""
 
@@ -386,15 +385,6 @@ class Codegen(ScopeEmitter):
 
     def visit_Call(self, node: ast.Call) -> None:
         self.visit(node.func)
-        if (isinstance(node.func, ast.Name) and node.func.id == "super" and not node.args
-                and not node.keywords and "__class__" in self.frees):
-            if self.first_arg is None:  # CPython's super() fails at run time: no argument to bind
-                self.emit(Op.CALL_FRAME_BUILTIN)
-                return
-            self._name_op("__class__", "load")
-            self._name_op(self.first_arg, "load")
-            self.emit(Op.CALL, 2)
-            return
         if isinstance(node.func, ast.Name) and node.func.id in FRAME_BUILTINS and not (node.args or node.keywords):
             self.emit(Op.CALL_FRAME_BUILTIN)
             return

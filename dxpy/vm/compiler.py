@@ -109,8 +109,6 @@ class _ScopeCompiler(MatchCodegen):
     def compile_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, name: str) -> None:
         args = node.args
         self.varnames = [self.mangle(a.arg) for a in args.posonlyargs + args.args + args.kwonlyargs]
-        positional = args.posonlyargs + args.args
-        self.first_arg = positional[0].arg if positional else None
         flags = 0
         for extra, flag in ((args.vararg, CodeFlags.VARARGS), (args.kwarg, CodeFlags.VARKEYWORDS)):
             if extra is not None:

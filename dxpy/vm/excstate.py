@@ -45,7 +45,8 @@ _VM_DIR = os.path.dirname(os.path.abspath(__file__))
 _JIT_DIR = os.path.join(os.path.dirname(_VM_DIR), "jit")
 _INTERNAL = frozenset(
     [os.path.join(_VM_DIR, name)
-     for name in ("interpreter.py", "opsupport.py", "generators.py", "excstate.py", "names.py")]
+     for name in ("interpreter.py", "opsupport.py", "generators.py", "excstate.py", "names.py",
+                  "functions.py")]
     + [os.path.join(_JIT_DIR, name) for name in ("dispatcher.py", "tiered.py", "tiering.py")])
 """Source files whose frames are interpreter (or JIT dispatch) machinery, hidden from VM
 tracebacks: a call the JIT re-runs in tier 1 shows the frames CPython would show."""

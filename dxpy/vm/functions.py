@@ -12,8 +12,10 @@ generator/coroutine flags as CPython would compile, whose body hands the
 bound arguments and the closure's *cells* to the interpreter::
 
     def f(a, b=?, *args, c, **kw):           # defaults live on the function
+        a = [a, b, args, c, kw, *UNBOUND]    # the VM frame's locals, in the first slot
+        del b, args, c, kw                   # (the list holds them now)
         try:
-            return EXECUTE(ENTER(CODE, [a, b, args, c, kw, *UNBOUND], (x, y)))
+            return EXECUTE(ENTER(CODE, a, (x, y)))
         except BaseException:
             STRIP()                          # interpreter frames off the traceback
             raise
@@ -257,8 +259,13 @@ def entry_code(prepared: PreparedCode) -> types.CodeType:
     params, names = _parameters(prepared)
     extra = prepared.code.nlocals - len(names)
     unbound = [f"*{_MARKS['unbound']!r}"] if extra else []
-    locals_ = f"[{', '.join(params + unbound)}]"
-    frame = f"{_MARKS['enter']!r}({_MARKS['code']!r}, {locals_}, ({''.join(n + ', ' for n in prepared.freevars)}))"
+    # The arguments go into the VM frame's list and leave the entry's frame: rebinding a
+    # parameter in VM code must free what it held, as in CPython.
+    # The list goes in the first parameter's slot: no local the function does not have.
+    holder = params[0] if params else f"[{', '.join(unbound)}]"
+    bind = ([f"{holder} = [{', '.join(params + unbound)}]"] if params else []) \
+        + ([f"del {', '.join(params[1:])}"] if params[1:] else [])
+    frame = f"{_MARKS['enter']!r}({_MARKS['code']!r}, {holder}, ({''.join(n + ', ' for n in prepared.freevars)}))"
     flags = prepared.code.flags
     if flags & CodeFlags.GENERATOR:
         body = [f"return (yield from {_MARKS['drive']!r}({frame}, {_MARKS['execute']!r}))"]
@@ -268,7 +275,7 @@ def entry_code(prepared: PreparedCode) -> types.CodeType:
         body = _async_delegation(f"{_MARKS['drive_async']!r}({frame}, {_MARKS['execute']!r})")
     else:
         body = [f"return {_MARKS['execute']!r}({frame})"]
-    body = ["try:", *("    " + line for line in body), "except BaseException:",
+    body = [*bind, "try:", *("    " + line for line in body), "except BaseException:",
             f"    {_MARKS['strip']!r}()", "    raise"]
     objects = {"execute": prepared.program.execute, "enter": enter, "code": prepared,
                "unbound": (UNSET,) * extra, "strip": _strip_current, "drive": drive,

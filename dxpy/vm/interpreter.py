@@ -115,6 +115,9 @@ def _build_class(func: Any, name: str, /, *bases: Any, **keywords: Any) -> type:
         return builtins.__build_class__(func, name, *bases, **keywords)
     resolved = types.resolve_bases(bases)
     meta, namespace, keywords = types.prepare_class(name, resolved, keywords)
+    if not hasattr(type(namespace), "__getitem__"):
+        raise TypeError(f"{getattr(meta, '__name__', '<metaclass>')}.__prepare__() must return a "
+                        f"mapping, not {type(namespace).__name__}")
     cells = [types.CellType() for _ in range(prepared.ncells)]  # __class__, for super()
     cells += functions.closure_cells(prepared, func.__closure__)
     prepared.profile.calls += 1
@@ -122,7 +125,21 @@ def _build_class(func: Any, name: str, /, *bases: Any, **keywords: Any) -> type:
     program.execute(Frame(program, prepared, program.globals, namespace, [], cells))
     if resolved is not bases:
         namespace["__orig_bases__"] = bases
-    return meta(name, resolved, namespace, **keywords)
+    cls = meta(name, resolved, namespace, **keywords)
+    if "__class__" in prepared.derefnames[:prepared.ncells] and isinstance(cls, type):
+        _check_class_cell(cells[prepared.derefnames.index("__class__")], name, cls)
+    return cls
+
+
+def _check_class_cell(cell: types.CellType, name: str, cls: type) -> None:
+    """What CPython's ``__build_class__`` checks: ``type.__new__`` got ``__classcell__``."""
+    try:
+        owner = cell.cell_contents
+    except ValueError:
+        raise RuntimeError(f"__class__ not set defining {name!r} as {cls!r}. Was __classcell__ "
+                           "propagated to type.__new__?") from None
+    if owner is not cls:
+        raise TypeError(f"__class__ set to {owner!r} defining {name!r} as {cls!r}")
 
 
 def _frame_back_edge(f: Frame, tiering: _profile.Tiering, header: int) -> tuple[bool, Any]:
@@ -379,6 +396,7 @@ def _make_dispatch_loop(_profile, builtins_of, load_global, load_global_cached, 
                             raise UnboundLocalError(f"cannot access local variable {frame.localnames[arg]!r} "
                                                     "where it is not associated with a value")
                         push(value)
+                        value = None  # the loop's own variables must not keep the program's objects
                     elif op == _LOAD_CONST:
                         push(consts[arg])
                     elif op == _STORE_FAST:
@@ -393,6 +411,7 @@ def _make_dispatch_loop(_profile, builtins_of, load_global, load_global_cached, 
                             else:
                                 site.record((type(left), type(right)))
                         stack[-1] = binary[op](left, right)
+                        left = right = None
                     elif op == _LOAD_GLOBAL:
                         if global_caches is None:
                             push(load_global(name(arg), globals_, builtins_))
@@ -431,6 +450,7 @@ def _make_dispatch_loop(_profile, builtins_of, load_global, load_global_cached, 
                             stack[-1] = callee(*frame_namespaces(f, call_args, _UNSET))
                         else:
                             stack[-1] = callee(*call_args)
+                        call_args = callee = None
                     elif op == _CALL_KW:  # here, not in _slow_op: callees looking at their caller's
                         keywords = pop()  # frame (warnings, enum, typing) see this one's globals
                         values = stack[len(stack) - arg:]
@@ -439,6 +459,7 @@ def _make_dispatch_loop(_profile, builtins_of, load_global, load_global_cached, 
                             feedback[pc].record(type(stack[-1]))
                         positional = values[:arg - len(keywords)]
                         stack[-1] = stack[-1](*positional, **dict(zip(keywords, values[arg - len(keywords):])))
+                        values = positional = None
                     elif op == _POP_JUMP_IF_FALSE:
                         if not pop():
                             if branches is not None:

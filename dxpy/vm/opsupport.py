@@ -424,10 +424,37 @@ def frame_builtin_call(f: "_Frame", stack: list[Any], unset: Any) -> None:
         stack[-1] = _frame_locals(f, unset)
     elif func is builtins.dir:
         stack[-1] = sorted(_frame_locals(f, unset))
-    elif func is builtins.super:  # only compiled here for a function without positional parameters
-        raise RuntimeError("super(): no arguments")
+    elif func is builtins.super:
+        stack[-1] = super(*_super_arguments(f, unset))
     else:
         stack[-1] = func()
+
+
+def _super_arguments(f: "_Frame", unset: Any) -> tuple[type, Any]:
+    """Zero-argument ``super()``'s class and object, with CPython's errors when they are missing:
+    the ``__class__`` cell, and the frame's first argument (its cell's content if captured)."""
+    code = f.code
+    if code.code.argcount == 0:
+        raise RuntimeError("super(): no arguments")
+    first = f.locals[0]
+    for cell, slot in code.cell_params:
+        if slot == 0:
+            try:
+                first = f.cells[cell].cell_contents
+            except ValueError:
+                first = unset
+    if first is unset:
+        raise RuntimeError("super(): arg[0] deleted")
+    frees = code.derefnames[code.ncells:]
+    if "__class__" not in frees:
+        raise RuntimeError("super(): __class__ cell not found")
+    try:
+        owner = f.cells[code.ncells + frees.index("__class__")].cell_contents
+    except ValueError:
+        raise RuntimeError("super(): empty __class__ cell") from None
+    if not isinstance(owner, type):
+        raise RuntimeError(f"super(): __class__ is not a type ({type(owner).__name__})")
+    return owner, first
 
 
 def frame_namespaces(f: "_Frame", args: list[Any], unset: Any) -> list[Any]:

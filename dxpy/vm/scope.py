@@ -135,7 +135,6 @@ class ScopeEmitter(ast.NodeVisitor):
         self.cells = sorted(n for n in child_frees if self.kind == "function" and own[n].is_local())
         if self.kind == "class" and "__class__" in child_frees:
             self.cells = ["__class__"]  # filled by type.__new__ from __classcell__ (zero-argument super())
-        self.first_arg: str | None = None  # set by compile_function; super() passes it
         self.frees = sorted(_taken_from_outside(table))
         self.varnames: list[str] = []
         self._slots: dict[str, int] = {}
