@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import abc
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,5 +119,33 @@ class CoreWorker(abc.ABC):
                       restarts=self.restarts)
 
 
-__all__ = ["CoreWorker", "Health", "available_cores", "core_for", "pin_current",
+class ThreadCoreWorker(CoreWorker):
+    """A ``CoreWorker`` that is one thread running ``run()`` (ReactorPool
+    threads, executor workers): start, join-on-stop and liveness in one place."""
+
+    def __init__(self, index: int, core: int | None, name: str, daemon: bool) -> None:
+        super().__init__(index, core)
+        self.thread = threading.Thread(target=self.run, name=name, daemon=daemon)
+
+    @abc.abstractmethod
+    def run(self) -> None:
+        """The thread's body."""
+
+    def request_stop(self) -> None:
+        """Ask ``run()`` to return (subclasses whose run does not end by itself)."""
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self, timeout: float | None = None) -> bool:
+        self.request_stop()
+        if self.thread is not threading.current_thread():
+            self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+    def is_alive(self) -> bool:
+        return self.thread.is_alive()
+
+
+__all__ = ["CoreWorker", "Health", "ThreadCoreWorker", "available_cores", "core_for", "pin_current",
            "resolve_workers"]

@@ -252,37 +252,39 @@ class Channel:
     # -- writing -------------------------------------------------------------------
     def _send_parts(self, parts: list[Any], segment: Segment | None) -> None:
         """Write one frame; a SEGMENT frame carries its segment's fd."""
-        self._check_open()
-        views = [memoryview(p).cast("B") for p in parts]
-        fds = [segment.fd] if segment is not None else []
-        try:
-            while views:
-                ancillary = _fd_ancillary(fds)
-                sent = self._sock.sendmsg(views, ancillary)
-                fds = []
-                views = _advance(views, sent)
-        except OSError as exc:
-            self.close()
-            raise ChannelClosed(f"the peer is gone: {exc}") from exc
-        if segment is not None:
-            self._arena.announced(segment)
+        views, fds = self._frame_views(parts, segment)
+        while views:
+            views, fds = self._write_step(views, fds, 0), []
+        self._wrote(segment)
 
     async def _asend_parts(self, parts: list[Any], segment: Segment | None) -> None:
+        views, fds = self._frame_views(parts, segment)
+        while views:
+            try:
+                views, fds = self._write_step(views, fds, socket.MSG_DONTWAIT), []
+            except BlockingIOError:
+                await _ready(self._sock, writable=True)
+        self._wrote(segment)
+
+    def _frame_views(self, parts: list[Any], segment: Segment | None
+                     ) -> tuple[list[memoryview], list[int]]:
         self._check_open()
-        views = [memoryview(p).cast("B") for p in parts]
-        fds = [segment.fd] if segment is not None else []
+        return ([memoryview(p).cast("B") for p in parts],
+                [segment.fd] if segment is not None else [])
+
+    def _write_step(self, views: list[memoryview], fds: list[int], flags: int
+                    ) -> list[memoryview]:
+        """One ``sendmsg`` (the fds ride on the first); the views still to write."""
         try:
-            while views:
-                try:
-                    sent = self._sock.sendmsg(views, _fd_ancillary(fds), socket.MSG_DONTWAIT)
-                except BlockingIOError:
-                    await _ready(self._sock, writable=True)
-                    continue
-                fds = []
-                views = _advance(views, sent)
+            sent = self._sock.sendmsg(views, _fd_ancillary(fds), flags)
+        except BlockingIOError:
+            raise
         except OSError as exc:
             self.close()
             raise ChannelClosed(f"the peer is gone: {exc}") from exc
+        return _advance(views, sent)
+
+    def _wrote(self, segment: Segment | None) -> None:
         if segment is not None:
             self._arena.announced(segment)
 

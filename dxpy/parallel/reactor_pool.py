@@ -47,15 +47,13 @@ def get_loop() -> asyncio.AbstractEventLoop:
                            "and runs no event loop") from None
 
 
-class ReactorThread(cores.CoreWorker):
+class ReactorThread(cores.ThreadCoreWorker):
     """One pool thread: creates, runs and closes its own loop."""
 
     def __init__(self, index: int, core: int | None, reactor: str | None,
                  name: str, daemon: bool) -> None:
-        super().__init__(index, core)
+        super().__init__(index, core, f"{name}-{index}", daemon)
         self._reactor_name = reactor
-        self._thread = threading.Thread(target=self._main, name=f"{name}-{index}",
-                                        daemon=daemon)
         self._started = threading.Event()
         self._start_error: BaseException | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -67,26 +65,20 @@ class ReactorThread(cores.CoreWorker):
 
     # -- CoreWorker ----------------------------------------------------------------
     def start(self) -> None:
-        self._thread.start()
+        super().start()
         self._started.wait()
         if self._start_error is not None:
-            self._thread.join()
+            self.thread.join()
             raise RuntimeError(f"reactor thread {self.index} could not start its loop: "
                                f"{self._start_error}") from self._start_error
 
-    def stop(self, timeout: float | None = None) -> bool:
+    def request_stop(self) -> None:
         loop = self.loop
-        if loop is not None and self._thread.is_alive():
+        if loop is not None and self.thread.is_alive():
             try:
                 loop.call_soon_threadsafe(loop.stop)
             except RuntimeError:  # the loop closed on its own already
                 pass
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
 
     def health(self) -> cores.Health:
         health = super().health()
@@ -96,7 +88,7 @@ class ReactorThread(cores.CoreWorker):
         return health
 
     # -- the thread ----------------------------------------------------------------
-    def _main(self) -> None:
+    def run(self) -> None:
         try:
             if self.core is not None:
                 self.pinned = cores.pin_current(self.core)

@@ -45,32 +45,21 @@ def run_item(item: WorkItem) -> None:
         item.future.set_result(result)
 
 
-class ThreadWorker(cores.CoreWorker):
-    """A worker thread pinned to its core, running items itself."""
+class ThreadWorker(cores.ThreadCoreWorker):
+    """A worker thread pinned to its core, running items itself (it ends once
+    the executor closes its scheduler)."""
 
     def __init__(self, index: int, core: int | None, scheduler: Scheduler, name: str) -> None:
-        super().__init__(index, core)
+        super().__init__(index, core, f"{name}-{index}", daemon=True)
         self._scheduler = scheduler
         self.tasks = 0
-        self._thread = threading.Thread(target=self._main, name=f"{name}-{index}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float | None = None) -> bool:
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
 
     def health(self) -> cores.Health:
         health = super().health()
         health.detail = {"tasks": self.tasks, "steals": self._scheduler.steals[self.index]}
         return health
 
-    def _main(self) -> None:
+    def run(self) -> None:
         if self.core is not None and not cores.pin_current(self.core):
             self.core = None
         _local.worker = (self._scheduler, self.index)
