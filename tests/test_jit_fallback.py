@@ -56,3 +56,24 @@ def test_internal_compiler_error_completes_on_cpython(monkeypatch: pytest.Monkey
         assert double(21) == 42
     sig = double.stats()["signatures"][0]
     assert not sig["compiled"] and "lowering bug" in sig["reason"]
+
+
+def test_inspect_types_reports_types_and_reasons() -> None:
+    @dxpy.jit
+    def mean(a):
+        s = 0.0
+        for i in range(len(a)):
+            s += a[i]
+        return s / len(a)
+    assert mean(np.arange(4, dtype=np.float32)) == np.float32(1.5)
+    report = mean.inspect_types()
+    assert "(array(float32, 1d, C)) -> float|np.float32: machine code" in report or \
+        "(array(float32, 1d, C)) -> np.float32" in report, report
+    assert "s: float|np.float32" in report
+
+    @dxpy.jit
+    def sized(n):
+        return len({n})
+    with pytest.warns(JitFallbackWarning):
+        sized(1)
+    assert "(int): runs in CPython: expression Set" in sized.inspect_types()

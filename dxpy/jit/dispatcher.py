@@ -380,6 +380,21 @@ class Dispatcher(BASE):  # type: ignore[misc,valid-type]
         sig = tuple(map(typeof, example_args))
         return compile_signature(self, sig, keep_ir=True).ir_text  # type: ignore[arg-type]
 
+    def inspect_types(self) -> str:
+        """Per signature seen: the types inferred for arguments, locals and the result,
+        or why it runs in CPython (numba's ``inspect_types``, as text)."""
+        lines = [f"{self.py_func.__qualname__}:"]
+        for sig, st in self._stats.items():
+            version = self._versions.get(sig)
+            if version is None:
+                state = "blacklisted" if st.blacklisted else f"runs in CPython: {st.reason}"
+                lines.append(f"  {st.signature}: {state}")
+                continue
+            typed = version.result.typed
+            lines.append(f"  {st.signature} -> {typed.return_type}: machine code")
+            lines += [f"    {name}: {t}" for name, t in typed.locals.items()]
+        return "\n".join(lines) + "\n"
+
     def stats(self) -> dict[str, Any]:
         """Calls, and per signature: compiled or why not, compile time, calls, deopts."""
         for version in list(self._versions.values()):

@@ -66,6 +66,21 @@ class TypedFunction:
     exact_index_errors: bool = False
 
 
+def is_call_of(node: ast.AST, name: str) -> bool:
+    """Whether ``node`` is ``name(...)`` with positional arguments only."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == name and not node.keywords and bool(node.args))
+
+
+def array_iterables(node: ast.expr) -> list[ast.expr]:
+    """The arrays a ``for`` loop walks: ``a``, ``enumerate(a)``, ``zip(a, b, ...)``."""
+    if is_call_of(node, "enumerate") and len(node.args) == 1:  # type: ignore[attr-defined]
+        return [node.args[0]]  # type: ignore[attr-defined]
+    if is_call_of(node, "zip"):
+        return list(node.args)  # type: ignore[attr-defined]
+    return [node]
+
+
 def _is_range_call(node: ast.AST) -> bool:
     return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
             and node.func.id == "range" and 1 <= len(node.args) <= 3 and not node.keywords)
@@ -177,14 +192,33 @@ class Inferer:
             raise JitTypeError(f"statement {type(s).__name__}")
 
     def for_range(self, s: ast.For) -> None:
-        if not isinstance(s.target, ast.Name) or not _is_range_call(s.iter):
-            raise JitTypeError("only `for name in range(...)` loops")
+        if not _is_range_call(s.iter):
+            self.for_arrays(s)
+            return
+        if not isinstance(s.target, ast.Name):
+            raise JitTypeError("unpacking range() items")
         assert isinstance(s.iter, ast.Call)
         for arg in s.iter.args:
             t = self.expr(arg)
             if not (isinstance(t, Scalar) and t.kind in ("int", "bool")):
                 raise JitTypeError("range() of a non-integer")
         self.bind(s.target.id, INT)
+        self.block(s.body)
+        self.block(s.orelse)
+
+    def for_arrays(self, s: ast.For) -> None:
+        """``for x in a``, ``for i, x in enumerate(a)``, ``for x, y in zip(a, b)`` over
+        1-d arrays (items are elements; zip stops at the shortest)."""
+        items = [self.expr(a) for a in array_iterables(s.iter)]
+        if any(isinstance(t, Bottom) for t in items):
+            return
+        if not all(isinstance(t, Array) and t.ndim == 1 for t in items):
+            raise JitTypeError("for loop over something other than range() or 1-d arrays")
+        kinds: list[JitType] = [t.element for t in items]  # type: ignore[union-attr]
+        if is_call_of(s.iter, "enumerate"):
+            kinds.insert(0, INT)
+        self.assign(s.target, kinds[0] if len(kinds) == 1 and not is_call_of(s.iter, "zip")
+                    else Tuple(tuple(kinds)))  # type: ignore[arg-type]
         self.block(s.body)
         self.block(s.orelse)
 
@@ -383,6 +417,14 @@ class Inferer:
                     raise JitTypeError(f"{name}() of mixed types {t} and {scalars[0]}")
                 result = t
             return result
+        if name == "divmod" and len(args) == 2:
+            return Tuple((self.binop_type(ast.FloorDiv(), *args),  # type: ignore[arg-type]
+                          self.binop_type(ast.Mod(), *args)))
+        if name == "pow" and len(args) == 2:
+            return self.binop_type(ast.Pow(), *args)
+        if name == "round" and len(args) == 1 and (scalars[0].kind == "float"
+                                                   or scalars[0].np is False):
+            return INT
         if name == "float" and len(args) == 1:
             return FLOAT
         if name == "int" and len(args) == 1:
@@ -470,7 +512,7 @@ def _likely_call_deopt(call: ast.Call) -> bool:
     func = call.func
     if isinstance(func, ast.Attribute):  # math.<name>: domain and range checks
         return func.attr not in ("fabs", "copysign")
-    return isinstance(func, ast.Name) and func.id in ("int", "abs")
+    return isinstance(func, ast.Name) and func.id in ("int", "abs", "divmod", "pow", "round")
 
 
 def _falls_off_end(body: list[ast.stmt]) -> bool:

@@ -28,7 +28,7 @@ from .abi import (PACKED_TYPE, abi_params, body_result_type, flat_params,
                   write_result)
 from .elements import (ArrayVal, convert, element_address, load_element, max_dim,
                        store_element)
-from .infer import MATH_CONSTS, TypedFunction
+from .infer import MATH_CONSTS, TypedFunction, array_iterables, is_call_of
 from . import simd_calls
 from .ops import F64, FALSE, I1, I8, I32, I64, STATUS, STATUS_OK, TRUE, Ops, Val, llvm_type
 from .speculation import accumulators, assigned, convertible, delta_range
@@ -463,7 +463,11 @@ class FunctionLowering:
         """range() as a counted loop.  Without a step: ``for (i = start; i < stop; i++)``,
         whose ``i < stop`` in the body lets LLVM prove ``a[i + 1]``-style bounds and
         overflow checks away.  With a step: a trip count first (unsigned, overflow-free)."""
-        assert isinstance(s.iter, ast.Call) and isinstance(s.target, ast.Name)
+        if not (isinstance(s.iter, ast.Call) and isinstance(s.iter.func, ast.Name)
+                and s.iter.func.id == "range"):
+            self.for_arrays(s)
+            return
+        assert isinstance(s.target, ast.Name)
         args = [self.ops.to_int(self.scalar(a)) for a in s.iter.args]
         zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
         if len(args) < 3:
@@ -485,6 +489,28 @@ class FunctionLowering:
         self.counted_loop(s, zero, lambda k: self.b.icmp_unsigned("<", k, trips),
                           lambda k: self.b.add(k, one, flags=["nuw"]),
                           lambda k: self.stepped_value(start, stop, step, up, k), trips)
+
+    def for_arrays(self, s: ast.For) -> None:
+        """A counted loop over the shortest array's length (``infer.for_arrays``); the
+        target gets ``a[k]`` (with ``k`` first for enumerate) at each iteration."""
+        arrays = [self.expr(node) for node in array_iterables(s.iter)]
+        assert all(isinstance(a, ArrayVal) for a in arrays)
+        n = arrays[0].shape[0]  # type: ignore[union-attr]
+        for other in arrays[1:]:
+            size = other.shape[0]  # type: ignore[union-attr]
+            n = self.b.select(self.b.icmp_signed("<", size, n), size, n)
+        zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
+        counted = is_call_of(s.iter, "enumerate")
+
+        def bind(k: ir.Value) -> None:
+            items = [load_element(self.ops, a.t, element_address(  # type: ignore[union-attr]
+                self.ops, a, [k], False)) for a in arrays]  # type: ignore[arg-type]
+            if counted:
+                items.insert(0, Val(k, Scalar("int"), FALSE))
+            single = len(items) == 1 and not is_call_of(s.iter, "zip")
+            self.store(s.target, items[0] if single else items)
+        self.counted_loop(s, zero, lambda k: self.b.icmp_unsigned("<", k, n),
+                          lambda k: self.b.add(k, one, flags=["nuw"]), None, n, bind)
 
     def stepped_value(self, start: ir.Value, stop: ir.Value, step: ir.Value, up: ir.Value,
                       k: ir.Value) -> ir.Value:
@@ -513,10 +539,11 @@ class FunctionLowering:
 
     def counted_loop(self, s: ast.For, first: ir.Value, more: Callable[[ir.Value], ir.Value],
                      step: Callable[[ir.Value], ir.Value],
-                     value: Callable[[ir.Value], ir.Value], trips: ir.Value) -> None:
+                     value: Callable[[ir.Value], ir.Value] | None, trips: ir.Value,
+                     bind: Callable[[ir.Value], None] | None = None) -> None:
         """A loop over counter ``k`` (from ``first``, while ``more(k)``, next ``step(k)``),
-        ``trips`` iterations; the loop variable gets ``value(k)`` at the top of each."""
-        assert isinstance(s.target, ast.Name)
+        ``trips`` iterations; at the top of each the loop variable gets ``value(k)`` (or
+        ``bind(k)`` stores the targets)."""
         self.enter_loop(s, trips)
         pre = self.b.block
         head = self.fn.append_basic_block("for.head")
@@ -529,9 +556,13 @@ class FunctionLowering:
         k.add_incoming(first, pre)
         self.b.cbranch(more(k), body, self.loop_else(s, end))
         self.b.position_at_end(body)
-        slot = self.locals[s.target.id]
-        assert isinstance(slot, Slot)
-        self.store_slot(slot, Val(value(k), slot.t, FALSE))
+        if bind is not None:
+            bind(k)
+        else:
+            assert isinstance(s.target, ast.Name) and value is not None
+            slot = self.locals[s.target.id]
+            assert isinstance(slot, Slot)
+            self.store_slot(slot, Val(value(k), slot.t, FALSE))
         self.loops.append((latch, end))
         self.block(s.body)
         self.loops.pop()
@@ -712,6 +743,17 @@ class FunctionLowering:
             return self.ops.abs_(args[0])
         if func.id in ("min", "max"):
             return self.ops.min_max(func.id, args)
+        if func.id in ("divmod", "pow"):
+            assert isinstance(t, (Tuple, Scalar))
+            ops = ["//", "%"] if func.id == "divmod" else ["**"]
+            types = list(t.items) if isinstance(t, Tuple) else [t]
+            vals = [self.ops.binop(op, args[0], args[1], rt) for op, rt in zip(ops, types)]
+            return vals if func.id == "divmod" else vals[0]
+        if func.id == "round":  # half to even, as CPython; NaN and inf deoptimise (raise)
+            if args[0].t.kind != "float":
+                return Val(self.ops.to_int(args[0]), Scalar("int"), FALSE)
+            even = self.ops.float_call("llvm.roundeven.f64", self.ops.to_float(args[0]))
+            return Val(self.ops.float_to_int(even), Scalar("int"), FALSE)
         a = args[0]
         if func.id == "float":
             return Val(self.ops.to_float(a), Scalar("float"), FALSE)
