@@ -33,7 +33,7 @@ from asyncio import base_events, coroutines, events
 from typing import Any, Callable
 
 from . import core as _core
-from .reactor import POLLIN, POLLOUT, Reactor, create_reactor
+from .reactor import F_MORE, POLLIN, POLLOUT, Reactor, create_reactor
 from .transports.factories import TransportFactoryMixin
 from .transports.servers import ServerMixin
 from .transports.sock_ops import SockOpsMixin
@@ -85,7 +85,6 @@ class Loop(SockOpsMixin, ServerMixin, TransportFactoryMixin, base_events.BaseEve
         self._ssock, self._csock = socket.socketpair()
         self._ssock.setblocking(False)
         self._csock.setblocking(False)
-        self._wakeup_buffer = bytearray(4096)
         self._arm_wakeup()
 
     def __repr__(self) -> str:
@@ -99,15 +98,16 @@ class Loop(SockOpsMixin, ServerMixin, TransportFactoryMixin, base_events.BaseEve
 
     # ---- wakeups and signals ---------------------------------------------
     def _arm_wakeup(self) -> None:
+        # multishot: a wakeup (call_soon_threadsafe, a signal) costs no re-arm
         token = self._start_op(self._on_wakeup)
-        self._reactor.recv(token, self._ssock.fileno(), self._wakeup_buffer)
+        self._reactor.recv_multishot(token, self._ssock.fileno())
 
     def _on_wakeup(self, result: int, flags: int) -> None:
         if result > 0:
-            for signum in self._wakeup_buffer[:result]:
+            for signum in self._reactor.take(result, flags):
                 if signum:
                     self._handle_signal(signum)
-        if not self._closed and result != -errno.EBADF:
+        if not flags & F_MORE and not self._closed and result != -errno.EBADF:
             self._arm_wakeup()
 
     def _write_to_self(self) -> None:

@@ -61,7 +61,7 @@ cdef extern from "<errno.h>":
 cdef extern from "<sys/socket.h>" nogil:
     ssize_t c_send "send" (int fd, const void *buf, size_t n, int flags)
     ssize_t recv(int fd, void *buf, size_t n, int flags)
-    int MSG_NOSIGNAL
+    int MSG_NOSIGNAL, MSG_DONTWAIT
 
 
 cdef extern from "<sys/epoll.h>" nogil:
@@ -214,6 +214,28 @@ cdef class LoopCore:
 
     def _call_soon(self, callback, args, context):
         return self._soon(callback, args, context)
+
+    def call_soon_threadsafe(self, callback, *args, context=None):
+        """``call_soon`` from any thread: queue, then wake the loop up."""
+        self._check_open()
+        if self._debug:
+            self._check_callback(callback, "call_soon_threadsafe")
+        handle = self._soon(callback, args, context)
+        self._write_to_self()
+        return handle
+
+    def _write_to_self(self):
+        """Wake the loop: one byte into its wakeup socket (the send in C)."""
+        csock = self._csock
+        if csock is None:
+            return
+        cdef int fd = csock.fileno()
+        cdef ssize_t sent
+        with nogil:
+            sent = c_send(fd, b"\0", 1, MSG_NOSIGNAL | MSG_DONTWAIT)
+        if sent < 0 and self._debug:
+            _logger.debug("Fail to write a null byte into the self-pipe socket: %s",
+                          os.strerror(errno))
 
     cdef inline Handle _soon(self, callback, tuple args, context):
         cdef Handle handle = _new_handle(callback, args, self, context)
