@@ -73,7 +73,7 @@ class AllocatorMachine(RuleBasedStateMachine):
 
 
 TestAllocatorMachine = AllocatorMachine.TestCase
-TestAllocatorMachine.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
+TestAllocatorMachine.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
 
 
 def test_freeing_everything_leaves_one_free_block() -> None:

@@ -71,7 +71,7 @@ class Loopback:
         self.arena.close()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(msg_type=st.sampled_from(PICKLED_TYPES), value=values, compress=st.booleans())
 def test_pickled_message_types_round_trip(msg_type: MessageType, value: object,
                                           compress: bool) -> None:
@@ -82,7 +82,7 @@ def test_pickled_message_types_round_trip(msg_type: MessageType, value: object,
         loop.close()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(array=arrays, threshold=st.sampled_from([1, 64, 1 << 20]), transpose=st.booleans())
 def test_arrays_round_trip_every_dtype_and_layout(array: np.ndarray, threshold: int,
                                                   transpose: bool) -> None:
@@ -113,7 +113,7 @@ def test_blocks_are_released_when_the_last_view_dies() -> None:
         loop.close()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(msg_type=st.sampled_from(PICKLED_TYPES), value=values, data=st.data())
 def test_any_truncation_is_a_protocol_error(msg_type: MessageType, value: object,
                                             data: st.DataObject) -> None:
@@ -126,7 +126,7 @@ def test_any_truncation_is_a_protocol_error(msg_type: MessageType, value: object
         decoder.close()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(value=values, data=st.data())
 def test_a_damaged_header_is_a_protocol_error_or_harmless(value: object,
                                                           data: st.DataObject) -> None:
