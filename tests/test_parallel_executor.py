@@ -191,3 +191,21 @@ def test_parallel_map_one_liner_and_bad_arguments() -> None:
         Executor(kind="fiber")
     with Executor(1) as ex, pytest.raises(ValueError, match="chunksize"):
         ex.map(square, [1], chunksize=0)
+
+
+def nogil_partial_sum(values: np.ndarray, start: int, stop: int) -> float:
+    total = 0.0
+    for i in range(start, stop):
+        total += values[i] * values[i]
+    return total
+
+
+def test_thread_executor_over_a_nogil_jit_kernel_matches_one_call() -> None:
+    kernel = dxpy.jit(nogil=True)(nogil_partial_sum)
+    values = np.random.default_rng(3).random(100_000)
+    whole = kernel(values, 0, values.size)
+    bounds = [(i * 25_000, (i + 1) * 25_000) for i in range(4)]
+    with Executor(2, kind="thread") as ex:
+        parts = list(ex.map(kernel, [values] * 4, *zip(*bounds)))
+    assert parts == [nogil_partial_sum(values, a, b) for a, b in bounds]
+    assert sum(parts) == pytest.approx(whole, rel=1e-12)
