@@ -457,8 +457,6 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
                 self._fatal_error(error_for(result, f"write to fd {self._fd}"),
                                   "Fatal write error on socket transport")
             return
-        # the kernel took it within an iteration of its queuing: not congested
-        prompt = self._send_epoch != 0 and self._send_epoch + 1 >= self._loop._iteration
         self._buffer_size -= result
         if result < len(data):
             self._send_epoch = 0
@@ -468,7 +466,11 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
             queue = self._write_queue
             chunk = queue.popleft() if len(queue) == 1 else b"".join(queue)
             queue.clear()
-            self._send_epoch = self._loop._iteration if prompt else 0
+            # the kernel took the last send within an iteration of its
+            # queuing (not congested): the queued bytes are fresh
+            now = self._loop._iteration
+            epoch = self._send_epoch
+            self._send_epoch = now if epoch and epoch + 1 >= now else 0
             self._send(chunk)
         if self._protocol_paused:
             self._maybe_resume_protocol()
