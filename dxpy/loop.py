@@ -69,9 +69,13 @@ class Loop(SockOpsMixin, ServerMixin, TransportFactoryMixin, base_events.BaseEve
         raise TypeError(f"cannot allocate {cls!r}")  # unreachable: object has __new__
 
     def __init__(self, reactor: Reactor | str | None = None, *, core: str | None = None) -> None:
+        try:
+            made = reactor if isinstance(reactor, Reactor) else create_reactor(reactor)
+        except BaseException:
+            self._closed = True  # nothing to close: no "unclosed event loop" from __del__
+            raise
         super().__init__()
-        self._reactor: Reactor = (reactor if isinstance(reactor, Reactor)
-                                  else create_reactor(reactor))
+        self._reactor: Reactor = made
         self._selector = _CompletionSource(self._reactor)
         self._attach_core()
         self._transports: dict[int, Any] = {}

@@ -35,7 +35,6 @@ from __future__ import annotations
 import errno
 import operator
 import os
-import platform
 import struct
 from typing import Any, Callable, Sequence
 
@@ -556,4 +555,4 @@ def available() -> tuple[bool, str]:
     except ReactorError as exc:
         return False, str(exc)
     reactor.close()
-    return True, f"io_uring works on Linux {platform.release()}"
+    return True, f"io_uring works on Linux {os.uname().release}"
