@@ -47,7 +47,8 @@ _INTERNAL = frozenset(
     [os.path.join(_VM_DIR, name)
      for name in ("interpreter.py", "opsupport.py", "generators.py", "excstate.py", "names.py",
                   "functions.py")]
-    + [os.path.join(_JIT_DIR, name) for name in ("dispatcher.py", "tiered.py", "tiering.py")])
+    + [os.path.join(_JIT_DIR, name) for name in ("dispatcher.py", "tiered.py", "tiering.py")]
+    + [os.path.join(os.path.dirname(_VM_DIR), "simd", "vm_builtins.py")])  # CALL's sum/min/max route
 """Source files whose frames are interpreter (or JIT dispatch) machinery, hidden from VM
 tracebacks: a call the JIT re-runs in tier 1 shows the frames CPython would show."""
 
