@@ -34,6 +34,7 @@ The pure-Python core (``dxpy/core/python.py`` with asyncio's own handles and
 tests run against both (``DXPY_CORE=python|compiled``).
 """
 
+cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.exc cimport PyErr_CheckSignals

@@ -7,6 +7,7 @@
 # report.  Neither class subclasses asyncio's (uvloop's do not either):
 # code that needs a handle duck-types it.
 
+@cython.freelist(256)
 cdef class Handle:
     """A callback scheduled with ``call_soon`` (asyncio's ``Handle`` in C)."""
 
@@ -98,6 +99,7 @@ cdef inline Handle _new_handle(callback, tuple args, LoopCore loop, context):
     return handle
 
 
+@cython.freelist(256)
 cdef class TimerHandle(Handle):
     """A callback scheduled with ``call_at``/``call_later``."""
 
