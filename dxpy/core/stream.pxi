@@ -64,6 +64,7 @@ cdef class SocketTransport:
     cdef Py_ssize_t _write_first_min
     cdef object _held
     cdef bint _held_eof
+    cdef bint _held_scheduled
     cdef object _flush_waiter
     #: close() waiting for the flush: the context asyncio would have run
     #: connection_lost in (its caller's: asyncio had sent the bytes at once).
@@ -160,7 +161,7 @@ cdef class SocketTransport:
         self._paused = False
         # asyncio re-registers its reader here, in the caller's context
         self._context = PyContext_CopyCurrent()
-        self._loop.call_soon(self._deliver_held, context=self._context)
+        self._schedule_held()
 
     def close(self):
         if self._closing:
@@ -344,9 +345,14 @@ cdef class SocketTransport:
         return 0
 
     cdef int _deliver(self, bytes data) except -1:
+        cdef Py_ssize_t n
         try:
             if self._buffered:
-                self._feed_buffered(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
+                # one buffer per iteration, as asyncio's one recv_into per event
+                n = self._feed_buffered(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))
+                if 0 <= n < PyBytes_GET_SIZE(data) and not self._closing:
+                    self._held.appendleft(data[n:])
+                    self._schedule_held()
             else:
                 self._data_received(data)
         except (SystemExit, KeyboardInterrupt):
@@ -355,31 +361,42 @@ cdef class SocketTransport:
             self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
         return 0
 
-    cdef int _feed_buffered(self, const char *data, Py_ssize_t size) except -1:
-        """Copy into the BufferedProtocol's buffers (get_buffer/buffer_updated)."""
+    cdef Py_ssize_t _feed_buffered(self, const char *data, Py_ssize_t size) except -2:
+        """Copy into one buffer of the BufferedProtocol (get_buffer, then
+        buffer_updated); the bytes taken, or -1 after a fatal error."""
         cdef Py_buffer view
         cdef Py_ssize_t n
         try:
-            while size > 0:
-                buf = self._protocol.get_buffer(size)
-                PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE)
-                try:
-                    if view.len == 0:
-                        raise RuntimeError("get_buffer() returned an empty buffer")
-                    n = view.len if view.len < size else size
-                    memcpy(view.buf, data, n)
-                finally:
-                    PyBuffer_Release(&view)
-                self._protocol.buffer_updated(n)
-                data += n
-                size -= n
+            buf = self._protocol.get_buffer(-1)
+            PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE)
+            try:
+                if view.len == 0:
+                    raise RuntimeError("get_buffer() returned an empty buffer")
+                n = view.len if view.len < size else size
+                memcpy(view.buf, data, n)
+            finally:
+                PyBuffer_Release(&view)
+            self._protocol.buffer_updated(n)
+            return n
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:
             self._fatal_error(exc, "Fatal error: protocol.buffer_updated() call failed.")
-        return 0
+        return -1
+
+    cdef _schedule_held(self):
+        if not self._held_scheduled:
+            self._held_scheduled = True
+            self._loop.call_soon(self._deliver_held, context=self._context)
 
     def _deliver_held(self):
+        self._held_scheduled = False
+        if self._buffered:  # one buffer per iteration (see _deliver)
+            if self._held and not self._paused and not self._closing:
+                self._deliver(self._held.popleft())
+                if self._held:
+                    self._schedule_held()  # the rest next iteration
+                    return
         while self._held and not self._paused and not self._closing:
             self._deliver(self._held.popleft())
         if self._held_eof and not self._held and not self._paused and not self._closing:
