@@ -34,7 +34,10 @@ MODULES = ("test_events", "test_streams", "test_sock_lowlevel", "test_server",
 LOOPS = ("asyncio", "uvloop", "dxpy-uring", "dxpy-epoll", "dxpy-uring-py", "dxpy-epoll-py")
 
 _CHILD = r"""
-import asyncio, json, sys, unittest, io
+import asyncio, json, signal, sys, unittest, io
+# Launched from a background job, SIGINT arrives ignored and the suite's
+# Ctrl-C tests would wait forever: give the child Python's own default.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 name, module = sys.argv[1], sys.argv[2]
 if name == "uvloop":
     import uvloop

@@ -154,3 +154,38 @@ def test_sock_sendfile(loop: dxpy.Loop, tmp_path) -> None:
 
     sent, received = loop.run_until_complete(main())
     assert sent == len(payload) and received == payload
+
+
+def test_transport_sendfile_fallback_from_a_file_without_fd(loop: dxpy.Loop) -> None:
+    """``loop.sendfile`` of a file with no descriptor (BytesIO) takes the
+    read/write fallback on every core's transport; the bytes arrive whole
+    and the file position ends after them."""
+    import io
+
+    payload = os.urandom(700_000)
+
+    async def main() -> tuple[int, bytes, int]:
+        received = bytearray()
+        done = loop.create_future()
+
+        class Sink(asyncio.Protocol):
+            def data_received(self, data: bytes) -> None:
+                received.extend(data)
+                if len(received) >= len(payload) - 1000 and not done.done():
+                    done.set_result(None)
+
+        server = await loop.create_server(Sink, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        transport, _ = await loop.create_connection(asyncio.Protocol, "127.0.0.1", port)
+        source = io.BytesIO(payload)
+        sent = await loop.sendfile(transport, source, offset=1000)
+        await asyncio.wait_for(done, 10)
+        transport.close()
+        server.close()
+        await server.wait_closed()
+        return sent, bytes(received), source.tell()
+
+    sent, received, position = loop.run_until_complete(main())
+    assert sent == len(payload) - 1000
+    assert received == payload[1000:]
+    assert position == len(payload)

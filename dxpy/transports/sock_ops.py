@@ -13,13 +13,15 @@ import errno
 import os
 import socket
 import weakref
-from asyncio import base_events, exceptions, futures
+from asyncio import base_events, exceptions, futures, transports
 from typing import Any, Callable
 
 from .. import zerocopy
 from ..reactor import POLLOUT, error_for, sockaddr
 
 _INET = (socket.AF_INET, socket.AF_INET6)
+#: Bytes per read of the sendfile fallback (asyncio reads 16 KiB at a time).
+_FALLBACK_CHUNK = 256 * 1024
 
 
 class OpFuture(futures.Future):
@@ -297,6 +299,38 @@ class SockOpsMixin:
         finally:
             transport._sendfile_active = False
             if resume:
+                transport.resume_reading()
+
+    async def _sendfile_fallback(self, transport: Any, file: Any, offset: int,
+                                 count: int | None) -> int:
+        """``loop.sendfile`` by reads and writes.  asyncio's own fallback
+        insists on an ``asyncio.transports._FlowControlMixin``; the compiled
+        core's transport is not one (as uvloop's are not), so it is served
+        here: one chunk in flight at a time (bounded memory), reading paused
+        meanwhile, the file position left after the bytes sent."""
+        if isinstance(transport, transports._FlowControlMixin):
+            return await super()._sendfile_fallback(transport, file, offset, count)
+        resume = transport.is_reading()
+        transport.pause_reading()
+        if offset:
+            file.seek(offset)
+        total = 0
+        try:
+            while not count or total < count:
+                want = min(count - total, _FALLBACK_CHUNK) if count else _FALLBACK_CHUNK
+                data = await self.run_in_executor(None, file.read, want)
+                if not data:
+                    break
+                if transport.is_closing():
+                    raise ConnectionError("Connection closed by peer")
+                transport.write(data)
+                total += len(data)
+                await transport._wait_flushed()
+            return total
+        finally:
+            if total and hasattr(file, "seek"):
+                file.seek(offset + total)
+            if resume and not transport.is_closing():
                 transport.resume_reading()
 
 
