@@ -66,7 +66,10 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
         self._file = fileobj
         self._fd: int = fileobj.fileno()
         self._write_now = fileobj.send if self._is_socket else functools.partial(os.write, self._fd)
-        self._write_first_min = WRITE_FIRST_MIN if loop._reactor.batches_submissions else 0
+        # pipes write at once (as asyncio does; a pty/pipe peer may read right
+        # after write() returns); sockets batch small sends on io_uring
+        self._write_first_min = (WRITE_FIRST_MIN if loop._reactor.batches_submissions
+                                 and self._is_socket else 0)
         self._reactor = loop._reactor
         self._take = loop._reactor.take
         self._context = contextvars.copy_context()
