@@ -13,21 +13,21 @@ uvloop's ``loop.pyx`` and ``cbhandles.pyx``):
   dispatch.  ``dxpy.loop.CompiledLoop`` puts it in front of ``dxpy.Loop``
   (and asyncio's ``BaseEventLoop``) in the MRO, so everything else stays
   the shared Python code.
-* ``UringLane`` (``lane.pxi``): on io_uring, the core reaps the ring itself
-  into a C array (one ``dx_reap`` call per iteration, through the reactor
-  C helpers' addresses), and completions of the core's own operations are
-  dispatched straight to their transport: user_data is the transport's
-  address plus the operation kind (``CORE_TAG`` set), so there is no token
-  table and no Python tuple per completion.  Other operations' completions
-  go through the reactor's book-keeping and the token registry as in the
-  Python core.  Before a zero-timeout iteration the lane asks the ring
-  whether an ``io_uring_enter`` could do anything (``dx_needs_enter``), so
-  a loop busy with callbacks makes no system call.
+* Lanes (``lanes.pxi``): how the core's transports reach the kernel.
+  ``UringLane`` reaps the io_uring ring itself into a C array (one
+  ``dx_reap`` per iteration, through the reactor C helpers' addresses);
+  completions of the core's own operations go straight to their transport
+  (user_data = ``CORE_TAG`` | the transport's address | the operation kind:
+  no token table, no Python tuple), the rest through the reactor's
+  book-keeping and the token registry; before a zero-timeout iteration it
+  asks ``dx_needs_enter``, so a loop busy with callbacks makes no system
+  call.  ``EpollLane`` does readiness and the recv/send syscalls in C on an
+  epoll set of its own; ``ReactorLane`` serves any other reactor.
 * ``SocketTransport`` (``stream.pxi``): the socket transport's data path
-  (multishot receive -> ``data_received`` / ``get_buffer`` +
-  ``buffer_updated``, ``write`` -> a SEND in the next submission, flow
-  control, pause/resume, close/abort).  On the epoll backend it uses the
-  reactor's Python interface (the "generic lane").
+  (receive -> ``data_received`` / ``get_buffer`` + ``buffer_updated``,
+  ``write`` -> a send in the next submission on io_uring or at once on
+  epoll, flow control, pause/resume, close/abort), written once against
+  the lane interface.
 
 The pure-Python core (``dxpy/core/python.py`` with asyncio's own handles and
 ``_run_once`` and ``dxpy/transports/stream.py``) is the reference: the same
@@ -91,7 +91,6 @@ import warnings
 from asyncio import base_events, constants, coroutines, events, format_helpers, futures
 from asyncio import protocols, tasks, trsock
 
-from ..reactor import F_MORE as _F_MORE_PY
 from ..reactor import error_for
 
 cdef object _heappush = heapq.heappush

@@ -6,9 +6,9 @@
 # asyncio's flow control, data that races a pause held and delivered on
 # resume, connection_lost exactly once after every operation has ended.
 #
-# Two lanes: on io_uring the transport queues its SQEs through the core's
-# UringLane (no token, no Python call per operation); on epoll it uses the
-# reactor's Python interface and the loop's token registry.
+# The lane (lanes.pxi) does the kernel side: io_uring operations queued
+# from C, epoll readiness with the syscalls in C, or any other reactor's
+# Python interface; it reports back through ``_completed``.
 #
 # Contexts (asyncio's rule): callbacks caused by I/O run in a copy of the
 # context that was current when the transport was made (or when reading was
@@ -31,7 +31,6 @@ cdef class SocketTransport:
     cdef public object _loop
     cdef LoopCore _core
     cdef ReactorLane _lane
-    cdef object _reactor
     cdef public object _sock
     cdef public int _fd
     cdef public object _protocol
@@ -96,7 +95,6 @@ cdef class SocketTransport:
         self._loop = loop
         self._core = loop
         self._lane = loop._lane
-        self._reactor = loop._reactor
         self._sock = sock
         self._fd = sock.fileno()
         self._context = PyContext_CopyCurrent()
