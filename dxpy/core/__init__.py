@@ -18,17 +18,23 @@ why.  ``dxpy info`` names the active core.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 CORES = ("compiled", "python")
 
-try:
-    from . import compiled as _compiled
-except ImportError as _exc:  # not built (no Cython or no compiler at install)
-    _compiled = None
-    _WHY_NOT = f"the compiled loop core was not built ({_exc})"
+if importlib.util.find_spec(f"{__name__}.compiled") is None:
+    _compiled = None  # not built: Cython or a C compiler was missing at install
+    _WHY_NOT = ("the compiled loop core was not built (no dxpy.core.compiled extension: "
+                "Cython or a C compiler was missing at install)")
 else:
-    _WHY_NOT = ""
+    try:
+        from . import compiled as _compiled
+    except ImportError as _exc:  # built for another Python, or a missing symbol
+        _compiled = None
+        _WHY_NOT = f"the compiled loop core does not load ({_exc})"
+    else:
+        _WHY_NOT = ""
 
 
 def compiled_status() -> tuple[bool, str]:
