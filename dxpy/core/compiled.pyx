@@ -89,7 +89,7 @@ import sys
 import threading
 import warnings
 from asyncio import base_events, constants, coroutines, events, format_helpers, futures
-from asyncio import protocols, tasks, trsock
+from asyncio import protocols, tasks, transports, trsock
 
 from ..reactor import error_for
 

@@ -116,6 +116,15 @@ cdef class SocketTransport:
         if waiter is not None:
             loop.call_soon(_set_result_unless_cancelled, waiter, None, context=self._context)
 
+    @property
+    def __class__(self):
+        """What ``isinstance`` sees: asyncio offers no way to register a
+        virtual Transport, and a C type cannot derive from its slotted
+        classes, so the class reported here is a Python subclass of
+        ``asyncio.Transport`` standing for this one; ``type(t)`` is the
+        real class."""
+        return _AsyncioFacade
+
     def __repr__(self):
         state = "closing" if self._closing else "open"
         return f"<{type(self).__name__} fd={self._fd} {state} buffer={self._reported()}>"
@@ -591,3 +600,16 @@ cdef class SocketTransport:
         except OSError as exc:
             self._fatal_error(exc, "Fatal error on shutdown")
 
+
+
+class _AsyncioFacade(transports.Transport):
+    """``SocketTransport`` as ``isinstance`` sees it (see ``__class__`` there):
+    never instantiated."""
+
+    __slots__ = ()
+
+    def __new__(cls, *args, **kwargs):
+        raise TypeError("the compiled SocketTransport is made by the loop, not by its facade")
+
+
+_AsyncioFacade.__name__ = _AsyncioFacade.__qualname__ = "SocketTransport"
