@@ -99,7 +99,6 @@ cdef inline Handle _new_handle(callback, tuple args, LoopCore loop, context):
     return handle
 
 
-@cython.freelist(256)
 cdef class TimerHandle(Handle):
     """A callback scheduled with ``call_at``/``call_later``."""
 

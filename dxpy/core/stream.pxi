@@ -75,6 +75,8 @@ cdef class SocketTransport:
     cdef bint _ep_recv
     cdef bint _ep_send
     cdef unsigned _ep_mask
+    #: EpollLane: the last receive was large (read the next into its own bytes).
+    cdef bint _rx_large
     cdef object __weakref__
 
     _start_tls_compatible = True
