@@ -88,7 +88,7 @@ import socket
 import sys
 import threading
 import warnings
-from asyncio import base_events, constants, coroutines, events, format_helpers, futures
+from asyncio import base_events, constants, events, format_helpers, futures
 from asyncio import protocols, tasks, transports, trsock
 
 from ..reactor import error_for
