@@ -39,6 +39,7 @@ _FALLBACKS = {
     "dxpy.core.compiled": "the pure-Python loop core will be used",
     "dxpy.simd._native": "dxpy.simd uses its NumPy and scalar engines",
     "dxpy.jit._dispatch": "the JIT calls compiled code through cffi",
+    "dxpy.ipc._atomics": "Entangled values use their OFD-lock protocol",
 }
 
 
@@ -84,4 +85,11 @@ def _jit_dispatcher() -> list:
     return [Extension("dxpy.jit._dispatch", ["dxpy/jit/_dispatch.c"])]
 
 
-setup(ext_modules=_extensions() + _jit_dispatcher(), cmdclass={"build_ext": OptionalBuildExt})
+def _ipc_atomics() -> list:
+    """Entangled's 16-byte compare-and-swap: plain C API, no headers beyond Python's."""
+    from setuptools import Extension
+    return [Extension("dxpy.ipc._atomics", ["dxpy/ipc/atomics.c"])]
+
+
+setup(ext_modules=_extensions() + _jit_dispatcher() + _ipc_atomics(),
+      cmdclass={"build_ext": OptionalBuildExt})

@@ -8,13 +8,14 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
 
 import numpy as np
 import pytest
 
-from dxpy.ipc import Channel, ConcurrencyError, Entangled
+from dxpy.ipc import Channel, ConcurrencyError, Entangled, atomics
 from dxpy.ipc.entangled import segments
 
 CHILD_PRELUDE = """
@@ -24,6 +25,14 @@ signal.signal(signal.SIGTERM, signal.SIG_DFL)
 import numpy as np
 from dxpy.ipc import Entangled
 """
+
+
+@pytest.fixture(params=["lock", pytest.param("atomic", marks=pytest.mark.skipif(
+    not atomics.AVAILABLE, reason=f"atomic protocol unavailable: {atomics.WHY_NOT}"))])
+def protocol(request: pytest.FixtureRequest) -> str:
+    """Every test that creates a value runs on both protocols (openers follow
+    the creator's, so children in those tests do too)."""
+    return request.param
 
 
 def unique(prefix: str) -> str:
@@ -44,9 +53,9 @@ def wait_gone(name: str, timeout: float = 10.0) -> bool:
     return True
 
 
-def test_create_open_read_write_and_compare_and_swap() -> None:
+def test_create_open_read_write_and_compare_and_swap(protocol: str) -> None:
     name = unique("basic")
-    with Entangled.create(name, 10) as counter, Entangled.open(name) as other:
+    with Entangled.create(name, 10, protocol=protocol) as counter, Entangled.open(name) as other:
         assert counter.version == 1 and other.value == 10
         assert counter.write(11, expected_version=1) == 2
         with pytest.raises(ConcurrencyError, match="version is 2, not the expected 1"):
@@ -61,10 +70,10 @@ def test_create_open_read_write_and_compare_and_swap() -> None:
     assert name not in segments()
 
 
-def test_arrays_and_bytes_are_zero_copy_snapshots() -> None:
+def test_arrays_and_bytes_are_zero_copy_snapshots(protocol: str) -> None:
     name = unique("array")
     initial = np.arange(12, dtype=np.int32).reshape(3, 4)
-    with Entangled.create(name, initial, capacity=1 << 16) as shared:
+    with Entangled.create(name, initial, capacity=1 << 16, protocol=protocol) as shared:
         with shared.read() as snapshot:
             view = snapshot.value
             assert not view.flags.writeable and view.dtype == np.int32
@@ -81,9 +90,9 @@ def test_arrays_and_bytes_are_zero_copy_snapshots() -> None:
             shared.write(np.zeros(1 << 14), 3)
 
 
-def test_a_held_snapshot_is_never_overwritten() -> None:
+def test_a_held_snapshot_is_never_overwritten(protocol: str) -> None:
     name = unique("pinned")
-    with Entangled.create(name, b"first", slots=2) as shared:
+    with Entangled.create(name, b"first", slots=2, protocol=protocol) as shared:
         snapshot = shared.read()
         shared.write(b"second", 1)  # into the other slot
         with pytest.raises(TimeoutError, match="readers pin all 1 spare slots"):
@@ -91,6 +100,74 @@ def test_a_held_snapshot_is_never_overwritten() -> None:
         assert bytes(snapshot.value) == b"first"
         snapshot.release()
         assert shared.write(b"third", 2) == 3 and shared.value == b"third"
+
+
+def test_values_move_between_inline_ints_and_slots(protocol: str) -> None:
+    name = unique("kinds")
+    with Entangled.create(name, b"bytes", capacity=256, protocol=protocol) as shared, \
+            Entangled.open(name) as other:
+        assert other.protocol == shared.protocol == protocol
+        held = shared.read()
+        assert shared.write(7, 1) == 2 and other.value == 7
+        assert other.update(lambda n: n + 1) == 3
+        assert shared.write(np.arange(4.0), 3) == 4
+        assert shared.update(lambda a: a * 2) == 5
+        np.testing.assert_array_equal(other.value, [0.0, 2.0, 4.0, 6.0])
+        assert other.update(lambda a: int(a.sum())) == 6 and shared.value == 12
+        assert bytes(held.value) == b"bytes"  # pinned all along
+        held.release()
+        with pytest.raises(OverflowError):
+            shared.update(lambda n: n << 70)
+        with pytest.raises(ValueError, match="protocol must be one of"):
+            Entangled.create(unique("kinds"), 0, protocol="futex")
+
+
+def test_update_gives_up_after_its_attempts(protocol: str) -> None:
+    name = unique("attempts")
+    with Entangled.create(name, 0, protocol=protocol) as shared, Entangled.open(name) as rival:
+        def meddle(n: int) -> int:
+            rival.write(n + 100, rival.version)  # every attempt's version goes stale
+            return n + 1
+        with pytest.raises(ConcurrencyError, match="lost to other writers 3 times"):
+            shared.update(meddle, attempts=3)
+        assert shared.value == 300 and shared.version == 4
+
+
+def test_threads_of_one_process_update_exactly(protocol: str) -> None:
+    name = unique("threads")
+    with Entangled.create(name, 0, protocol=protocol) as counter:
+        def work() -> None:
+            for _ in range(2000):
+                counter.update(lambda n: n + 1)
+        threads = [threading.Thread(target=work) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert counter.value == 6000 and counter.version == 6001
+
+
+def test_a_counter_writer_killed_mid_update_leaves_it_usable(protocol: str) -> None:
+    name = unique("killed")
+    with Entangled.create(name, 0, protocol=protocol) as counter:
+        for _ in range(2):
+            writer = child("""
+                counter = Entangled.open(sys.argv[1])
+                print("ready", flush=True)
+                while True:
+                    counter.update(lambda n: n + 1)
+            """, name)
+            assert writer.stdout is not None and writer.stdout.readline() == b"ready\n"
+            start, deadline = counter.version, time.monotonic() + 30
+            while counter.version < start + 500 and time.monotonic() < deadline:
+                time.sleep(0.001)
+            writer.send_signal(signal.SIGKILL)
+            writer.wait(timeout=10)
+            writer.stdout.close()
+            # nothing is left locked and every published update is whole
+            version = counter.update(lambda n: n + 1)
+            assert counter.value == version - 1 and version > start + 500
+    assert name not in segments()
 
 
 def test_bad_names_and_closed_handles() -> None:
@@ -105,9 +182,9 @@ def test_bad_names_and_closed_handles() -> None:
         handle.read()
 
 
-def test_handles_travel_between_processes_and_reopen() -> None:
+def test_handles_travel_between_processes_and_reopen(protocol: str) -> None:
     name = unique("handle")
-    with Entangled.create(name, 5) as shared:
+    with Entangled.create(name, 5, protocol=protocol) as shared:
         assert pickle.loads(pickle.dumps(shared)).value == 5
         a, b = Channel.pair()
         with a, b:
@@ -119,9 +196,9 @@ def test_handles_travel_between_processes_and_reopen() -> None:
     assert name not in segments()
 
 
-def test_four_processes_increment_one_counter_exactly() -> None:
+def test_four_processes_increment_one_counter_exactly(protocol: str) -> None:
     name = unique("counter")
-    with Entangled.create(name, 0) as counter:
+    with Entangled.create(name, 0, protocol=protocol) as counter:
         workers = [child("""
             counter = Entangled.open(sys.argv[1])
             for _ in range(2500):
@@ -134,10 +211,10 @@ def test_four_processes_increment_one_counter_exactly() -> None:
     assert name not in segments()
 
 
-def test_a_writer_killed_mid_write_leaves_old_or_new_never_torn() -> None:
+def test_a_writer_killed_mid_write_leaves_old_or_new_never_torn(protocol: str) -> None:
     name = unique("torn")
     size = 1 << 20  # 8 MiB of float64: a write takes milliseconds
-    with Entangled.create(name, np.zeros(size)) as shared:
+    with Entangled.create(name, np.zeros(size), protocol=protocol) as shared:
         for round_ in range(3):
             writer = child("""
                 shared = Entangled.open(sys.argv[1])
