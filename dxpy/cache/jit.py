@@ -3,8 +3,11 @@
 The seam with the JIT is one function, ``cached_compile(dispatcher, sig,
 compile_signature)``, which ``Dispatcher.compile`` calls instead of
 ``compile_signature`` when caching is on.  A hit links the stored object with
-``Engine.load_object`` (RuntimeDyld relocates it; LLVM compiles nothing); a
-miss compiles through ``compile_signature(..., object_sink=...)``, which
+``dxpy.cache.objload`` (an ELF loader in ``ctypes``: LLVM is neither imported nor
+run, the first call of a cached kernel costs well under a millisecond), or
+with the engine's RuntimeDyld where that loader declines the object (another
+CPU architecture, a relocation it does not know); the statuses the entry can
+return go to ``dxpy.jit.engine.record_statuses`` either way.  A miss compiles through ``compile_signature(..., object_sink=...)``, which
 emits the module as a relocatable object, loads *that* and hands it here to
 be stored, so the cached code is byte for byte the code that ran.
 
@@ -13,9 +16,10 @@ marshalled code object (any edit to the file invalidates), a fingerprint of
 every global, closure cell and default the code can name (constants by
 value, modules by name and version, other ``@jit`` functions and plain
 functions recursively by the same fingerprint; anything else makes the
-function uncacheable), the argument-type signature, the CPU (name and
-LLVM's feature string), the LLVM version, dxpy's version and the JIT's own
-source files (size and mtime).  The entry symbol is named after the key, so
+function uncacheable), the argument-type signature, the CPU (its model and
+flag lines in ``/proc/cpuinfo``), llvmlite's version and its library files,
+dxpy's version and the JIT's own source files (size and mtime; see
+``toolchain``).  The entry symbol is named after the key, so
 objects loaded into one process never clash (equal names mean equal code).
 
 **Files**: ``<cache dir>/jit/<key>.dxj`` = ``"DXJ1" | u32 crc32 | u32 meta
@@ -41,7 +45,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from . import config
+from . import config, objload
 
 FORMAT = 1
 MAGIC = b"DXJ1"
@@ -113,21 +117,43 @@ def cache_key(dispatcher: Any, sig: tuple[Any, ...]) -> bytes | None:
 
 
 def toolchain() -> bytes:
-    """What compiled code depends on beyond the function: CPU, LLVM, dxpy and its JIT."""
+    """What compiled code depends on beyond the function: CPU, LLVM, dxpy and its JIT.
+
+    Why not ask LLVM (its version, host CPU name and features): that means importing
+    ``llvmlite.binding`` (20-150 ms), which a warm cache otherwise never needs.  The
+    same facts are pinned without it: llvmlite's version and its shared library's
+    size and mtime stand for the LLVM build, the kernel's CPU model and flag lines
+    for what LLVM would detect on them (where ``/proc/cpuinfo`` is missing, LLVM is
+    asked after all)."""
     global _toolchain
     if _toolchain is None:
-        import llvmlite.binding as llvm
+        import llvmlite
 
         from .. import __version__
         from ..jit import __file__ as jit_init
 
-        jit_root = os.path.dirname(jit_init)
-        sources = sorted((name, os.stat(os.path.join(jit_root, name)))
-                         for name in os.listdir(jit_root) if name.endswith((".py", ".c")))
-        _toolchain = marshal.dumps((
-            __version__, llvm.llvm_version_info, llvm.get_host_cpu_name(), host_cpu_features(),
-            [(name, st.st_size, st.st_mtime_ns) for name, st in sources]))
+        cpu = _cpu_identity() or _llvm_host()
+        _toolchain = marshal.dumps((__version__, llvmlite.__version__, cpu,
+                                    _stamps(os.path.dirname(llvmlite.__file__), "binding"),
+                                    _stamps(os.path.dirname(jit_init), "")))
     return _toolchain
+
+
+def _stamps(root: str, sub: str) -> list[tuple[str, int, int]]:
+    """(name, size, mtime) of the code and libraries in ``root/sub``: a reinstall shows."""
+    directory = os.path.join(root, sub)
+    found = []
+    for entry in os.scandir(directory):
+        if entry.name.endswith((".py", ".c", ".so", ".dylib", ".dll")):
+            st = entry.stat()
+            found.append((entry.name, st.st_size, st.st_mtime_ns))
+    return sorted(found)
+
+
+def _llvm_host() -> str:
+    import llvmlite.binding as llvm
+
+    return f"{llvm.get_host_cpu_name()}|{host_cpu_features()}"
 
 
 def _function_fingerprint(func: Any, seen: set[int]) -> tuple | None:
@@ -327,7 +353,6 @@ def _write_atomic(path: str, data: bytes) -> bool:
 def cached_compile(dispatcher: Any, sig: tuple[Any, ...],
                    compile_signature: Callable[..., Any]) -> Any:
     """``compile_signature(dispatcher, sig)``, served from / stored in the cache."""
-    from ..jit.engine import get_engine
     from ..jit.pipeline import CompileResult
 
     key = cache_key(dispatcher, sig) if config.enabled() else None
@@ -337,7 +362,7 @@ def cached_compile(dispatcher: Any, sig: tuple[Any, ...],
     found = load(key)
     if found is not None:
         meta, obj = found
-        addresses = get_engine().load_object(obj, meta["symbols"], meta["statuses"])
+        addresses = _link(obj, meta["symbols"], meta["statuses"])
         typed = CachedTyping(meta["return_type"], meta["argnames"], meta["stored_params"],
                              meta["arrays_to_callees"])
         return CompileResult(typed, addresses[0], meta["symbols"][0],
@@ -350,3 +375,16 @@ def cached_compile(dispatcher: Any, sig: tuple[Any, ...],
     if captured:
         save(key, result, captured["obj"], captured["statuses"])
     return result
+
+
+def _link(obj: bytes, symbols: list[str], statuses: dict[str, Any]) -> list[int]:
+    """Addresses of ``symbols`` in the stored object: linked by ``objload`` (no LLVM),
+    or by the engine's RuntimeDyld where ``objload`` does not handle the object."""
+    from ..jit import engine
+
+    try:
+        addresses = objload.link(obj, symbols)
+    except objload.UnsupportedObject:
+        return engine.get_engine().load_object(obj, symbols, statuses)
+    engine.record_statuses(statuses)
+    return addresses

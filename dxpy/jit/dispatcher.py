@@ -31,11 +31,11 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import cffi
+import _cffi_backend
 import numpy as np
 
 from ..cache.jit import cached_compile
-from .engine import get_engine
+from .engine import may_return
 from .abi import entry_cdecl, entry_flattener, index_error
 from .cdispatch import BASE, make_entry
 from .ops import STATUS_DEOPT, STATUS_INDEX_ERROR, STATUS_OK
@@ -49,8 +49,11 @@ _PYTYPES: dict[Scalar, type] = {Scalar("int"): int, Scalar("float"): float,
                                 Scalar("bool"): bool}
 _PYTYPES.update({Scalar(d.kind, True, name): np.dtype(name).type for name, d in DTYPES.items()})
 #: calls machine code (ABI mode: no C compiler).  Why not ctypes: a cffi call through a
-#: function pointer costs about half a ctypes one (0.26 vs 0.48 us for two ints).
-_FFI = cffi.FFI()
+#: function pointer costs about half a ctypes one (0.26 vs 0.48 us for two ints).  Why
+#: cffi's backend and not ``cffi.FFI``: its types are built here from their parts
+#: (``_ctype``, ``_result_pointer``), where ``FFI.cdef``/``cast`` parse C text with
+#: pycparser, 10-20 ms on first use: a kernel's whole first call from the code cache.
+_FFI = _cffi_backend
 _FFI_LOCK = threading.Lock()
 BLACKLIST_MIN_DEOPTS = 50
 
@@ -92,15 +95,16 @@ class _Version:
             i for i, t in enumerate(argtypes) if isinstance(t, Array)
             and (typed.arrays_to_callees or typed.argnames[i] in typed.stored_params)]
         # No snapshot when LLVM proved every deopt away (only IndexError, raised as is, left).
-        self.may_deopt = get_engine().may_return(result.status_symbol, STATUS_DEOPT)
+        self.may_deopt = may_return(result.status_symbol, STATUS_DEOPT)
         rt = result.typed.return_type
-        struct = _result_struct(rt)
-        self.new_result = functools.partial(_FFI.new, struct + " *")
+        result_pointer = _result_pointer(rt)
+        self.new_result = functools.partial(_FFI.newp, result_pointer, None)
         # Result buffers reused across calls: the entry releases the GIL, so two threads
         # may be inside one version at once, and list.pop/append are atomic.
         self.buffers: list[Any] = []
-        params = ", ".join(entry_cdecl(argtypes) + [struct + " *"])
-        self.entry = _FFI.cast(f"int32_t(*)({params})", result.address)
+        params = tuple(map(_ctype, entry_cdecl(argtypes))) + (result_pointer,)
+        self.entry = _FFI.cast(_FFI.new_function_type(params, _ctype("int32_t"), 0),
+                               result.address)
         self.box = _boxer(rt)
         self.pytypes = tuple(np.ndarray if isinstance(t, Array) else _PYTYPES[t]  # type: ignore
                              for t in argtypes)
@@ -154,22 +158,33 @@ def _scalars(rt: JitType) -> list[Scalar]:
     return [rt] if isinstance(rt, Scalar) else []
 
 
-_STRUCTS: dict[tuple[str, ...], str] = {}
+_PRIMITIVES: dict[str, Any] = {}
+_STRUCTS: dict[tuple[str, ...], Any] = {}
 
 
-def _result_struct(rt: JitType) -> str:
-    """The C type of the result slots: (value, NumPy tag) per scalar, so nothing is
-    reinterpreted; one cffi declaration per sequence of value kinds."""
+def _ctype(name: str) -> Any:
+    """cffi's type for the C primitive ``name`` (``int64_t``, ``double``...), made once."""
+    ctype = _PRIMITIVES.get(name)
+    if ctype is None:
+        ctype = _PRIMITIVES[name] = _FFI.new_primitive_type(name)
+    return ctype
+
+
+def _result_pointer(rt: JitType) -> Any:
+    """A pointer to the result slots, ``struct { v0; int64_t t0; ... } *``: (value, NumPy
+    tag) per scalar, so nothing is reinterpreted; one struct per sequence of value kinds."""
     kinds = tuple(t.kind for t in _scalars(rt) or [Scalar("int")])
     with _FFI_LOCK:
-        name = _STRUCTS.get(kinds)
-        if name is None:
-            name = f"struct dxpy_result_{len(_STRUCTS)}"
-            fields = "".join(f"{'double' if k == 'float' else 'int64_t'} v{i}; int64_t t{i}; "
-                             for i, k in enumerate(kinds))
-            _FFI.cdef(f"{name} {{ {fields}}};")
-            _STRUCTS[kinds] = name
-        return name
+        pointer = _STRUCTS.get(kinds)
+        if pointer is None:
+            struct = _FFI.new_struct_type(f"dxpy_result_{len(_STRUCTS)}")
+            fields = []
+            for i, kind in enumerate(kinds):
+                fields += [(f"v{i}", _ctype("double" if kind == "float" else "int64_t"), -1),
+                           (f"t{i}", _ctype("int64_t"), -1)]
+            _FFI.complete_struct_or_union(struct, fields, None, -1, -1)
+            pointer = _STRUCTS[kinds] = _FFI.new_pointer_type(struct)
+        return pointer
 
 
 def _scalar_boxer(t: Scalar, i: int) -> Callable[[Any], Any]:
@@ -286,7 +301,7 @@ class Dispatcher(BASE):  # type: ignore[misc,valid-type]
             version.buffers.append(res)
             return out
         if status == STATUS_INDEX_ERROR:  # CPython raises it at that point, arrays as left
-            slots = _FFI.cast("int64_t *", res)
+            slots = _FFI.cast(_FFI.new_pointer_type(_ctype("int64_t")), res)
             raise index_error(slots[0], slots[1])
         return self._deopt(version.sig, args, snapshots)
 

@@ -14,15 +14,36 @@ import re
 import threading
 from typing import Callable
 
-import llvmlite.binding as llvm
-
 from ..cache.jit import host_cpu_features
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # imported where used: code linked from the cache never needs LLVM
+    import llvmlite.binding as llvm
+
+#: symbol -> the statuses its code can return (None: unsure), for every entry emitted by
+#: the engine or linked from the code cache without it (``dxpy.cache.objload``).
+_STATUSES: dict[str, frozenset[int] | None] = {}
+
+
+def record_statuses(statuses: dict[str, frozenset[int] | None]) -> None:
+    """Remember what entry points can return (``may_return`` answers from this)."""
+    _STATUSES.update(statuses)
+
+
+def may_return(symbol: str, status: int) -> bool:
+    """Whether emitted function ``symbol`` can return ``status``, as far as its optimised
+    IR shows (True when unsure).  Why ask: once LLVM has proved every deopt away,
+    the dispatcher can skip what only a deopt needs (array snapshots)."""
+    statuses = _STATUSES.get(symbol)
+    return statuses is None or status in statuses
 
 
 class Engine:
     """Optimises LLVM IR text for the host CPU and returns machine-code addresses."""
 
     def __init__(self, opt_level: int = 3) -> None:
+        import llvmlite.binding as llvm
+
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         target = llvm.Target.from_default_triple()
@@ -38,10 +59,11 @@ class Engine:
         self._lock = threading.Lock()
         self._modules: list[llvm.ModuleRef] = []
         self._objects: list[llvm.ObjectFileRef] = []
-        self._statuses: dict[str, frozenset[int] | None] = {}
 
     def optimise(self, ir_text: str) -> llvm.ModuleRef:
         """Parse, verify and run LLVM's O3 module pipeline (loop + SLP vectorisation)."""
+        import llvmlite.binding as llvm
+
         module = llvm.parse_assembly(ir_text)
         module.triple = self.triple
         module.data_layout = self.data_layout
@@ -59,7 +81,7 @@ class Engine:
         (the one place an optimised module becomes callable code)."""
         statuses = {s: returned_constants(str(module.get_function(s))) for s in symbols}
         with self._lock:
-            self._statuses.update(statuses)
+            record_statuses(statuses)
             self._mcjit.add_module(module)
             self._mcjit.finalize_object()
             self._modules.append(module)
@@ -80,20 +102,15 @@ class Engine:
                     statuses: dict[str, frozenset[int] | None]) -> list[int]:
         """Link an object made by ``emit_via_object`` (RuntimeDyld relocates it; no
         LLVM compilation) and return the addresses of ``symbols``."""
+        import llvmlite.binding as llvm
+
         ref = llvm.ObjectFileRef.from_data(obj)
         with self._lock:
-            self._statuses.update(statuses)
+            record_statuses(statuses)
             self._mcjit.add_object_file(ref)
             self._mcjit.finalize_object()
             self._objects.append(ref)
             return [self._mcjit.get_function_address(symbol) for symbol in symbols]
-
-    def may_return(self, symbol: str, status: int) -> bool:
-        """Whether emitted function ``symbol`` can return ``status``, as far as its optimised
-        IR shows (True when unsure).  Why ask: once LLVM has proved every deopt away,
-        the dispatcher can skip what only a deopt needs (array snapshots)."""
-        statuses = self._statuses.get(symbol)
-        return statuses is None or status in statuses
 
 
 def returned_constants(fn_text: str) -> frozenset[int] | None:
