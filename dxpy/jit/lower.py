@@ -79,6 +79,7 @@ class FunctionLowering(LoopLowering):
         self.b = ir.IRBuilder(self.fn.append_basic_block("entry"))
         self.ops = Ops(self.b, fn.module, self._fail_edge, self.fn.args[-1])
         self._fail_status: ir.PhiInstr | None = None
+        self._exit: tuple[ir.Block, list[ir.PhiInstr]] | None = None
         self.locals: dict[str, Slot | list[Slot] | ArrayVal] = {}
         self.loops: list[tuple[ir.Block, ir.Block]] = []
         #: per enclosing loop: its accumulators and their sticky overflow flag
@@ -91,10 +92,34 @@ class FunctionLowering(LoopLowering):
             block = self.fn.append_basic_block("fail")
             with self.b.goto_block(block):
                 self._fail_status = self.b.phi(STATUS, "status")
-                self.b.ret(self.b.insert_value(ir.Constant(self.ret_type, None),
-                                               self._fail_status, 0))
+                zeros = [ir.Constant(ty, None) for ty in self.ret_type.elements[1:]]
+                self._leave([self._fail_status, *zeros])
         self._fail_status.add_incoming(status, self.b.block)
         return self._fail_status.parent
+
+    def _leave(self, fields: list[ir.Value]) -> None:
+        """Branch from the current block to the body's one ``ret``, with its fields.
+
+        Why one ``ret`` whose fields are separate phis, not a ``ret`` per return: LLVM
+        merges those into one phi of the whole ``{status, results}`` aggregate, and
+        once the body is inlined into a caller that reads both the status and a
+        result, InstCombine leaves that phi alone (it has two users), so the status
+        test stays a run-time branch after every inlined call (spectral_norm's
+        ``eval_a``: 8 extra instructions a call).  With the fields apart, the status
+        is a phi of constants that jump threading folds into the failing edges."""
+        if self._exit is None:
+            block = self.fn.append_basic_block("exit")
+            with self.b.goto_block(block):
+                phis = [self.b.phi(ty) for ty in self.ret_type.elements]
+                packed: ir.Value = ir.Constant(self.ret_type, None)
+                for k, phi in enumerate(phis):
+                    packed = self.b.insert_value(packed, phi, k)
+                self.b.ret(packed)
+            self._exit = (block, phis)
+        block, phis = self._exit
+        for phi, value in zip(phis, fields):
+            phi.add_incoming(value, self.b.block)
+        self.b.branch(block)
 
     def _alloca(self, ty: ir.Type, name: str) -> ir.Value:
         with self.b.goto_entry_block():
@@ -378,17 +403,13 @@ class FunctionLowering(LoopLowering):
                 self.b.store(value, ptr)
 
     def return_values(self, values: list[Val]) -> None:
-        """``ret {i8 0, values...}`` from the body, each value fitted to the return type."""
-        packed: ir.Value = ir.Constant(self.ret_type, None)
-        packed = self.b.insert_value(packed, ir.Constant(STATUS, STATUS_OK), 0)
-        field = 1
+        """Return ``{i8 0, values...}`` from the body, each value fitted to the return type."""
+        fields: list[ir.Value] = [ir.Constant(STATUS, STATUS_OK)]
         for val, t in zip(values, result_scalars(self.typed.return_type)):
-            packed = self.b.insert_value(packed, self.coerce(val, t).v, field)
-            field += 1
+            fields.append(self.coerce(val, t).v)
             if t.np is None:
-                packed = self.b.insert_value(packed, val.tag, field)
-                field += 1
-        self.b.ret(packed)
+                fields.append(val.tag)
+        self._leave(fields)
 
     def return_stmt(self, s: ast.Return) -> None:
         values: list[Val] = []

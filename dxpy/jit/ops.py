@@ -271,7 +271,18 @@ class Ops:
                             ir.LiteralStructType([I64, I1]), [I64, I64])
         pair = self.b.call(fn, [x, y])
         self.guard(self.b.extract_value(pair, 1), deferrable=True)
-        return self.b.extract_value(pair, 0)
+        return self.no_overflow(name[1:], x, y) if self.pending is None \
+            else self.b.extract_value(pair, 0)
+
+    def no_overflow(self, op: str, x: ir.Value, y: ir.Value) -> ir.Value:
+        """``x op y`` (add/sub/mul) where a guard has just branched away on its overflow,
+        flagged ``nsw``.  Why the same operation again: LLVM cannot tell that the value
+        of an ``llvm.*.with.overflow`` call on its no-overflow edge did not wrap, and with
+        ``nsw`` it knows e.g. that ``i * i`` is not negative (the index after it needs
+        no wrap-around test) or that ``x * (x + 1) // 2 + 1`` is not 0 (no zero-division
+        check); the back end computes it once.  Never for a deferred check: there the
+        value may have wrapped, and ``nsw`` would make it poison."""
+        return getattr(self.b, op)(x, y, flags=["nsw"])
 
     def mul_by_constant(self, x: ir.Value, c: ir.Constant) -> ir.Value:
         """``x * c``: overflows exactly when ``x`` is outside [MIN / c, MAX / c], one
@@ -282,7 +293,7 @@ class Ops:
         low, high = (INT64_MIN, INT64_MAX) if k > 0 else (INT64_MAX, INT64_MIN)
         lo, hi = max(-(-low // k), INT64_MIN), min(high // k, INT64_MAX)  # ceil, floor
         self.guard(self.b.not_(self.in_bounds(x, lo, hi)), deferrable=True)
-        return self.b.mul(x, c)
+        return self.no_overflow("mul", x, c) if self.pending is None else self.b.mul(x, c)
 
     def int_binop(self, op: str, x: ir.Value, y: ir.Value) -> ir.Value:
         if op == "+":
