@@ -1,6 +1,6 @@
 """dxpy serve vs uvicorn (uvloop + httptools) vs granian (Rust), loaded by wrk.
 
-    python benchmarks/serve_bench.py            # the full table (about 6 minutes)
+    python benchmarks/serve_bench.py            # the full table (about 15 minutes)
     python benchmarks/serve_bench.py --quick    # plaintext, 64 connections, 3 s runs
     python benchmarks/serve_bench.py --gc       # GC pauses + resident memory after N requests
 
@@ -11,7 +11,8 @@ at a time, side by side in one run: same apps (this file: ``plaintext``,
 pinned (the machine has two cores, so wrk shares them).  Printed per row:
 requests/s, the ratio to uvicorn, p50/p99 latency from wrk, and the server's
 CPU time per request (utime+stime of the server and its children from
-/proc, divided by the requests wrk completed).
+/proc, divided by the requests wrk completed): each the median of
+``--repeat`` runs (default 3) with the servers interleaved.
 
 ``--gc`` serves ``alloc_app`` (per-request cyclic garbage, as frameworks
 make) with dxpy's GC control and with ``--no-gc-control``, ``--requests``
@@ -28,6 +29,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -119,6 +121,12 @@ def server_command(name: str, app: str, port: int, workers: int, extra: list[str
                 "--port", str(port), "--workers", str(workers), "--log-level", "warning",
                 "--no-ws", f"serve_bench:{app}"]
     raise ValueError(name)
+
+
+def server_env() -> dict[str, str]:
+    """The apps (this directory) and the dxpy of this checkout on the servers' path."""
+    paths = [HERE, os.path.dirname(HERE), os.environ.get("PYTHONPATH")]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, paths)))
 
 
 def wait_listening(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
@@ -226,9 +234,7 @@ def measure(name: str, app: str, connections: int, seconds: float, workers: int,
     pin = workers == 1
     if pin:
         command = ["taskset", "-c", "0", *command]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [HERE, os.environ.get(
-        "PYTHONPATH")])))
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+    process = subprocess.Popen(command, env=server_env(), stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
     try:
         wait_listening(port, process)
@@ -253,6 +259,15 @@ def measure(name: str, app: str, connections: int, seconds: float, workers: int,
 SERVERS = ("dxpy", "uvicorn", "granian")
 
 
+def median_row(runs: list[dict]) -> dict:
+    """The median of each number over repeated runs (errors: from any run)."""
+    row = {key: statistics.median(r[key] for r in runs)
+           for key in ("rps", "p50", "p99", "cpu_us")}
+    row["errors"] = sum(r["errors"] for r in runs)
+    row["socket_errors"] = "; ".join(r["socket_errors"] for r in runs if r["socket_errors"])
+    return row
+
+
 def table(rows: list[tuple[str, int, int, str, dict]]) -> str:
     lines = ["| app | conns | workers | server | req/s | vs uvicorn | p50 ms | p99 ms | "
              "CPU us/req |", "|---|---|---|---|---|---|---|---|---|"]
@@ -266,17 +281,28 @@ def table(rows: list[tuple[str, int, int, str, dict]]) -> str:
     return "\n".join(lines)
 
 
-def bench(apps: list[str], connections: list[int], workers: list[int], seconds: float) -> None:
+def bench(apps: list[str], connections: list[int], workers: list[int], seconds: float,
+          repeat: int, extra: list[str]) -> None:
+    """Each row ``repeat`` times, the servers interleaved (the order rotates per
+    round, so a load change on the shared machine does not favour one server);
+    the table shows medians."""
     rows = []
     for workers_n in workers:
         for app in apps:
             for conns in connections:
-                for name in SERVERS:
-                    result = measure(name, app, conns, seconds, workers_n)
-                    rows.append((app, conns, workers_n, name, result))
-                    print(f"  {app:9} c={conns:<3} w={workers_n} {name:8} "
-                          f"{result['rps']:>9,.0f} req/s  p99 {result['p99']:.2f} ms  "
-                          f"{result['cpu_us']:.1f} us/req", file=sys.stderr, flush=True)
+                runs: dict[str, list[dict]] = {name: [] for name in SERVERS}
+                for round_ in range(repeat):
+                    order = SERVERS[round_ % 3:] + SERVERS[:round_ % 3]
+                    for name in order:
+                        result = measure(name, app, conns, seconds, workers_n,
+                                         extra if name == "dxpy" else None)
+                        runs[name].append(result)
+                        print(f"  {app:9} c={conns:<3} w={workers_n} {name:8} "
+                              f"{result['rps']:>9,.0f} req/s  p99 {result['p99']:.2f} ms  "
+                              f"{result['cpu_us']:.1f} us/req  load "
+                              f"{os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)
+                rows += [(app, conns, workers_n, name, median_row(runs[name]))
+                         for name in SERVERS]
     print(table(rows))
 
 
@@ -289,8 +315,7 @@ def gc_bench(requests: int, connections: int) -> None:
         port = free_port()
         command = ["taskset", "-c", "0", *server_command("dxpy", "alloc_app", port, 1, [
             "--stats", "--stats-interval", "3600", "--log-level", "info", *extra])]
-        env = dict(os.environ, PYTHONPATH=HERE)
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+        process = subprocess.Popen(command, env=server_env(), stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE, text=True)
         try:
             wait_listening(port, process)
@@ -312,21 +337,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="plaintext, 64 connections, 3 s")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs per row, servers interleaved; the table shows medians")
     parser.add_argument("--gc", action="store_true", help="GC pauses and memory instead")
     parser.add_argument("--requests", type=int, default=1_000_000)
+    parser.add_argument("--dxpy-arg", action="append", default=[],
+                        help="an extra dxpy serve option (repeatable), e.g. --no-pin-workers")
     options = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
             sys.exit(f"serve_bench needs {tool} on PATH")
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
           f"{os.getloadavg()[0]:.2f}")
+    extra = options.dxpy_arg
     if options.gc:
         gc_bench(options.requests, 64)
     elif options.quick:
-        bench(["plaintext"], [64], [1], 3.0)
+        bench(["plaintext"], [64], [1], 3.0, 1, extra)
     else:
-        bench(["plaintext", "json_app", "upload"], [1, 64, 256], [1], options.seconds)
-        bench(["plaintext"], [64, 256], [2], options.seconds)
+        bench(["plaintext", "json_app", "upload"], [1, 64, 256], [1], options.seconds,
+              options.repeat, extra)
+        bench(["plaintext"], [64, 256], [2], options.seconds, options.repeat, extra)
+    print(f"# ended {time.strftime('%H:%M UTC', time.gmtime())}, load average "
+          f"{os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -6,16 +6,21 @@ import asyncio
 import gc
 import json
 import math
+import os
 import re
 
 import httpx
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from dxpy.policy import new_event_loop
+from dxpy.serve import Config
+from dxpy.serve.config import ConfigError
 from dxpy.serve.gc import BUCKETS_US, SAFETY_FACTOR, GcController, PauseHistogram
+from examples import hello
 
-from .serve_support import cli_server
+from .serve_support import cli_server, thread_server
 
 
 @given(st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=300),
@@ -88,4 +93,34 @@ def test_stats_line_reports_pauses():
         assert child.stop() == 0
     stats = json.loads(re.findall(r"stats: (\{.*\})", child.drain())[-1])
     assert stats["requests"] == 300 and stats["gc_control"] is True
-    assert set(stats["idle"]) == {"count", "p50_us", "p99_us", "max_us", "total_ms"}
+    assert set(stats["idle"]) == {"count", "p50_us", "p99_us", "max_us", "total_ms", "buckets"}
+    assert stats["heap_tuned"] is True and stats["rss_kib"] > 0
+
+
+def test_stats_endpoint_answers_before_the_app():
+    with thread_server(hello.app, stats=True) as running:
+        with httpx.Client(base_url=running.url) as client:
+            for _ in range(20):
+                assert client.get("/").text == "Hello, world!"
+            answer = client.get("/_dxpy/stats")
+            refused = client.post("/_dxpy/stats")
+            assert client.get("/_dxpy/stats/other").text == "Hello, world!"
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+    stats = answer.json()
+    assert stats["requests"] == 20 and stats["connections"] == 1 and stats["pid"] == os.getpid()
+    for kind in ("idle", "in_request"):
+        buckets = stats[kind]["buckets"]
+        assert [bound for bound, _ in buckets] == [*BUCKETS_US, None]
+        assert sum(count for _, count in buckets) == stats[kind]["count"]
+    assert refused.status_code == 405 and refused.headers["allow"] == "GET, HEAD"
+
+
+def test_stats_endpoint_only_with_stats_and_at_its_path():
+    with thread_server(hello.app, stats=True, stats_path="/metrics/dxpy") as running:
+        with httpx.Client(base_url=running.url) as client:
+            assert client.get("/_dxpy/stats").text == "Hello, world!"
+            assert "requests" in client.get("/metrics/dxpy").json()
+    with thread_server(hello.app) as running:
+        assert httpx.get(running.url + "/_dxpy/stats").text == "Hello, world!"
+    with pytest.raises(ConfigError, match="--stats-path"):
+        Config(hello.app, stats=True, stats_path="stats")

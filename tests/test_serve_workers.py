@@ -8,6 +8,9 @@ import socket
 import time
 
 import httpx
+import pytest
+
+from dxpy.cores import available_cores, core_for
 
 from .serve_support import cli_server, read_until_closed
 
@@ -45,8 +48,7 @@ def alive(pid: int) -> bool:
 def test_two_workers_share_the_port_and_restart_on_crash():
     with cli_server("tests.test_serve_workers:pid_app", "--workers", "2", "--port", "0",
                     "--no-access-log", wait=r"on port (\d+)") as child:
-        first = int(child.wait_for(r"\(pid (\d+)\) listening").group(1))
-        child.wait_for(rf"\(pid (?!{first}\))(\d+)\) listening")
+        worker_pids(child)
         workers, failed = pids_answering(child.port)
         assert len(workers) == 2 and child.process.pid not in workers and not failed
         victim = min(workers)
@@ -65,13 +67,26 @@ def test_two_workers_share_the_port_and_restart_on_crash():
         assert not any(alive(pid) for pid in now)
 
 
-def test_examples_hello_with_two_workers():
-    with cli_server("examples.hello:app", "--workers", "2", "--port", "0",
+def worker_pids(child) -> list[int]:
+    first = int(child.wait_for(r"\(pid (\d+)\) listening").group(1))
+    second = int(child.wait_for(rf"\(pid (?!{first}\))(\d+)\) listening").group(1))
+    return [first, second]
+
+
+@pytest.mark.parametrize("pinned", [True, False], ids=["pinned", "no-pin-workers"])
+def test_examples_hello_with_two_workers(pinned):
+    flags = () if pinned else ("--no-pin-workers",)
+    with cli_server("examples.hello:app", "--workers", "2", "--port", "0", *flags,
                     wait=r"on port (\d+)") as child:
-        child.wait_for("listening on")
+        affinities = [os.sched_getaffinity(pid) for pid in worker_pids(child)]
         with httpx.Client(base_url=f"http://127.0.0.1:{child.port}") as client:
             assert client.get("/").text == "Hello, world!"
         assert child.stop(signal.SIGINT) == 0
+    cores = set(available_cores())
+    if not pinned or len(cores) == 1:
+        assert affinities == [cores, cores]
+    else:
+        assert sorted(map(sorted, affinities)) == sorted([[core_for(0)], [core_for(1)]])
 
 
 def test_reload_sees_an_edit(tmp_path):

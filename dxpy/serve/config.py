@@ -78,8 +78,10 @@ class Config:
     ws_ping_interval: float | None = 20.0
     ws_ping_timeout: float | None = 20.0
     gc_control: bool = True
+    pin_workers: bool = True
     stats: bool = False
     stats_interval: float = 10.0
+    stats_path: str = "/_dxpy/stats"
     reactor: str | None = None
 
     def __post_init__(self) -> None:
@@ -112,6 +114,8 @@ class Config:
         for name in ("timeout_keep_alive", "timeout_request_header", "stats_interval"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be positive")
+        if not self.stats_path.startswith("/"):
+            raise ConfigError(f"--stats-path must start with '/', not {self.stats_path!r}")
         if (self.ssl_keyfile is None) != (self.ssl_certfile is None):
             raise ConfigError("--ssl-keyfile and --ssl-certfile go together")
         if not isinstance(self.app, str) and (self.workers > 1 or self.reload):

@@ -19,7 +19,8 @@ multi-millisecond pause in someone's response.  ``GcController``:
 4. Records every collection's pause from ``gc.callbacks`` in two histograms:
    those the controller ran (idle) and those CPython started (in a request).
 
-``pause_report()`` is what ``dxpy serve --stats`` logs.
+``pause_report()`` is the GC part of what ``dxpy serve --stats`` reports
+(``stats.py``: a log line and an HTTP endpoint).
 """
 
 from __future__ import annotations
@@ -67,9 +68,13 @@ class PauseHistogram:
         return self.max_ns / 1000
 
     def summary(self) -> dict[str, Any]:
+        """Quantiles, and the histogram itself: ``buckets`` pairs each upper
+        bound in microseconds (None: above the last) with its count."""
         return {"count": self.count, "p50_us": self.quantile_us(0.5),
                 "p99_us": self.quantile_us(0.99), "max_us": round(self.max_ns / 1000, 1),
-                "total_ms": round(self.total_ns / 1e6, 2)}
+                "total_ms": round(self.total_ns / 1e6, 2),
+                "buckets": [[bound, count] for bound, count in
+                            zip((*BUCKETS_US, None), self.counts)]}
 
 
 class GcController:

@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--fd", type=int, help="serve on this already-listening file descriptor")
     add("--workers", default="1",
         help="worker processes, each with its own reactor and loop; 0 or 'auto': one per core")
+    add("--no-pin-workers", dest="pin_workers", action="store_false", default=True,
+        help="with --workers: let the OS scheduler place workers instead of pinning "
+             "one per core (better when other busy processes, e.g. a load generator, "
+             "share the cores)")
     add("--reload", action="store_true", help="restart the worker when source files change")
     add("--reload-dir", dest="reload_dirs", action="append", default=[],
         help="directory to watch with --reload (repeatable; default: the app directory)")
@@ -88,8 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("--no-gc-control", dest="gc_control", action="store_false", default=True,
         help="leave CPython's garbage collector as it is (no freeze, no idle collection)")
     add("--stats", action="store_true",
-        help="log requests, connections and the GC pause histograms periodically and at exit")
+        help="report requests, connections, memory and the GC pause histograms: logged "
+             "every --stats-interval seconds and at exit, and answered at --stats-path")
     add("--stats-interval", type=float, default=10.0)
+    add("--stats-path", default="/_dxpy/stats",
+        help="with --stats: the path answered with the stats as JSON (default: %(default)s)")
     add("--reactor", choices=("uring", "epoll"), help="force a reactor backend")
     return parser
 

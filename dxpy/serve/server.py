@@ -32,7 +32,9 @@ from typing import Any, Callable
 from .config import AppLoadError, Config, ConfigError
 from .gc import GcController
 from .headers import date_block
+from .heap import tune_malloc
 from .lifespan import Lifespan, LifespanError
+from .stats import StatsEndpoint, report as stats_report
 
 logger = logging.getLogger("dxpy.serve.error")
 
@@ -49,7 +51,8 @@ class ServerState:
                  app: Callable[..., Any]) -> None:
         self.config = config
         self.loop = loop
-        self.app = app
+        self.app = (StatsEndpoint(app, config.stats_path, lambda: stats_report(self))
+                    if config.stats else app)
         self.connections: set[Any] = set()
         self.cycles: set[Any] = set()
         self.clock = loop.time()
@@ -61,6 +64,8 @@ class ServerState:
                            and logging.getLogger("dxpy.serve.access").isEnabledFor(logging.INFO))
         self.requests = 0
         self.gc = GcController(loop, config.gc_control)
+        #: Whether ``heap.tune_malloc`` is in effect (reported by --stats).
+        self.heap_tuned = False
         #: ``loop.create_task`` without its Python-level checks when no task
         #: factory is set (one task per request: the checks show in profiles).
         self.new_task = (loop.create_task if loop.get_task_factory() is not None
@@ -165,6 +170,7 @@ class Server:
         state.lifespan_state = lifespan.state if lifespan.supported else None
         self.servers = await self._listen(loop, lambda: factory(state))
         state.gc.install()
+        state.heap_tuned = config.gc_control and tune_malloc()
         ticker = loop.create_task(self._tick(state))
         signals = self._install_signals(loop)
         self._log_started()
@@ -246,12 +252,8 @@ class Server:
                 self._exit.set()
 
     def stats(self) -> dict[str, Any]:
-        """Requests served, open connections and the GC pause histograms."""
-        state = self.state
-        if state is None:
-            return {}
-        return {"pid": os.getpid(), "requests": state.requests,
-                "connections": len(state.connections), **state.gc.pause_report()}
+        """``stats.report``: requests, connections, memory, GC pause histograms."""
+        return {} if self.state is None else stats_report(self.state)
 
     async def _shutdown(self, state: ServerState, lifespan: Lifespan) -> None:
         state.shutting_down = True

@@ -184,7 +184,7 @@ class Supervisor:
             logger.info("supervisor (pid %d) starting %d worker(s) on port %s", os.getpid(),
                         worker_config.workers, worker_config.port)
             config_json = worker_config.to_json()
-            pin = worker_config.workers > 1
+            pin = worker_config.workers > 1 and worker_config.pin_workers
             self.workers = [WorkerProcess(i, core_for(i) if pin else None, config_json, inherited)
                             for i in range(worker_config.workers)]
             for worker in self.workers:
