@@ -38,6 +38,7 @@ _FALLBACKS = {
     "dxpy.reactor._uring": "the epoll backend will be used",
     "dxpy.core.compiled": "the pure-Python loop core will be used",
     "dxpy.simd._native": "dxpy.simd uses its NumPy and scalar engines",
+    "dxpy.simd._front": "dxpy.simd's string functions are the pure-Python ones",
     "dxpy.jit._dispatch": "the JIT calls compiled code through cffi",
     "dxpy.ipc._atomics": "Entangled values use their OFD-lock protocol",
 }
@@ -91,5 +92,11 @@ def _ipc_atomics() -> list:
     return [Extension("dxpy.ipc._atomics", ["dxpy/ipc/atomics.c"])]
 
 
-setup(ext_modules=_extensions() + _jit_dispatcher() + _ipc_atomics(),
+def _simd_front() -> list:
+    """dxpy.simd's string-function entry points: plain C API (see dxpy/simd/front.py)."""
+    from setuptools import Extension
+    return [Extension("dxpy.simd._front", ["dxpy/simd/_front.c"])]
+
+
+setup(ext_modules=_extensions() + _jit_dispatcher() + _ipc_atomics() + _simd_front(),
       cmdclass={"build_ext": OptionalBuildExt})

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from dxpy.simd.crossovers import CROSSOVERS, PLAN
@@ -98,9 +98,18 @@ class _Limits(dict):
         self.forced = forced
         if not forced:
             self.update(_THRESHOLDS)
+        for listener in _LIMIT_LISTENERS:
+            listener()
 
 
 LIMITS = _Limits(_THRESHOLDS)
+_LIMIT_LISTENERS: list[Callable[[], None]] = []
+
+
+def on_limits_change(listener: Callable[[], None]) -> None:
+    """Call ``listener`` whenever ``LIMITS`` changes (an engine forced or released): the
+    compiled string fronts keep a copy of their limits (``dxpy.simd.front``)."""
+    _LIMIT_LISTENERS.append(listener)
 
 
 def get(name: str) -> Engine:

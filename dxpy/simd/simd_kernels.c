@@ -270,18 +270,39 @@ static void case_portable(const uint8_t *src, uint8_t *dst, size_t n, uint8_t lo
     }
 }
 
+/* Outputs of STREAM_FROM bytes or more are larger than the caches: they get
+ * huge pages (below) and, on x86, non-temporal stores, which skip reading
+ * each destination line before overwriting it (a third of the memory
+ * traffic) and leave the caches to the source.  dst is first brought to
+ * vector alignment with normal stores. */
+#define STREAM_FROM ((size_t)4 << 20)
+
 #if DXS_X86
+/* One vector of case conversion: letters are the bytes that land below
+ * -102 after the shift; flipping bit 0x20 of those converts them. */
+#define CASE_STEP(load, store, add, cmpgt, and_, or_, andnot) do { \
+        v = load((const void *)(src + i)); \
+        flip = and_(cmpgt(bound, add(v, shift)), bit); \
+        store((void *)(dst + i), to_lower ? or_(v, flip) : andnot(flip, v)); \
+    } while (0)
+
 __attribute__((target("avx2")))
 static void case_avx2(const uint8_t *src, uint8_t *dst, size_t n, uint8_t lo, int to_lower) {
     const __m256i shift = _mm256_set1_epi8((char)(0x80 - lo)), bound = _mm256_set1_epi8(-102);
     const __m256i bit = _mm256_set1_epi8(0x20);
+    __m256i v, flip;
     size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(src + i));
-        __m256i letters = _mm256_cmpgt_epi8(bound, _mm256_add_epi8(v, shift));
-        __m256i flip = _mm256_and_si256(letters, bit);
-        _mm256_storeu_si256((__m256i *)(dst + i), to_lower ? _mm256_or_si256(v, flip) : _mm256_andnot_si256(flip, v));
+    if (n >= STREAM_FROM) {
+        size_t head = (32 - ((uintptr_t)dst & 31)) & 31;
+        case_portable(src, dst, head, lo, to_lower);
+        for (i = head; i + 32 <= n; i += 32)
+            CASE_STEP(_mm256_loadu_si256, _mm256_stream_si256, _mm256_add_epi8, _mm256_cmpgt_epi8,
+                      _mm256_and_si256, _mm256_or_si256, _mm256_andnot_si256);
+        _mm_sfence();
     }
+    for (; i + 32 <= n; i += 32)
+        CASE_STEP(_mm256_loadu_si256, _mm256_storeu_si256, _mm256_add_epi8, _mm256_cmpgt_epi8,
+                  _mm256_and_si256, _mm256_or_si256, _mm256_andnot_si256);
     case_portable(src + i, dst + i, n - i, lo, to_lower);
 }
 
@@ -289,13 +310,19 @@ __attribute__((target("sse2")))
 static void case_sse2(const uint8_t *src, uint8_t *dst, size_t n, uint8_t lo, int to_lower) {
     const __m128i shift = _mm_set1_epi8((char)(0x80 - lo)), bound = _mm_set1_epi8(-102);
     const __m128i bit = _mm_set1_epi8(0x20);
+    __m128i v, flip;
     size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(src + i));
-        __m128i letters = _mm_cmpgt_epi8(bound, _mm_add_epi8(v, shift));
-        __m128i flip = _mm_and_si128(letters, bit);
-        _mm_storeu_si128((__m128i *)(dst + i), to_lower ? _mm_or_si128(v, flip) : _mm_andnot_si128(flip, v));
+    if (n >= STREAM_FROM) {
+        size_t head = (16 - ((uintptr_t)dst & 15)) & 15;
+        case_portable(src, dst, head, lo, to_lower);
+        for (i = head; i + 16 <= n; i += 16)
+            CASE_STEP(_mm_loadu_si128, _mm_stream_si128, _mm_add_epi8, _mm_cmpgt_epi8,
+                      _mm_and_si128, _mm_or_si128, _mm_andnot_si128);
+        _mm_sfence();
     }
+    for (; i + 16 <= n; i += 16)
+        CASE_STEP(_mm_loadu_si128, _mm_storeu_si128, _mm_add_epi8, _mm_cmpgt_epi8,
+                  _mm_and_si128, _mm_or_si128, _mm_andnot_si128);
     case_portable(src + i, dst + i, n - i, lo, to_lower);
 }
 #endif
@@ -316,7 +343,7 @@ static void prefer_huge_pages(uint8_t *dst, size_t n) {
 
 static void convert_case(const uint8_t *src, uint8_t *dst, size_t n, uint8_t lo, int to_lower) {
     dxs_detect();
-    if (n >= ((size_t)4 << 20)) prefer_huge_pages(dst, n);
+    if (n >= STREAM_FROM) prefer_huge_pages(dst, n);
 #if DXS_X86
     if (dxs_level >= DXS_AVX2) { case_avx2(src, dst, n, lo, to_lower); return; }
     if (dxs_level >= DXS_SSE2) { case_sse2(src, dst, n, lo, to_lower); return; }
