@@ -121,3 +121,63 @@ def test_if_converted_statement_keeps_unbound_locals_unbound() -> None:
     same(converted_unbound, True, 4)
     same(converted_unbound, False, 4)
     assert converted_unbound.stats()["signatures"][0]["compiled"]
+
+
+@dxpy.jit
+def count_from(start, n, down):
+    """A counter (``+= 1`` / ``-= 1`` only) from any start, left by break or by the test."""
+    c = start
+    i = 0
+    while i < n:
+        i += 1
+        if i == 1000:
+            break
+        if down:
+            c -= 1
+        else:
+            c -= -1 if i < 0 else 1  # not a counter: a non-constant step
+    d = start
+    j = 0
+    while j < n:
+        j += 1
+        if j % 3 == 0:
+            continue
+        d += 1
+    return c, d
+
+
+@dxpy.jit
+def nested_count(start, n, m):
+    total = start
+    for _ in range(n):
+        j = 0
+        while j < m:
+            total += 1
+            j += 1
+    return total
+
+
+@given(st.one_of(BIG, st.integers(-5, 5)), st.integers(0, 40), st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_counters_overflow_like_cpython(start: int, n: int, down: bool) -> None:
+    same(count_from, start, n, down)
+    same(nested_count, start, n, n // 2)
+
+
+@dxpy.jit
+def affine_forms(x, y):
+    return 3 * x + 1, x * -5 - 7, 9 - 4 * x, -(2**61) + x * 2, 7 * (x + y) - 2, 2 * y + 0
+
+
+@given(BIG, BIG)
+@settings(max_examples=200, deadline=None)
+def test_affine_expressions_overflow_like_cpython(x: int, y: int) -> None:
+    same(affine_forms, x, y)
+    same(affine_forms, x // 5, y // 3)
+
+
+def test_collatz_step_has_no_per_step_overflow_intrinsic() -> None:
+    """``3 * n + 1`` is one range test of ``n`` and ``steps += 1`` a counter checked at
+    the loop's exit: the optimised loop keeps no ``llvm.s*.with.overflow`` call."""
+    assert "with.overflow" not in collatz_steps.inspect_ir(27)
+    assert collatz_steps(27) == collatz_steps.py_func(27) == 111

@@ -30,13 +30,14 @@ from .elements import (ArrayVal, convert, element_address, load_element, max_dim
 from .infer import MATH_CONSTS, TypedFunction
 from . import simd_calls
 from .ops import F64, FALSE, I1, I8, I32, I64, STATUS, STATUS_OK, TRUE, Ops, Val, llvm_type
-from .speculation import assigned, convertible
+from .speculation import affine, assigned, convertible
 from .types import Array, Bottom, JitType, JitTypeError, NoneType, Scalar, Tuple, binop_result
-from .lower_loops import LoopLowering, Slot
+from .lower_loops import LoopChecks, LoopLowering, Slot
 
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
            ast.Mod: "%", ast.Pow: "**"}
+PY_INT = Scalar("int")
 _CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
            ast.NotEq: "!="}
 
@@ -82,8 +83,8 @@ class FunctionLowering(LoopLowering):
         self._exit: tuple[ir.Block, list[ir.PhiInstr]] | None = None
         self.locals: dict[str, Slot | list[Slot] | ArrayVal] = {}
         self.loops: list[tuple[ir.Block, ir.Block]] = []
-        #: per enclosing loop: its accumulators and their sticky overflow flag
-        self.sticky: list[tuple[frozenset[str], ir.Value | None, frozenset[str]]] = []
+        #: per enclosing loop: how its accumulators are checked
+        self.loop_checks: list[LoopChecks] = []
         self.ret_type = body_result_type(typed.return_type)
 
     def _fail_edge(self, status: ir.Value) -> ir.Block:
@@ -298,13 +299,16 @@ class FunctionLowering(LoopLowering):
 
     def accumulator(self, target: ast.expr) -> tuple[str, ir.Value | None] | None:
         """For an accumulator of the innermost loop it is one of: ("sticky", its loop's
-        overflow flag), or ("proven", None) when that loop's pre-check covers it."""
+        overflow flag), ("proven", None) when that loop's pre-check covers it, or
+        ("counter", None) when the loop's exit compares it with its entry value."""
         if isinstance(target, ast.Name):
-            for sticky, flag, proven in reversed(self.sticky):
-                if target.id in proven:
+            for checks in reversed(self.loop_checks):
+                if target.id in checks.proven:
                     return "proven", None
-                if target.id in sticky:
-                    return "sticky", flag
+                if target.id in checks.counters:
+                    return "counter", None
+                if target.id in checks.sticky:
+                    return "sticky", checks.flag
         return None
 
     def coerce(self, val: Val, t: Scalar) -> Val:
@@ -438,6 +442,9 @@ class FunctionLowering(LoopLowering):
         if isinstance(e, ast.Name):
             return self.load_name(e.id)
         if isinstance(e, ast.BinOp):
+            form = affine(e) if t == PY_INT else None
+            if form is not None and self.typed.exprs.get(form[1]) == PY_INT:
+                return Val(self.ops.affine(self.scalar(form[1]).v, form[0], form[2]), t, FALSE)
             a, b = self.scalar(e.left), self.scalar(e.right)
             assert isinstance(t, Scalar)
             return self.ops.binop(_BINOPS[type(e.op)], a, b, t)

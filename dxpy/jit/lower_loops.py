@@ -19,7 +19,7 @@ from llvmlite import ir
 from .elements import ArrayVal, element_address, load_element
 from .infer import array_iterables, is_call_of
 from .ops import FALSE, I1, I64, Val
-from .speculation import accumulators, delta_range
+from .speculation import accumulators, counters, delta_range
 from .types import Scalar
 
 
@@ -33,22 +33,39 @@ class Slot:
     bound: ir.Value | None
 
 
+@dataclass
+class LoopChecks:
+    """How the accumulators of one enclosing loop are checked (``speculation``)."""
+
+    sticky: frozenset[str]  # overflow bits OR-ed into ``flag``, tested at the exit
+    flag: ir.Value | None
+    proven: frozenset[str]  # pre-checked over the trip count: no checks at all
+    counters: dict[str, tuple[int, ir.Value]]  # name -> (sign, value at the loop's entry)
+
+
 class LoopLowering:
     """The loop statements of a function being lowered."""
 
     def enter_loop(self, s: ast.For | ast.While, trips: ir.Value | None = None) -> None:
         """Find the loop's accumulators (``speculation``): those a pre-check over the
-        trip count proves safe need no checks; the others get a sticky flag."""
+        trip count proves safe need no checks, Python-int counters are compared with
+        their entry value at the exit, the others get a sticky flag."""
         ints = {name for name, t in self.typed.locals.items()
                 if isinstance(t, Scalar) and t.kind == "int"}
         names = accumulators(s, ints)
         proven = frozenset(name for name in names if trips is not None
                            and isinstance(s, ast.For) and self.precheck(s, name, trips))
+        entry_values = {}
+        for name, sign in counters(s, names - proven).items():
+            slot = self.locals.get(name)
+            if isinstance(slot, Slot) and slot.t.np is False:
+                entry_values[name] = (sign, self.b.load(slot.value))
         flag = None
-        if names - proven:
+        if names - proven - entry_values.keys():
             flag = self._alloca(I1, "sticky")
             self.b.store(FALSE, flag)
-        self.sticky.append((names - proven, flag, proven))
+        self.loop_checks.append(LoopChecks(names - proven - entry_values.keys(), flag, proven,
+                                           entry_values))
 
     def precheck(self, s: ast.For, name: str, trips: ir.Value) -> bool:
         """Deoptimise now unless accumulator ``name`` stays in its type's range for
@@ -73,9 +90,14 @@ class LoopLowering:
 
     def leave_loop(self) -> None:
         """At the loop's exit: deoptimise if an accumulator overflowed in it."""
-        _, flag, _ = self.sticky.pop()
-        if flag is not None:
-            self.ops.guard(self.b.load(flag))
+        checks = self.loop_checks.pop()
+        if checks.flag is not None:
+            self.ops.guard(self.b.load(checks.flag))
+        for name, (sign, start) in checks.counters.items():
+            slot = self.locals[name]
+            assert isinstance(slot, Slot)
+            final = self.b.load(slot.value)
+            self.ops.guard(self.b.icmp_signed("<" if sign > 0 else ">", final, start))
 
     def while_stmt(self, s: ast.While) -> None:
         head = self.fn.append_basic_block("while.head")

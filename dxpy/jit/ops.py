@@ -295,6 +295,17 @@ class Ops:
         self.guard(self.b.not_(self.in_bounds(x, lo, hi)), deferrable=True)
         return self.no_overflow("mul", x, c) if self.pending is None else self.b.mul(x, c)
 
+    def affine(self, x: ir.Value, c: int, d: int) -> ir.Value:
+        """``c * x + d`` on a Python int ``x``: deoptimises exactly when the result does not
+        fit in an int64 (``speculation.affine``), one range test of ``x``."""
+        if c > 0:
+            lo, hi = -((d - INT64_MIN) // c), (INT64_MAX - d) // c  # ceil, floor
+        else:
+            lo, hi = -((INT64_MAX - d) // -c), (d - INT64_MIN) // -c
+        self.guard(self.b.not_(self.in_bounds(x, max(lo, INT64_MIN), min(hi, INT64_MAX))),
+                   deferrable=True)
+        return self.b.add(self.b.mul(x, ir.Constant(I64, c)), ir.Constant(I64, d))
+
     def int_binop(self, op: str, x: ir.Value, y: ir.Value) -> ir.Value:
         if op == "+":
             return self.checked("sadd", x, y)

@@ -52,6 +52,29 @@ def accumulators(loop: ast.For | ast.While, candidates: set[str]) -> frozenset[s
     return frozenset((updated & candidates) - read)
 
 
+def counters(loop: ast.For | ast.While, names: frozenset[str]) -> dict[str, int]:
+    """The accumulators among ``names`` that ``loop`` only steps by ``+= 1`` (sign 1) or
+    only by ``-= 1`` (sign -1): counters.
+
+    Why they need no per-step check: such a value moves monotonically, one unit per
+    executed step, so it overflowed in the loop exactly when its wrapped final value
+    is on the wrong side of its value at the loop's entry -- as long as fewer than
+    2**64 steps ran, which holds even where LLVM computes the loop in closed form:
+    a loop's trip count fits in 64 bits (its own controlling ints are checked).  One
+    compare at the exit replaces the sticky flag's per-step overflow test and ``or``
+    (collatz_search: the inner loop's ``steps += 1``)."""
+    signs: dict[str, set[int]] = {}
+    for node in ast.walk(loop):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) \
+                and node.target.id in names:
+            unit = isinstance(node.value, ast.Constant) and type(node.value.value) is int \
+                and node.value.value == 1 and isinstance(node.op, (ast.Add, ast.Sub))
+            signs.setdefault(node.target.id, set()).add(
+                (1 if isinstance(node.op, ast.Add) else -1) if unit else 0)
+    return {name: next(iter(found)) for name, found in signs.items()
+            if len(found) == 1 and 0 not in found}
+
+
 def _names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
@@ -187,3 +210,33 @@ def _combine(op: ast.operator, a: tuple[int, int] | None,
         return a[0] - b[1], a[1] - b[0]
     products = [x * y for x in a for y in b]
     return min(products), max(products)
+
+
+def affine(e: ast.BinOp) -> tuple[int, ast.expr, int] | None:
+    """``(c, x, d)`` when ``e`` is ``c * x + d`` written any way round (``x * c - d``,
+    ``d - c * x``...) with int constants ``c`` (not 0 or 1) and ``d``; else None.
+
+    Why: on Python ints only the result has to fit in 64 bits (the product may wrap
+    on the way, an exact ``d`` brings it back), and that is one range test of ``x``,
+    where a checked multiply then a checked add cost two tests and keep the add's
+    flags alive (collatz_search's ``3 * x + 1``)."""
+    if not isinstance(e.op, (ast.Add, ast.Sub)):
+        return None
+    for product, other, product_sign in ((e.left, e.right, 1),
+                                         (e.right, e.left, -1 if isinstance(e.op, ast.Sub)
+                                          else 1)):
+        d = _int_constant(other)
+        if d is None or not isinstance(product, ast.BinOp) \
+                or not isinstance(product.op, ast.Mult):
+            continue
+        for factor, x in ((product.left, product.right), (product.right, product.left)):
+            c = _int_constant(factor)
+            if c is not None and c not in (0, 1) and _int_constant(x) is None:
+                if product_sign == 1 and isinstance(e.op, ast.Sub):
+                    d = -d  # c * x - d
+                return c * product_sign, x, d
+    return None
+
+
+def _int_constant(e: ast.expr) -> int | None:
+    return e.value if isinstance(e, ast.Constant) and type(e.value) is int else None
