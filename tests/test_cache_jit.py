@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dxpy.cache import config
+from dxpy.cache import config, objload
 from dxpy.cache import jit as code_cache
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +38,7 @@ PROGRAM = textwrap.dedent("""
     def norm(a):
         s = 0.0
         for i in range(a.shape[0]):
-            s += math.sqrt(abs(a[i])) + fib(3)
+            s += math.sqrt(abs(a[i])) + math.sin(a[i]) + fib(3)  # sin: libm's, linked
         return s
 
     @dxpy.jit(cache=True)
@@ -52,7 +52,8 @@ PROGRAM = textwrap.dedent("""
                out.tolist(), fill(out, 2**40), out.tolist()]
     passes = sorted({{name for d in (poly, fib, norm, fill)
                      for s in d.stats()["signatures"] for name in s["passes"]}})
-    print(json.dumps({{"results": results, "passes": passes}}))
+    loaded = [m for m in ("llvmlite.binding", "pycparser") if m in sys.modules]
+    print(json.dumps({{"results": results, "passes": passes, "loaded": loaded}}))
 """)
 
 
@@ -78,6 +79,8 @@ def test_cached_code_gives_the_results_of_a_fresh_compile(tmp_path: Path) -> Non
     assert len(entries(tmp_path)) >= 4
     warm = run_program(tmp_path)
     assert warm["passes"] == ["cache load"]  # nothing compiled: every version was linked
+    if objload.host_supported():  # linked by dxpy.cache.objload: LLVM never loaded
+        assert warm["loaded"] == [], warm["loaded"]
     assert fresh["results"] == cold["results"] == warm["results"]
     python = run_program(tmp_path, env={"DXPY_JIT": "off"})
     assert warm["results"] == python["results"]
@@ -173,6 +176,51 @@ def test_host_features_are_remembered(tmp_path: Path, monkeypatch) -> None:
     assert code_cache._cached_features() == "+made-up-feature"  # read, not recomputed
     stored[0].write_text("garbage without signs")
     assert code_cache._cached_features() == llvm.get_host_cpu_features().flatten()
+
+
+@pytest.mark.skipif(not (os.path.exists("/proc/cpuinfo")
+                          and os.path.exists("/proc/sys/kernel/random/boot_id")),
+                    reason="the CPU identity comes from Linux's /proc")
+def test_cpu_identity_is_read_once_per_boot(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DXPY_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(code_cache, "_identity", False)
+    first = code_cache._cpu_identity()
+    stored = list((tmp_path / "jit").glob("cpu-*"))
+    assert first is not None and len(stored) == 1 and stored[0].read_text() == first
+    (tmp_path / "jit" / "cpu-an-earlier-boot").write_text(first)
+    stored[0].write_text("f" * 64)
+    monkeypatch.setattr(code_cache, "_identity", False)
+    assert code_cache._cpu_identity() == "f" * 64  # this boot's file, not /proc/cpuinfo
+    stored[0].write_text("not a digest")
+    monkeypatch.setattr(code_cache, "_identity", False)
+    assert code_cache._cpu_identity() == first  # read again and rewritten
+    assert list((tmp_path / "jit").glob("cpu-*")) == stored  # the earlier boot's is gone
+
+
+def _cube_sum(n):
+    total = 0
+    for i in range(n):
+        total += i * i * i
+    return total
+
+
+def test_an_object_objload_declines_is_linked_by_llvm(tmp_path: Path, monkeypatch) -> None:
+    import dxpy
+
+    monkeypatch.setenv("DXPY_CACHE_DIR", str(tmp_path))
+    assert dxpy.jit(cache=True)(_cube_sum)(100) == _cube_sum(100)  # compiled and stored
+
+    declined = []
+
+    def decline(obj: bytes, symbols: list[str]) -> list[int]:
+        declined.append(symbols)
+        raise objload.UnsupportedObject("declined by the test")
+
+    monkeypatch.setattr(objload, "link", decline)
+    again = dxpy.jit(cache=True)(_cube_sum)
+    assert again(1000) == _cube_sum(1000)
+    assert [list(s["passes"]) for s in again.stats()["signatures"]] == [["cache load"]]
+    assert declined  # the stored object was offered to objload first
 
 
 @pytest.fixture(autouse=True)

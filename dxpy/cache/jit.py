@@ -45,6 +45,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from blake3 import blake3  # here, not at the first call: its import is half the budget
+
 from . import config, objload
 
 FORMAT = 1
@@ -55,6 +57,7 @@ _MISSING = object()
 _file_hashes: dict[str, bytes | None] = {}
 _toolchain: bytes | None = None
 _features: str | None = None
+_identity: str | None | bool = False  # False: not known yet
 
 
 def jit_dir() -> str:
@@ -77,8 +80,6 @@ def _cached_features() -> str:
     identity = _cpu_identity()
     if identity is None or not config.enabled():
         return llvm.get_host_cpu_features().flatten()
-    from blake3 import blake3
-
     ident = f"{llvm.llvm_version_info}|{llvm.get_host_cpu_name()}|{identity}"
     path = os.path.join(jit_dir(), f"host-{blake3(ident.encode()).hexdigest()[:24]}")
     try:
@@ -94,15 +95,52 @@ def _cached_features() -> str:
 
 
 def _cpu_identity() -> str | None:
-    """The first CPU's model and flag lines from /proc/cpuinfo (None elsewhere)."""
-    try:
-        with open("/proc/cpuinfo", "rb") as f:
-            first = f.read().decode("utf-8", "replace").split("\n\n", 1)[0]
-    except OSError:
+    """A digest of the first CPU's model and flag lines in /proc/cpuinfo (None where
+    there is no such file), remembered per boot in the cache directory.
+
+    Why per boot: reading /proc/cpuinfo makes the kernel sample each CPU's clock
+    (0.1 ms, and several ms when a busy machine must wake a vCPU for it: seen
+    here), more than the rest of a cached first call; and the CPU cannot change
+    without a reboot (a live-migrated VM keeps the CPUID it booted with)."""
+    global _identity
+    if _identity is False:
+        _identity = _identity_this_boot()
+    return _identity  # type: ignore[return-value]
+
+
+def _identity_this_boot() -> str | None:
+    boot = (_read_text("/proc/sys/kernel/random/boot_id") or "").strip()
+    path = None
+    if boot and config.enabled() and all(c in "0123456789abcdef-" for c in boot):
+        path = os.path.join(jit_dir(), f"cpu-{boot}")
+        stored = _read_text(path)
+        if stored and len(stored) == 64 and all(c in "0123456789abcdef" for c in stored):
+            return stored
+    lines = _cpuinfo_lines()
+    if lines is None:
         return None
+    identity = blake3(lines.encode()).hexdigest()
+    if path is not None and _write_atomic(path, identity.encode("ascii")):
+        for name in os.listdir(jit_dir()):  # earlier boots' files
+            if name.startswith("cpu-") and name != os.path.basename(path):
+                _remove(os.path.join(jit_dir(), name))
+    return identity
+
+
+def _cpuinfo_lines() -> str | None:
+    """The first CPU's model and flag lines from /proc/cpuinfo (None elsewhere)."""
+    first = (_read_text("/proc/cpuinfo") or "").split("\n\n", 1)[0]
     keep = ("model name", "flags", "Features", "CPU implementer", "CPU part", "vendor_id")
     lines = [line for line in first.splitlines() if line.split(":")[0].strip() in keep]
     return "\n".join(lines) or None
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return None
 
 
 # -- keys -------------------------------------------------------------------------
@@ -111,8 +149,6 @@ def cache_key(dispatcher: Any, sig: tuple[Any, ...]) -> bytes | None:
     fingerprint = _function_fingerprint(dispatcher.py_func, set())
     if fingerprint is None:
         return None
-    from blake3 import blake3
-
     return blake3(marshal.dumps((FORMAT, toolchain(), repr(sig), fingerprint))).digest()
 
 
@@ -122,9 +158,9 @@ def toolchain() -> bytes:
     Why not ask LLVM (its version, host CPU name and features): that means importing
     ``llvmlite.binding`` (20-150 ms), which a warm cache otherwise never needs.  The
     same facts are pinned without it: llvmlite's version and its shared library's
-    size and mtime stand for the LLVM build, the kernel's CPU model and flag lines
-    for what LLVM would detect on them (where ``/proc/cpuinfo`` is missing, LLVM is
-    asked after all)."""
+    size and mtime stand for the LLVM build (llvmlite's Python side for its version),
+    the kernel's CPU model and flag lines for what LLVM would detect on them (where
+    ``/proc/cpuinfo`` is missing, LLVM is asked after all)."""
     global _toolchain
     if _toolchain is None:
         import llvmlite
@@ -133,18 +169,22 @@ def toolchain() -> bytes:
         from ..jit import __file__ as jit_init
 
         cpu = _cpu_identity() or _llvm_host()
+        llvm_dir = os.path.join(os.path.dirname(llvmlite.__file__), "binding")
         _toolchain = marshal.dumps((__version__, llvmlite.__version__, cpu,
-                                    _stamps(os.path.dirname(llvmlite.__file__), "binding"),
-                                    _stamps(os.path.dirname(jit_init), "")))
+                                    _stamps(llvm_dir, _LIBRARIES),
+                                    _stamps(os.path.dirname(jit_init), (".py", ".c"))))
     return _toolchain
 
 
-def _stamps(root: str, sub: str) -> list[tuple[str, int, int]]:
-    """(name, size, mtime) of the code and libraries in ``root/sub``: a reinstall shows."""
-    directory = os.path.join(root, sub)
+_LIBRARIES = (".so", ".dylib", ".dll")
+
+
+def _stamps(directory: str, suffixes: tuple[str, ...]) -> list[tuple[str, int, int]]:
+    """(name, size, mtime) of the files in ``directory`` ending in one of ``suffixes``:
+    what a reinstall or an edit changes."""
     found = []
     for entry in os.scandir(directory):
-        if entry.name.endswith((".py", ".c", ".so", ".dylib", ".dll")):
+        if entry.name.endswith(suffixes):
             st = entry.stat()
             found.append((entry.name, st.st_size, st.st_mtime_ns))
     return sorted(found)
@@ -226,8 +266,6 @@ def _file_hash(path: str) -> bytes | None:
     if path not in _file_hashes:
         try:
             with open(path, "rb") as f:
-                from blake3 import blake3
-
                 _file_hashes[path] = blake3(f.read()).digest()
         except OSError:
             _file_hashes[path] = None
