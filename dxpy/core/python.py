@@ -25,6 +25,9 @@ class PythonCore:
     #: Incremented once per iteration (flow control reads it; see
     #: ``StreamTransport._reported``).
     _iteration = 0
+    #: Completions in the last iteration that had any (small sends go out at
+    #: once below ``stream.DIRECT_SEND_BURST``).
+    _io_burst = 0
     _callbacks: dict[int, OpCallback]
 
     def _attach_core(self) -> None:
@@ -45,6 +48,8 @@ class PythonCore:
 
     def _process_events(self, completions: list[Completion]) -> None:
         self._iteration += 1
+        if self._reactor.batches_submissions and completions:  # (a list there)
+            self._io_burst = len(completions)
         callbacks = self._callbacks
         for token, result, flags in completions:
             callback = callbacks.get(token) if flags & F_MORE else callbacks.pop(token, None)
