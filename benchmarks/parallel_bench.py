@@ -52,6 +52,23 @@ def best(fn: Callable[[], Any], repeat: int) -> float:
     return result
 
 
+def interleaved(variants: dict[str, Callable[[], Any]], repeat: int
+                ) -> dict[str, tuple[float, float]]:
+    """(best wall time, best process CPU time) of each variant, the variants
+    run in turn ``repeat`` times so that all of them see the same machine
+    load (the machine is shared: a lone best-of run can hit a quiet or a
+    busy moment that its peer never saw)."""
+    wall = dict.fromkeys(variants, math.inf)
+    cpu = dict.fromkeys(variants, math.inf)
+    for _ in range(repeat):
+        for label, fn in variants.items():
+            c0, t0 = time.process_time(), time.perf_counter()
+            fn()
+            wall[label] = min(wall[label], time.perf_counter() - t0)
+            cpu[label] = min(cpu[label], time.process_time() - c0)
+    return {label: (wall[label], cpu[label]) for label in variants}
+
+
 def row(label: str, seconds: float, baseline: float, note: str = "") -> None:
     print(f"  {label:<44} {seconds * 1e3:10.2f} ms  {baseline / seconds:6.2f}x  {note}")
 
@@ -95,14 +112,20 @@ def tiny(x: int) -> int:
 
 def bench_thread_overhead(repeat: int, quick: bool) -> None:
     n = 2000 if quick else 10_000
-    print(f"2. thread executor per-task overhead ({n} tiny tasks, map): vs ThreadPoolExecutor")
+    print(f"2. thread executor per-task overhead ({n} tiny tasks): vs ThreadPoolExecutor "
+          f"(interleaved; CPU = all threads, per task)")
     with Executor(2, kind="thread") as ex, concurrent.futures.ThreadPoolExecutor(2) as tpe:
-        base = best(lambda: list(tpe.map(tiny, range(n))), repeat)
-        row("ThreadPoolExecutor(2).map", base, base)
-        row("Executor(kind='thread').map", best(lambda: list(ex.map(tiny, range(n))), repeat),
-            base)
-        row("Executor(kind='thread').submit x n", best(
-            lambda: [f.result() for f in [ex.submit(tiny, i) for i in range(n)]], repeat), base)
+        times = interleaved({
+            "ThreadPoolExecutor(2).map": lambda: list(tpe.map(tiny, range(n))),
+            "Executor(kind='thread').map": lambda: list(ex.map(tiny, range(n))),
+            "ThreadPoolExecutor(2).submit x n":
+                lambda: [f.result() for f in [tpe.submit(tiny, i) for i in range(n)]],
+            "Executor(kind='thread').submit x n":
+                lambda: [f.result() for f in [ex.submit(tiny, i) for i in range(n)]]},
+            repeat * 2)
+    base, base_cpu = times["ThreadPoolExecutor(2).map"]
+    for label, (wall, cpu) in times.items():
+        row(label, wall, base, f"CPU {cpu / n * 1e6:.2f} us/task ({base_cpu / cpu:.2f}x)")
 
 
 # -- 3. process executors ---------------------------------------------------------------

@@ -69,7 +69,7 @@ class Executor(concurrent.futures.ThreadPoolExecutor):
                 worker.start()
                 started.append(worker)
         except BaseException:
-            self._scheduler.close(self._count)
+            self._scheduler.close()
             for worker in started:
                 worker.stop(5.0)
             raise
@@ -154,7 +154,7 @@ class Executor(concurrent.futures.ThreadPoolExecutor):
             if cancel_futures:
                 for item in self._scheduler.drain():
                     item.future.cancel()
-            self._scheduler.close(self._count)
+            self._scheduler.close()
         if wait:
             for worker in self._workers:
                 worker.stop(None)

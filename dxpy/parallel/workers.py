@@ -25,12 +25,15 @@ from ..ipc.codec import error_value, raise_remote
 from ..ipc.frames import MessageType, ProtocolError
 from .scheduler import Scheduler, WorkItem
 
-_local = threading.local()
+#: Thread ident -> (scheduler, index) of every running executor worker thread
+#: (a dict lookup by ``get_ident()``: cheaper than a miss on a ``threading.local``,
+#: which every ``submit`` from a non-worker thread is).
+_worker_threads: dict[int, tuple[Scheduler, int]] = {}
 
 
-def current_worker() -> tuple[Any, int] | None:
+def current_worker() -> tuple[Scheduler, int] | None:
     """(scheduler, index) when the calling thread is an executor worker thread."""
-    return getattr(_local, "worker", None)
+    return _worker_threads.get(threading.get_ident())
 
 
 def run_item(item: WorkItem) -> None:
@@ -62,12 +65,16 @@ class ThreadWorker(cores.ThreadCoreWorker):
     def run(self) -> None:
         if self.core is not None and not cores.pin_current(self.core):
             self.core = None
-        _local.worker = (self._scheduler, self.index)
-        while (item := self._scheduler.take(self.index)) is not None:
-            run_item(item)
-            del item
-            self.tasks += 1
-            self.heartbeat()
+        ident = threading.get_ident()
+        _worker_threads[ident] = (self._scheduler, self.index)
+        try:
+            while (item := self._scheduler.take(self.index)) is not None:
+                run_item(item)
+                del item
+                self.tasks += 1
+                self.heartbeat()
+        finally:
+            del _worker_threads[ident]
 
 
 class ProcessWorker(cores.CoreWorker):
