@@ -18,6 +18,7 @@ int/float comparison, ``min``/``max`` argument order, truthiness of NaN.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -545,6 +546,9 @@ class Ops:
         intrinsic = {"sqrt", "sin", "cos", "exp", "log", "fabs", "pow", "log10", "log2",
                      "copysign"}
         fname = f"llvm.{name}.f64" if name in intrinsic else name
+        if name in _MATH_ERROR_ARGUMENTS:  # tested before the call, which then cannot fail
+            self.guard(self.math_argument_error(name, xs[0]), deferrable=True)
+            return self.float_call(fname, *xs)
         result = self.float_call(fname, *xs)
         if name in ("fabs", "copysign"):
             return result
@@ -558,3 +562,28 @@ class Ops:
                                self.b.and_(all_finite, self.b.not_(self.is_nan(result))))
         self.guard(self.b.or_(domain, overflow))
         return result
+
+    def math_argument_error(self, name: str, x: ir.Value) -> ir.Value:
+        """Whether ``math.<name>(x)`` raises in CPython, from ``x`` alone (see
+        ``_MATH_ERROR_ARGUMENTS``)."""
+        kind, bound = _MATH_ERROR_ARGUMENTS[name]
+        if kind == "inf":
+            ax = self.float_call("llvm.fabs.f64", x)
+            return self.b.fcmp_ordered("==", ax, ir.Constant(F64, math.inf))
+        return self.b.fcmp_ordered(kind, x, ir.Constant(F64, bound))
+
+
+#: math functions whose CPython error (``math_1``: a NaN result from a non-NaN
+#: argument, or an infinite one from a finite argument) is decided by the argument
+#: alone: name -> (test, bound).  Why: the generic test reads the result, so it waits
+#: for the libm call and keeps the argument alive across it (spilled: every vector
+#: register is caller-saved); one compare before the call costs ~a tenth of that
+#: (trapezoid's ``sin(x) * exp(-x / 4)``).  sin/cos are NaN exactly for an infinite
+#: argument and never infinite; exp is NaN only for NaN and overflows exactly above
+#: the largest double whose exp is finite; sqrt fails below 0 (``-0.0`` gives
+#: ``-0.0``), the logarithms at or below 0 (``inf`` gives ``inf``, NaN gives NaN).
+_MATH_ERROR_ARGUMENTS: dict[str, tuple[str, float]] = {
+    "sin": ("inf", math.inf), "cos": ("inf", math.inf),
+    "exp": (">", float.fromhex("0x1.62e42fefa39efp+9")),
+    "sqrt": ("<", 0.0), "log": ("<=", 0.0), "log2": ("<=", 0.0), "log10": ("<=", 0.0),
+}
