@@ -39,6 +39,7 @@ _FALLBACKS = {
     "dxpy.core.compiled": "the pure-Python loop core will be used",
     "dxpy.simd._native": "dxpy.simd uses its NumPy and scalar engines",
     "dxpy.simd._front": "dxpy.simd's string functions are the pure-Python ones",
+    "dxpy.simd._listfront": "SimdList's methods are the pure-Python ones",
     "dxpy.jit._dispatch": "the JIT calls compiled code through cffi",
     "dxpy.ipc._atomics": "Entangled values use their OFD-lock protocol",
 }
@@ -93,9 +94,10 @@ def _ipc_atomics() -> list:
 
 
 def _simd_front() -> list:
-    """dxpy.simd's string-function entry points: plain C API (see dxpy/simd/front.py)."""
+    """dxpy.simd's entry points for small calls: plain C API (dxpy/simd/front.py, list_front.py)."""
     from setuptools import Extension
-    return [Extension("dxpy.simd._front", ["dxpy/simd/_front.c"])]
+    return [Extension("dxpy.simd._front", ["dxpy/simd/_front.c"]),
+            Extension("dxpy.simd._listfront", ["dxpy/simd/_listfront.c"])]
 
 
 setup(ext_modules=_extensions() + _jit_dispatcher() + _ipc_atomics() + _simd_front(),

@@ -20,6 +20,7 @@ import os
 import random
 import sys
 import time
+import timeit
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,20 +39,43 @@ NEEDLE = b"q#Zx!"
 """A needle that never occurs in the generated text (its bytes are outside the alphabet)."""
 
 
-def timed(call: Callable[[], Any], budget: float) -> float:
-    """Best seconds per call over three rounds of at least ``budget / 3`` each."""
-    call()
-    best = float("inf")
-    for _ in range(3):
-        count, start = 0, time.perf_counter()
-        while True:
-            call()
-            count += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= budget / 3:
-                break
-        best = min(best, elapsed / count)
+ROUNDS = 3
+"""Interleaved rounds: every column of a row is timed once per round, best round kept."""
+
+
+def batch_size(timer: timeit.Timer, seconds: float) -> int:
+    """Loops per timing so that one timing takes at least ``seconds`` of CPU time."""
+    number = 1
+    while True:
+        spent = timer.timeit(number)
+        if spent >= seconds or number >= 1 << 24:
+            return number
+        number = max(2 * number, int(number * 1.2 * seconds / max(spent, 1e-9)))
+
+
+def timed_row(columns: dict[str, tuple[timeit.Timer, str | None, bool]], budget: float) -> dict[str, float]:
+    """CPU seconds per call for each column, interleaved: in each round every column runs once
+    (under its forced engine), so load changes during the row hit all columns alike.
+
+    Columns marked skip are not timed (inf).  The clock is the process's CPU time: on this
+    shared machine wall time mostly measures waiting for a core.
+    """
+    best = {name: float("inf") for name in columns}
+    numbers: dict[str, int] = {}
+    for _ in range(ROUNDS):
+        for name, (timer, engine, skip) in columns.items():
+            if skip:
+                continue
+            with simd.forced(engine):
+                if name not in numbers:
+                    numbers[name] = batch_size(timer, budget / ROUNDS)
+                best[name] = min(best[name], timer.timeit(numbers[name]) / numbers[name])
     return best
+
+
+def timed(call: Callable[[], Any], budget: float) -> float:
+    """CPU seconds per call of ``call`` (best of the interleaved rounds of a one-column row)."""
+    return timed_row({"call": (timeit.Timer(call, timer=time.process_time), None, False)}, budget)["call"]
 
 
 def text(size: int, seed: int = 1) -> bytes:
@@ -65,44 +89,36 @@ def text(size: int, seed: int = 1) -> bytes:
     return data
 
 
-def string_cases(size: int) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
-    """operation -> (builtin, dxpy.simd) on one input of ``size`` bytes."""
+def string_cases(size: int) -> tuple[dict[str, tuple[str, str]], dict[str, Any]]:
+    """operation -> (builtin statement, dxpy.simd statement) on one input of ``size`` bytes, and
+    the names they use.  Statements, not lambdas: timeit compiles each into its loop, so
+    both sides pay exactly what a user's line pays (a lambda would add a Python call to one)."""
     data = text(size)
-    rare = data[:-len(NEEDLE)] + NEEDLE if size > len(NEEDLE) else data
-    other = data[:1] + data[1:]  # equal, but another object (bytes == itself is O(1))
-    parts = data.split()
-    return {
-        "count": (lambda: data.count(b"a"), lambda: simd.count(data, b"a")),
-        "find": (lambda: rare.find(NEEDLE), lambda: simd.find(rare, NEEDLE)),
-        "rfind": (lambda: rare.rfind(NEEDLE, 0, len(rare) - 1), lambda: simd.rfind(rare, NEEDLE, 0, len(rare) - 1)),
-        "find_all": (lambda: _find_all(rare, NEEDLE), lambda: simd.find_all(rare, NEEDLE)),
-        "count_lines": (lambda: data.count(b"\n") + (not data.endswith(b"\n")), lambda: simd.count_lines(data)),
-        "lower": (data.lower, lambda: simd.lower(data)),
-        "upper": (data.upper, lambda: simd.upper(data)),
-        "lower_str": (_str(data).lower, lambda: simd.lower(_str(data))),
-        "upper_str": (_str(data).upper, lambda: simd.upper(_str(data))),
-        "equal": (lambda: data == other, lambda: simd.equal(data, other)),
-        "startswith": (lambda: data.startswith(other), lambda: simd.startswith(data, other)),
-        "endswith": (lambda: data.endswith(other), lambda: simd.endswith(data, other)),
-        "split": (lambda: data.split(b"\n"), lambda: simd.split(data, b"\n")),
-        "split_ws": (data.split, lambda: simd.split(data)),
-        "splitlines": (data.splitlines, lambda: simd.splitlines(data)),
-        "replace": (lambda: data.replace(b"\n", b"\r\n"), lambda: simd.replace(data, b"\n", b"\r\n")),
-        "join": (lambda: b" ".join(parts), lambda: simd.join(b" ", parts)),
-        "strip": (data.strip, lambda: simd.strip(data)),
+    names = {"data": data, "rare": data[:-len(NEEDLE)] + NEEDLE if size > len(NEEDLE) else data,
+             "other": data[:1] + data[1:],  # equal, but another object (bytes == itself is O(1))
+             "parts": data.split(), "text": data.decode("ascii"), "NEEDLE": NEEDLE, "simd": simd,
+             "find_loop": _find_all}
+    cases = {
+        "count": ("data.count(b'a')", "simd.count(data, b'a')"),
+        "find": ("rare.find(NEEDLE)", "simd.find(rare, NEEDLE)"),
+        "rfind": ("rare.rfind(NEEDLE, 0, len(rare) - 1)", "simd.rfind(rare, NEEDLE, 0, len(rare) - 1)"),
+        "find_all": ("find_loop(rare, NEEDLE)", "simd.find_all(rare, NEEDLE)"),
+        "count_lines": ("data.count(b'\\n') + (not data.endswith(b'\\n'))", "simd.count_lines(data)"),
+        "lower": ("data.lower()", "simd.lower(data)"),
+        "upper": ("data.upper()", "simd.upper(data)"),
+        "lower_str": ("text.lower()", "simd.lower(text)"),
+        "upper_str": ("text.upper()", "simd.upper(text)"),
+        "equal": ("data == other", "simd.equal(data, other)"),
+        "startswith": ("data.startswith(other)", "simd.startswith(data, other)"),
+        "endswith": ("data.endswith(other)", "simd.endswith(data, other)"),
+        "split": ("data.split(b'\\n')", "simd.split(data, b'\\n')"),
+        "split_ws": ("data.split()", "simd.split(data)"),
+        "splitlines": ("data.splitlines()", "simd.splitlines(data)"),
+        "replace": ("data.replace(b'\\n', b'\\r\\n')", "simd.replace(data, b'\\n', b'\\r\\n')"),
+        "join": ("b' '.join(parts)", "simd.join(b' ', parts)"),
+        "strip": ("data.strip()", "simd.strip(data)"),
     }
-
-
-_STR_CACHE: dict[int, str] = {}
-
-
-def _str(data: bytes) -> str:
-    """The ASCII ``str`` of ``data`` (made once per size, outside the timings)."""
-    key = id(data)
-    if key not in _STR_CACHE:
-        _STR_CACHE.clear()
-        _STR_CACHE[key] = data.decode("ascii")
-    return _STR_CACHE[key]
+    return cases, names
 
 
 def _find_all(data: bytes, needle: bytes) -> list[int]:
@@ -114,54 +130,55 @@ def _find_all(data: bytes, needle: bytes) -> list[int]:
     return found
 
 
-def list_cases(size: int) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
-    """operation -> (list idiom, SimdList method) on ``size`` int64 or float64 elements."""
+def list_cases(size: int) -> tuple[dict[str, tuple[str, str]], dict[str, Any]]:
+    """operation -> (list idiom, SimdList method) statements on ``size`` int64 or float64
+    elements, and the names they use."""
     rng = np.random.default_rng(7)
     ints = rng.integers(-10 ** 6, 10 ** 6, size=size).tolist()
     floats = rng.standard_normal(size).tolist()
-    ours_i, ours_f = SimdList(ints), SimdList(floats)
-    last = ints[-1]
-    return {
-        "list_sum": (lambda: sum(ints), ours_i.sum),
-        "list_sum_float": (lambda: sum(floats), ours_f.sum),
-        "list_min": (lambda: min(ints), ours_i.min),
-        "list_max": (lambda: max(floats), ours_f.max),
-        "list_filter": (lambda: [x for x in ints if x > 900_000], lambda: ours_i.filter(">", 900_000)),
-        "list_map": (lambda: [x * 3 for x in ints], lambda: ours_i.map("*", 3)),
-        "list_index": (lambda: ints.index(last), lambda: ours_i.index(last)),
-        "list_count": (lambda: ints.count(last), lambda: ours_i.count(last)),
+    names = {"ints": ints, "floats": floats, "ours_i": SimdList(ints), "ours_f": SimdList(floats),
+             "last": ints[-1]}
+    cases = {
+        "list_sum": ("sum(ints)", "ours_i.sum()"),
+        "list_sum_float": ("sum(floats)", "ours_f.sum()"),
+        "list_min": ("min(ints)", "ours_i.min()"),
+        "list_max": ("max(floats)", "ours_f.max()"),
+        "list_filter": ("[x for x in ints if x > 900_000]", "ours_i.filter('>', 900_000)"),
+        "list_map": ("[x * 3 for x in ints]", "ours_i.map('*', 3)"),
+        "list_index": ("ints.index(last)", "ours_i.index(last)"),
+        "list_count": ("ints.count(last)", "ours_i.count(last)"),
     }
+    return cases, names
 
 
-def measure(cases_for: Callable[[int], dict], sizes: list[int], engines: list[str],
+def measure(cases_for: Callable[[int], tuple[dict, dict]], sizes: list[int], engines: list[str],
             budget: float, only: set[str] | None) -> dict[str, dict[int, dict[str, float]]]:
-    """op -> size -> {"builtin": s, engine: s, "dispatch": s}."""
+    """op -> size -> {"builtin": s, engine: s, "dispatch": s}, each CPU seconds per call."""
     table: dict[str, dict[int, dict[str, float]]] = {}
     for size in sizes:
-        for op, (builtin, ours) in cases_for(size).items():
+        cases, names = cases_for(size)
+        for op, (builtin, ours) in cases.items():
             if only and op not in only:
                 continue
-            row = {"builtin": timed(builtin, budget)}
-            for name in engines:
-                if _hopeless(table.get(op, {}), name, row["builtin"]):
-                    row[name] = float("inf")  # shown as 0.00x; it lost by 5x at the size below
-                    continue
-                with simd.forced(name):
-                    row[name] = timed(ours, budget)
-            with simd.forced(None):
-                row["dispatch"] = timed(ours, budget)
-            table.setdefault(op, {})[size] = row
+            previous = table.get(op, {})
+            columns = {"builtin": (timeit.Timer(builtin, globals=names, timer=time.process_time), None, False)}
+            for name in engines:  # skipped: lost by 5x at the size below, and a call would take > 1 s
+                columns[name] = (timeit.Timer(ours, globals=names, timer=time.process_time), name,
+                                 _hopeless(previous, name, size))
+            columns["dispatch"] = (timeit.Timer(ours, globals=names, timer=time.process_time), None, False)
+            table.setdefault(op, {})[size] = timed_row(columns, budget)
         print(f"  measured size {size}", file=sys.stderr, flush=True)
     return table
 
 
-def _hopeless(rows: dict[int, dict[str, float]], engine: str, builtin_now: float) -> bool:
+def _hopeless(rows: dict[int, dict[str, float]], engine: str, size: int) -> bool:
     """Skip an engine that was 5x slower than the builtin at the previous size when one call
     of it would now take over a second (it cannot cross over; the run stays short)."""
     if not rows:
         return False
-    last = rows[max(rows)]
-    return last[engine] > 5 * last["builtin"] and builtin_now * 5 > 1.0
+    last_size = max(rows)
+    last = rows[last_size]
+    return last[engine] > 5 * last["builtin"] and last["builtin"] * size / last_size * 5 > 1.0
 
 
 BUILTIN_ONLY = frozenset({"join", "strip"})
@@ -270,6 +287,43 @@ def jit_table(sizes: list[int], budget: float) -> None:
                   f"{spent / timed(method, budget):>9.1f}x{spent * 1e6:>10.0f}us")
 
 
+OVERHEAD_CALLS = [
+    ("lower", "data.lower()", "bytes.lower", "simd.lower(data)"),
+    ("lower (str)", "text.lower()", "str.lower", "simd.lower(text)"),
+    ("find", "data.find(b'x')", "bytes.find", "simd.find(data, b'x')"),
+    ("count", "data.count(b'a')", "bytes.count", "simd.count(data, b'a')"),
+    ("split", "data.split()", "bytes.split", "simd.split(data)"),
+]
+"""(what, the method call, the same method as a plain function, the dxpy.simd call)."""
+
+
+def overhead_table(budget: float) -> None:
+    """What a function-form call costs against the method call on a 16-byte input: the builtin's
+    own method called as a function (``bytes.lower(data)``: the floor for any module-level
+    function), a one-line Python wrapper, dxpy.simd's compiled front and its pure-Python path."""
+    from dxpy.simd import front, strings
+
+    data = text(16)
+    names = {"data": data, "text": data.decode("ascii"), "simd": simd, "strings": strings}
+    print(f"\nCall overhead on 16 B (ns per call, CPU time; ratio = method time / time; fronts: "
+          f"{front.implementation()})")
+    print(f"{'call':<12}{'method':>10}{'as function':>14}{'py wrapper':>13}{'dxpy.simd':>12}{'pure path':>12}")
+    for what, method, function, ours in OVERHEAD_CALLS:
+        name = method.split(".")[1].split("(")[0]
+        target = method.split(".")[0]
+        args = method[method.index("(") + 1:-1]
+        params = "".join(f", a{i}" for i in range(len(args.split(", ")) if args else 0))
+        exec(f"def wrapper({target}{params}):\n    return {target}.{name}({params[2:]})", names)
+        statements = {"method": method, "function": f"{function}({target}{', ' + args if args else ''})",
+                      "wrapper": f"wrapper({target}{', ' + args if args else ''})", "ours": ours,
+                      "pure": ours.replace("simd.", "strings.")}
+        row = timed_row({key: (timeit.Timer(stmt, globals=names, timer=time.process_time), None, False)
+                         for key, stmt in statements.items()}, budget)
+        cells = "".join(f"{row[key] * 1e9:>7.1f} {row['method'] / row[key]:.2f}x"
+                        for key in ("function", "wrapper", "ours", "pure"))
+        print(f"{what:<12}{row['method'] * 1e9:>8.1f}ns{cells}")
+
+
 def _drain(mapping: Any, keys: list[int]) -> None:
     for k in keys:
         del mapping[k]
@@ -295,7 +349,8 @@ def write_crossovers(string_found: dict, list_found: dict, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="sizes up to 1 MiB / 10**5, short timings")
-    parser.add_argument("--only", help="comma-separated operations (e.g. count,find,list_sum; swissdict; jit)")
+    parser.add_argument("--only", help="comma-separated operations (e.g. count,find,list_sum; strings; lists; "
+                                       "overhead; swissdict; jit)")
     parser.add_argument("--margin", type=float, default=1.1, help="speed-up an engine needs to count (1.1)")
     parser.add_argument("--write-crossovers", action="store_true", help="store the crossovers for the dispatcher")
     options = parser.parse_args()
@@ -304,9 +359,15 @@ def main() -> None:
     list_sizes = LIST_SIZES[:5] if options.quick else LIST_SIZES
     engines = [name for name in ("numpy", "native") if name in simd.available()]
     only = set(options.only.split(",")) if options.only else None
+    if only and "strings" in only:
+        only |= set(string_cases(16)[0])
+    if only and "lists" in only:
+        only |= set(list_cases(10)[0])
     print(f"dxpy.simd benchmark: engine {simd.engine()}; python {sys.version.split()[0]}; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    if not only or "overhead" in only:
+        overhead_table(budget)
     string_found = show("Strings", measure(string_cases, byte_sizes, engines, budget, only),
                         engines, options.margin, "B")
     list_found = show("SimdList (vs the list idiom)", measure(list_cases, list_sizes, engines, budget, only),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -110,6 +111,12 @@ def on_limits_change(listener: Callable[[], None]) -> None:
     """Call ``listener`` whenever ``LIMITS`` changes (an engine forced or released): the
     compiled string fronts keep a copy of their limits (``dxpy.simd.front``)."""
     _LIMIT_LISTENERS.append(listener)
+
+
+def limit_of(op: str) -> int:
+    """``LIMITS[op]`` as a C ``Py_ssize_t`` (no limit: ``sys.maxsize``), for the compiled fronts."""
+    value = LIMITS[op]
+    return sys.maxsize if value >= sys.maxsize else int(value)
 
 
 def get(name: str) -> Engine:

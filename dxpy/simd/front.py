@@ -58,11 +58,6 @@ and the smaller bounds both.  No ops: always the builtin (join, strip)."""
 _FRONTS: dict[str, Any] = {}
 
 
-def _limit(op: str) -> int:
-    value = engines.LIMITS[op]
-    return sys.maxsize if value >= sys.maxsize else int(value)
-
-
 def _refresh() -> None:
     """Set every front's limits from the dispatcher's (0 while an engine is forced)."""
     forced = engines.is_forced()
@@ -71,9 +66,9 @@ def _refresh() -> None:
         if not ops:
             front.limit = front.str_limit = sys.maxsize
         elif name == "split":
-            front.limit = front.str_limit = min(_limit(op) for op in ops)
+            front.limit = front.str_limit = min(engines.limit_of(op) for op in ops)
         else:
-            front.limit, front.str_limit = _limit(ops[0]), _limit(ops[-1])
+            front.limit, front.str_limit = engines.limit_of(ops[0]), engines.limit_of(ops[-1])
         if forced and ops:
             front.limit = front.str_limit = 0
 

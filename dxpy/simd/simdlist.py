@@ -467,3 +467,8 @@ class SimdList(MutableSequence):
             return None
         floats = data if self._kind == FLOAT64 else data.astype(np.float64)
         return engine.map_f64(floats, FLOAT_MAP_OPS[op], operand)
+
+
+from dxpy.simd import list_front  # noqa: E402 - it needs the class
+
+list_front.install(SimdList)
