@@ -45,6 +45,15 @@ def test_empty_script_imports_nothing_heavy(tmp_path: Path) -> None:
     assert heavy == []
 
 
+def test_only_a_script_above_the_small_size_opens_the_bytecode_store(tmp_path: Path) -> None:
+    from dxpy.startup import SMALL_SCRIPT
+
+    assert "dxpy.cache.store" not in loaded_modules(tmp_path)  # compiled: cheaper
+    padding = "VALUE = 1\n" * (SMALL_SCRIPT // 10 + 1)
+    for _ in range(2):  # cold (stored), then warm (served)
+        assert "dxpy.cache.store" in loaded_modules(tmp_path, padding)
+
+
 @pytest.mark.parametrize("first_import", ["import asyncio", "import asyncio.events",
                                           "from asyncio import run"])
 def test_policy_is_dxpy_from_the_first_asyncio_import(tmp_path: Path, first_import: str) -> None:

@@ -47,6 +47,11 @@ def bytecode_cache() -> BytecodeCache:
     return _cache
 
 
+def is_open() -> bool:
+    """Whether this process has opened the bytecode cache already."""
+    return _cache is not None
+
+
 def install_for_program(roots: list[str], include_site: bool | None = None) -> bool:
     """Serve the modules under ``roots`` from the bytecode cache; False (and
     nothing installed) when ``DXPY_CACHE=0``.  ``include_site`` (default
@@ -74,4 +79,5 @@ def watch(roots: list[str] | None = None) -> Watcher | None:
     return start_watcher(bytecode_cache(), roots or hook.served.roots)
 
 
-__all__ = ["CacheWarning", "bytecode_cache", "cache_dir", "install_for_program", "watch"]
+__all__ = ["CacheWarning", "bytecode_cache", "cache_dir", "install_for_program", "is_open",
+           "watch"]
