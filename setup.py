@@ -42,11 +42,13 @@ _FALLBACKS = {
     "dxpy.simd._listfront": "SimdList's methods are the pure-Python ones",
     "dxpy.jit._dispatch": "the JIT calls compiled code through cffi",
     "dxpy.ipc._atomics": "Entangled values use their OFD-lock protocol",
+    "dxpy.aio._lookup": "dxpy.aio.os batches every call (no dentry-cache answers on the loop's thread)",
 }
 
 
 _BUILD_SCRIPTS = (("io_uring", "dxpy/reactor/_uring_build.py"),
-                  ("SIMD", "dxpy/simd/_native_build.py"))
+                  ("SIMD", "dxpy/simd/_native_build.py"),
+                  ("dentry-cache lookup", "dxpy/aio/_lookup_build.py"))
 """Optional cffi extensions: (what it is, its build script)."""
 
 

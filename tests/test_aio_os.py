@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import dxpy
-from dxpy.aio import _batch, os as aos
+from dxpy.aio import _batch, _inline, os as aos
 from dxpy.aio import tempfile as atempfile
 from tests.conftest import open_fds
 
@@ -106,13 +106,17 @@ async def _call_async(root: Path, op: tuple) -> Any:
 
 
 @FAST
-@pytest.mark.parametrize("ring_batch", [8, 0], ids=["ops", "pool"])
+@pytest.mark.parametrize("route", ["inline", "ops", "pool"])
 @given(ops=st.lists(OPS, min_size=1, max_size=12))
-def test_os_calls_match_os(tmp_path_factory: Any, backend: str, ring_batch: int,
+def test_os_calls_match_os(tmp_path_factory: Any, backend: str, route: str,
                            monkeypatch: pytest.MonkeyPatch, ops: list[tuple]) -> None:
-    """``ring_batch=0`` sends every call to the pool-chunk path (on epoll both
-    cases take it)."""
-    monkeypatch.setattr(_batch, "RING_BATCH", ring_batch)
+    """``inline``: calls answered from the dentry cache run at once (where
+    ``_inline`` allows; the rest are batched); ``ops``/``pool``: every call
+    is batched, ``pool`` sending it to the pool-chunk path (on epoll ``ops``
+    takes it too)."""
+    monkeypatch.setattr(_batch, "RING_BATCH", 0 if route == "pool" else 8)
+    monkeypatch.setattr(_inline, "LOOKUPS", route == "inline" and _inline.LOOKUPS)
+    monkeypatch.setattr(_inline, "WRITES", route == "inline" and _inline.WRITES)
     base = tmp_path_factory.mktemp("tree")
     theirs, ours = base / "theirs", base / "ours"
     _scratch(theirs)

@@ -6,7 +6,12 @@ moving from ``aiofiles.os`` changes only its import.
 
 Where each call runs, and why:
 
-* The short metadata calls (``stat``, ``lstat``, ``rename``, ``replace``,
+* ``stat``/``lstat``, ``rename``/``replace`` and ``remove``/``unlink`` run
+  on the loop's thread, at once, when the kernel can answer them from memory
+  on a local filesystem (every path in the dentry cache: ``_inline`` says
+  exactly when, and why that is cheaper than any hand-over: 3-25 us against
+  90-180 us for an io_uring path operation and 200-400 us for a pool hop).
+* Otherwise the short metadata calls (``stat``, ``lstat``, ``rename``, ``replace``,
   ``remove``/``unlink``, ``rmdir``, ``mkdir``, ``symlink``, ``link``,
   ``readlink``, ``access``) go to the loop's ``PathBatcher`` (``_batch``):
   the calls of one loop iteration run together, a few of them as reactor
@@ -35,7 +40,7 @@ import operator
 import os
 from typing import Any, Callable, Iterator, TypeVar
 
-from . import ospath as path
+from . import _inline as inline, ospath as path
 from ._batch import batcher
 from ._ops import os_error, run_in_pool
 
@@ -97,12 +102,17 @@ async def _batched(sync: Callable[[], Any], queue: Queue | None = None,
 # ---- stat ---------------------------------------------------------------------------
 async def stat(path: Any, *, dir_fd: int | None = None,
                follow_symlinks: bool = True) -> os.stat_result:
-    """``os.stat`` (io_uring: STATX when few calls are in flight)."""
+    """``os.stat`` (from the dentry cache at once, else batched; io_uring:
+    STATX when few calls are in flight)."""
+    if not isinstance(path, int):
+        name = os.fspath(path)
+        encoded, dirfd = _encoded(name), _dirfd(dir_fd)
+        cached = inline.stat(encoded, dirfd, follow_symlinks, name)
+        if cached is not None:
+            return cached
     sync = functools.partial(os.stat, path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
     if isinstance(path, int):
         return await _batched(sync)
-    name = os.fspath(path)
-    encoded, dirfd = _encoded(name), _dirfd(dir_fd)
     return await _batched(
         sync, lambda reactor, token: reactor.statx(token, encoded, dirfd, follow_symlinks),
         (name,), lambda holder: holder[0].stat)
@@ -119,6 +129,8 @@ async def rename(src: Any, dst: Any, *, src_dir_fd: int | None = None,
     """``os.rename`` (io_uring: RENAMEAT); on POSIX it replaces ``dst``."""
     old, new = os.fspath(src), os.fspath(dst)
     a, b, fa, fb = _encoded(old), _encoded(new), _dirfd(src_dir_fd), _dirfd(dst_dir_fd)
+    if inline.writes_allowed((a, fa), (b, fb)):
+        return inline.rename(a, fa, b, fb, (old, new))
     await _batched(functools.partial(os.rename, src, dst, src_dir_fd=src_dir_fd,
                                      dst_dir_fd=dst_dir_fd),
                    lambda reactor, token: reactor.renameat(token, a, b, fa, fb), (old, new))
@@ -149,6 +161,8 @@ async def _unlink(path: Any, dir_fd: int | None, sync: Callable[..., None],
                   remove_dir: bool) -> None:
     name = os.fspath(path)
     encoded, dirfd = _encoded(name), _dirfd(dir_fd)
+    if not remove_dir and inline.writes_allowed((encoded, dirfd)):
+        return inline.unlink(encoded, dirfd, name)
     await _batched(functools.partial(sync, path, dir_fd=dir_fd),
                    lambda reactor, token: reactor.unlinkat(token, encoded, dirfd, remove_dir),
                    (name,))
