@@ -228,6 +228,26 @@ def test_array_store_then_deopt_restores_and_reruns() -> None:
     assert list(a) == [2, 2, 2, 2]
 
 
+def test_snapshot_buffers_are_kept_and_fit_every_shape() -> None:
+    """A storing function that may deopt snapshots its arrays into buffers kept between
+    calls; a new shape or a strided view gets its own, and each deopt restores exactly."""
+    fn = Dispatcher(store_then_overflow.py_func)
+    rng = np.random.default_rng(5)
+    for n, step in ((6, 1), (6, 1), (9, 2), (6, 3), (1, 1)):
+        base = rng.integers(-50, 50, n * step)
+        a = base[::step]
+        before = a.copy()
+        assert fn(a, 2**40) == 2**80  # deopt: restored, re-run in CPython
+        assert np.array_equal(a, before + 1)
+        assert fn(a, 5) == 25 and np.array_equal(a, before + 2)
+    version = next(iter(fn._versions.values()))
+    kept = version.spares[0]
+    assert kept and all(buf.base is None for buf in kept)
+    again = kept[-1]
+    fn(np.zeros(1, np.int64)[::1], 3)
+    assert version.spares[0][-1] is again  # the same buffer, not a fresh copy
+
+
 def test_read_only_array_store_raises_like_numpy() -> None:
     a = np.zeros(3)
     a.flags.writeable = False

@@ -56,6 +56,8 @@ _PYTYPES.update({Scalar(d.kind, True, name): np.dtype(name).type for name, d in 
 _FFI = _cffi_backend
 _FFI_LOCK = threading.Lock()
 BLACKLIST_MIN_DEOPTS = 50
+#: a snapshot buffer larger than this is not kept for the next call (memory it would pin)
+SNAPSHOT_KEEP_BYTES = 64 << 20
 
 _registry: list["Dispatcher"] = []
 _registry_lock = threading.Lock()
@@ -111,8 +113,35 @@ class _Version:
         self.prepare = _preparer(argtypes, self.array_positions if self.stores_arrays else [],
                                  entry_flattener(argtypes))
         self.snapshot = self.array_positions if self.stores_arrays and self.may_deopt else None
+        # Per array position, snapshot buffers between calls (a list per thread at most).
+        self.spares: dict[int, list[Any]] = {}
         self.centry = make_entry(self, argtypes, self.array_positions if self.stores_arrays
                                  else [], nogil)
+
+    def take_snapshots(self, args: tuple[Any, ...]) -> list[tuple[Any, Any]]:
+        """Copies of the arrays a deopt must restore, into kept buffers where possible.
+
+        Why kept: a fresh copy of a large array is fresh memory, and faulting its pages
+        in cost more than the copy (sieve_u8's 2 MB flags: ~0.4 ms a call, 8% of it)."""
+        out = []
+        for i in self.snapshot:  # type: ignore[union-attr]
+            array = args[i]
+            spares = self.spares.setdefault(i, [])
+            try:
+                saved = spares.pop()
+            except IndexError:
+                saved = None
+            if saved is None or saved.shape != array.shape:
+                saved = np.empty(array.shape, array.dtype)
+            np.copyto(saved, array)
+            out.append((array, saved))
+        return out
+
+    def keep_snapshots(self, snapshots: list[tuple[Any, Any]]) -> None:
+        """Give snapshot buffers back for the next call (not beyond SNAPSHOT_KEEP_BYTES)."""
+        for i, (_, saved) in zip(self.snapshot, snapshots):  # type: ignore[arg-type]
+            if saved.nbytes <= SNAPSHOT_KEEP_BYTES:
+                self.spares[i].append(saved)
 
     def fold_c_calls(self) -> None:
         """Move the calls the C entry counted into the stats."""
@@ -284,9 +313,17 @@ class Dispatcher(BASE):  # type: ignore[misc,valid-type]
             flat = args if version.prepare is None else version.prepare(args)
             if flat is None:  # typeof matched: a read-only array CPython refuses to store
                 return self.py_func(*args)
-        snapshots = None
-        if version.snapshot is not None:
-            snapshots = [(a, a.copy()) for a in map(args.__getitem__, version.snapshot)]
+        snapshots = None if version.snapshot is None else version.take_snapshots(args)
+        try:
+            return self._run(version, args, flat, snapshots)
+        finally:
+            if snapshots is not None:
+                version.keep_snapshots(snapshots)
+
+    def _run(self, version: _Version, args: tuple[Any, ...], flat: Any,
+             snapshots: list[tuple[Any, Any]] | None) -> Any:
+        """Call ``version``'s machine code; box its result, raise its IndexError, or
+        re-run the call in CPython."""
         try:
             res = version.buffers.pop()
         except IndexError:
