@@ -131,9 +131,11 @@ def cache_program_modules(root: str) -> None:
 
 
 #: a script up to this size is compiled rather than fetched from the bytecode cache,
-#: unless the cache is open already: compiling 4 KiB (0.1-0.4 ms) costs less than
-#: opening the store for it (two modules, three files and an mmap: 0.5-2 ms).
-SMALL_SCRIPT = 4096
+#: unless the cache is open already.  Why: opening the store (two modules, three files,
+#: an mmap: 0.5-2 ms) costs more than compiling a one-liner, but a program with modules
+#: of its own opens it anyway, and then serving its main script saves the compile
+#: (0.1-0.4 ms per KiB); a main script past 1 KiB is taken to be such a program.
+SMALL_SCRIPT = 1024
 
 
 def script_code(path: str) -> CodeType:

@@ -213,7 +213,7 @@ def _resolve_externals(syms: list[_Symbol], relocs: list[_Reloc]) -> dict[int, i
     wanted = {r.symbol for r in relocs if r.symbol and syms[r.symbol].shndx == _SHN_UNDEF}
     if not wanted:
         return {}
-    process = ctypes.CDLL(None)
+    process = _c_library()  # dlopen(NULL): the process and every library it has loaded
     out = {}
     for index in wanted:
         name = syms[index].name
