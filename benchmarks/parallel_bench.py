@@ -90,19 +90,25 @@ def bench_nogil(repeat: int, quick: bool) -> None:
     rounds = 20 if quick else 60
     halves = [rounds // 2, rounds - rounds // 2]
     assert dx(values, 2) == kernel_source(values, 2) and nb(values, 2) == dx(values, 2)
-    print(f"1. nogil kernel (sqrt over 200k floats x {rounds}): vs dxpy.jit on one thread")
+    print(f"1. nogil kernel (sqrt over 200k floats x {rounds}, halves on 2 threads): vs the "
+          f"same kernel on one thread (interleaved; CPU/wall = cores kept busy)")
     with Executor(2, kind="thread") as ex, concurrent.futures.ThreadPoolExecutor(2) as tpe:
-        one = best(lambda: dx(values, rounds), repeat)
-        row("dxpy.jit nogil, 1 thread", one, one)
-        split = {}
-        for label, pool, fn in [("dxpy.jit nogil, Executor(kind='thread') x2", ex, dx),
-                                ("dxpy.jit nogil, ThreadPoolExecutor x2", tpe, dx),
-                                ("numba nogil, ThreadPoolExecutor x2", tpe, nb)]:
-            split[label] = sum(pool.map(fn, [values] * 2, halves))
-            row(label, best(lambda: list(pool.map(fn, [values] * 2, halves)), repeat), one)
-        row("numba nogil, 1 thread", best(lambda: nb(values, rounds), repeat), one)
+        split = {label: sum(pool.map(fn, [values] * 2, halves)) for label, pool, fn in
+                 [("dxpy Executor", ex, dx), ("dxpy tpe", tpe, dx), ("numba tpe", tpe, nb)]}
+        times = interleaved({
+            "dxpy.jit nogil, 1 thread": lambda: dx(values, rounds),
+            "dxpy.jit nogil, Executor(kind='thread') x2":
+                lambda: list(ex.map(dx, [values] * 2, halves)),
+            "dxpy.jit nogil, ThreadPoolExecutor x2":
+                lambda: list(tpe.map(dx, [values] * 2, halves)),
+            "numba nogil, 1 thread": lambda: nb(values, rounds),
+            "numba nogil, ThreadPoolExecutor x2":
+                lambda: list(tpe.map(nb, [values] * 2, halves))}, repeat)
     reference = dx(values, halves[0]) + dx(values, halves[1])
     assert all(math.isclose(v, reference, rel_tol=1e-12) for v in split.values()), split
+    for label, (wall, cpu) in times.items():
+        one = times[label.split(",")[0] + ", 1 thread"][0]  # each against its own 1 thread
+        row(label, wall, one, f"CPU/wall {cpu / wall:.2f}")
 
 
 # -- 2. thread executor overhead ----------------------------------------------------------
@@ -114,10 +120,12 @@ def bench_thread_overhead(repeat: int, quick: bool) -> None:
     n = 2000 if quick else 10_000
     print(f"2. thread executor per-task overhead ({n} tiny tasks): vs ThreadPoolExecutor "
           f"(interleaved; CPU = all threads, per task)")
-    with Executor(2, kind="thread") as ex, concurrent.futures.ThreadPoolExecutor(2) as tpe:
+    with Executor(2, kind="thread") as ex, Executor(2, kind="thread", pin=False) as free, \
+            concurrent.futures.ThreadPoolExecutor(2) as tpe:
         times = interleaved({
             "ThreadPoolExecutor(2).map": lambda: list(tpe.map(tiny, range(n))),
             "Executor(kind='thread').map": lambda: list(ex.map(tiny, range(n))),
+            "Executor(kind='thread', pin=False).map": lambda: list(free.map(tiny, range(n))),
             "ThreadPoolExecutor(2).submit x n":
                 lambda: [f.result() for f in [tpe.submit(tiny, i) for i in range(n)]],
             "Executor(kind='thread').submit x n":
@@ -189,7 +197,8 @@ def _in_memfd(array: np.ndarray) -> bool:
 
 def bench_transfer(repeat: int, quick: bool) -> None:
     sizes = [1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20] + ([] if quick else [256 << 20])
-    print("4. array round trip (send array, receive its size): vs multiprocessing.Queue")
+    print("4. array round trip (send array, receive its size): vs multiprocessing.Queue "
+          "(interleaved batches; time and this process's CPU per round trip)")
     parent, child_end = Channel.pair()
     echo = FORK.Process(target=_channel_echo, args=(child_end,), daemon=True)
     echo.start()
@@ -200,17 +209,22 @@ def bench_transfer(repeat: int, quick: bool) -> None:
     try:
         for size in sizes:
             array = np.random.default_rng(1).random(size // 8)
-            rounds = max(2, min(repeat * 20, (512 << 20) // size)) if size < (64 << 20) else repeat
+            batch = max(1, min(200, (16 << 20) // size))  # round trips per timed batch
             parent.send(array)
             _, shared = parent.recv()
             inbox.put(array)
             outbox.get()
-            base = best(lambda: (inbox.put(array), outbox.get()), rounds)
-            hbtp = best(lambda: (parent.send(array), parent.recv()), rounds)
+            times = interleaved({
+                "queue": lambda: [(inbox.put(array), outbox.get()) for _ in range(batch)],
+                "hbtp": lambda: [(parent.send(array), parent.recv()) for _ in range(batch)]},
+                max(repeat, 3) if size < (64 << 20) else repeat)
+            (base, base_cpu), (hbtp, cpu) = times["queue"], times["hbtp"]
             label = f"{size >> 20} MiB" if size >= 1 << 20 else f"{size >> 10} KiB"
-            row(f"mp.Queue {label}", base, base)
-            row(f"HBTP Channel {label}", hbtp, base,
-                "shared memory" if shared else "in band")
+            row(f"mp.Queue {label}", base / batch, base / batch,
+                f"CPU {base_cpu / batch * 1e6:,.0f} us")
+            row(f"HBTP Channel {label}", hbtp / batch, base / batch,
+                f"CPU {cpu / batch * 1e6:,.0f} us ({base_cpu / cpu:.2f}x), "
+                + ("shared memory" if shared else "in band"))
     finally:
         inbox.put(None)
         parent.close()

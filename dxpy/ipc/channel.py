@@ -41,6 +41,8 @@ _ANC_SIZE = socket.CMSG_SPACE(_MAX_FDS * array.array("i").itemsize)
 _SEGMENT = struct.Struct("<IQ")
 _RELEASED = struct.Struct("<IQ")
 _CONTROL = (MessageType.SEGMENT, MessageType.RELEASE)
+# plain ints: socket.MSG_* are IntFlag members, and ``&`` on one runs Python code
+_DONTWAIT, _CTRUNC = int(socket.MSG_DONTWAIT), int(socket.MSG_CTRUNC)
 
 
 class ChannelClosed(EOFError):
@@ -193,7 +195,7 @@ class Channel:
         self._check_open()
         if msg_type in _CONTROL:
             raise ValueError(f"{msg_type.name} frames are the channel's own")
-        frames = list(self._release_frames())
+        frames = self._release_frames()
         body, refs = self._encode(msg_type, value)
         for segment in self._arena.unannounced():
             frames.append((encode(MessageType.SEGMENT, _SEGMENT.pack(segment.id, segment.size)),
@@ -242,12 +244,13 @@ class Channel:
         if not self._closed:
             self._releases.append((segment, offset))
 
-    def _release_frames(self) -> Iterable[tuple[list[Any], None]]:
+    def _release_frames(self) -> list[tuple[list[Any], Segment | None]]:
+        """A RELEASE frame for the blocks released since the last one (or none)."""
         if not self._releases:
-            return
+            return []
         releases, self._releases = self._releases, []
         body = COUNT.pack(len(releases)) + b"".join(_RELEASED.pack(s, o) for s, o in releases)
-        yield encode(MessageType.RELEASE, body), None
+        return [(encode(MessageType.RELEASE, body), None)]
 
     # -- writing -------------------------------------------------------------------
     def _send_parts(self, parts: list[Any], segment: Segment | None) -> None:
@@ -255,28 +258,32 @@ class Channel:
         views, fds = self._frame_views(parts, segment)
         while views:
             views, fds = self._write_step(views, fds, 0), []
-        self._wrote(segment)
+        if segment is not None:
+            self._arena.announced(segment)
 
     async def _asend_parts(self, parts: list[Any], segment: Segment | None) -> None:
         views, fds = self._frame_views(parts, segment)
         while views:
             try:
-                views, fds = self._write_step(views, fds, socket.MSG_DONTWAIT), []
+                views, fds = self._write_step(views, fds, _DONTWAIT), []
             except BlockingIOError:
                 await _ready(self._sock, writable=True)
-        self._wrote(segment)
+        if segment is not None:
+            self._arena.announced(segment)
 
     def _frame_views(self, parts: list[Any], segment: Segment | None
-                     ) -> tuple[list[memoryview], list[int]]:
+                     ) -> tuple[list[bytes | memoryview], list[int]]:
+        """The frame's parts as ``sendmsg`` buffers (bytes as they are, other
+        buffers as byte views, so that a partial write can be cut anywhere)."""
         self._check_open()
-        return ([memoryview(p).cast("B") for p in parts],
+        return ([p if type(p) is bytes else memoryview(p).cast("B") for p in parts],
                 [segment.fd] if segment is not None else [])
 
-    def _write_step(self, views: list[memoryview], fds: list[int], flags: int
-                    ) -> list[memoryview]:
+    def _write_step(self, views: list[bytes | memoryview], fds: list[int], flags: int
+                    ) -> list[bytes | memoryview]:
         """One ``sendmsg`` (the fds ride on the first); the views still to write."""
         try:
-            sent = self._sock.sendmsg(views, _fd_ancillary(fds), flags)
+            sent = self._sock.sendmsg(views, _fd_ancillary(fds) if fds else (), flags)
         except BlockingIOError:
             raise
         except OSError as exc:
@@ -284,16 +291,13 @@ class Channel:
             raise ChannelClosed(f"the peer is gone: {exc}") from exc
         return _advance(views, sent)
 
-    def _wrote(self, segment: Segment | None) -> None:
-        if segment is not None:
-            self._arena.announced(segment)
-
     # -- reading -------------------------------------------------------------------
     def _next_frame(self) -> Frame:
         while True:
             self._check_open()
-            for parts, _ in self._release_frames():
-                self._send_parts(parts, None)
+            if self._releases:
+                for parts, _ in self._release_frames():
+                    self._send_parts(parts, None)
             if self._inbox:
                 return self._inbox.popleft()
             self._fill(0)
@@ -306,7 +310,7 @@ class Channel:
             if self._inbox:
                 return self._inbox.popleft()
             try:
-                self._fill(socket.MSG_DONTWAIT)
+                self._fill(_DONTWAIT)
             except BlockingIOError:
                 await _ready(self._sock, writable=False)
 
@@ -314,7 +318,7 @@ class Channel:
         """Read what has arrived without blocking (RELEASE frames free blocks)."""
         try:
             while not self._eof:
-                self._fill(socket.MSG_DONTWAIT)
+                self._fill(_DONTWAIT)
         except BlockingIOError:
             pass
 
@@ -330,7 +334,8 @@ class Channel:
         except OSError as exc:
             self.close()
             raise ChannelClosed(f"the channel broke: {exc}") from exc
-        self._take_fds(ancillary, msg_flags)
+        if ancillary or msg_flags & _CTRUNC:
+            self._take_fds(ancillary, msg_flags)
         if not count:
             self._eof = True
             try:
@@ -353,7 +358,7 @@ class Channel:
                 fds = array.array("i")
                 fds.frombytes(payload[:len(payload) - len(payload) % fds.itemsize])
                 self._fds.extend(fds)
-        if msg_flags & socket.MSG_CTRUNC:
+        if msg_flags & _CTRUNC:
             self.close()
             raise ProtocolError("HBTP peer sent more file descriptors than a frame may carry")
 
@@ -378,8 +383,8 @@ class Channel:
     # -- decoding ------------------------------------------------------------------
     def _decode(self, frame: Frame) -> Any:
         try:
-            ack = bool(frame.flags & Flags.REQUIRES_ACK)
-            views = [self._peer.view(ref, ack) for ref in frame.buffers]
+            views = ([self._peer.view(ref, bool(frame.flags & Flags.REQUIRES_ACK))
+                      for ref in frame.buffers] if frame.buffers else [])
             if frame.type is MessageType.ARRAY:
                 return codec.decode_array(frame.body, views)
             return codec.decode_value(frame.body, views)
@@ -416,13 +421,13 @@ def _fd_ancillary(fds: list[int]) -> list[tuple[int, int, bytes]]:
     return [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())]
 
 
-def _advance(views: list[memoryview], sent: int) -> list[memoryview]:
+def _advance(views: list[bytes | memoryview], sent: int) -> list[bytes | memoryview]:
     """The views still to write after ``sent`` bytes went out."""
-    while views and sent >= views[0].nbytes:
-        sent -= views[0].nbytes
+    while views and sent >= len(views[0]):  # len: bytes, or a byte view's nbytes
+        sent -= len(views[0])
         views = views[1:]
     if views and sent:
-        views[0] = views[0][sent:]
+        views[0] = memoryview(views[0])[sent:]
     return views
 
 

@@ -84,8 +84,10 @@ def encode_array(array: np.ndarray, place: Place, threshold: int
     """An ``ARRAY`` body: u8 dtype-string length, dtype string, u8 ndim,
     u64 dims, then the C-order data inline (or nothing, and one block)."""
     dtype = array.dtype.str.encode("ascii")
-    head = bytes([len(dtype)]) + dtype + bytes([array.ndim]) + b"".join(
-        _SHAPE_DIM.pack(d) for d in array.shape)
+    head = struct.pack(f"<B{len(dtype)}sB{array.ndim}Q", len(dtype), dtype, array.ndim,
+                       *array.shape)
+    if array.nbytes < threshold:  # in band: one copy, C order whatever the strides
+        return head + array.tobytes(), []
     contiguous = np.ascontiguousarray(array)
     # as bytes: memoryview refuses datetime dtypes, a uint8 view takes every dtype
     raw = (memoryview(contiguous.reshape(-1).view(np.uint8)) if contiguous.nbytes

@@ -62,8 +62,14 @@ class Flags(enum.IntFlag):
     REQUIRES_ACK = 4
 
 
-_KNOWN_TYPES = frozenset(int(t) for t in MessageType)
 _KNOWN_FLAGS = int(Flags.COMPRESSED | Flags.SHARED_MEMORY | Flags.REQUIRES_ACK)
+# Header bytes -> enum members by table lookup: calling an enum class (or
+# combining IntFlag members) runs Python code, and a small frame's whole
+# budget is a few microseconds.
+_TYPE_OF = {int(t): t for t in MessageType}
+_FLAGS_OF = tuple(Flags(bits) for bits in range(_KNOWN_FLAGS + 1))
+_SHARED, _ACK, _COMPRESSED = int(Flags.SHARED_MEMORY), int(Flags.REQUIRES_ACK), \
+    int(Flags.COMPRESSED)
 
 
 @dataclass(frozen=True)
@@ -89,49 +95,54 @@ def encode(msg_type: MessageType, body: bytes | bytearray | memoryview,
            buffers: list[BufferRef] | tuple[()] = (), *, requires_ack: bool = False,
            compress: bool = False, max_payload: int = DEFAULT_MAX_PAYLOAD) -> list[bytes]:
     """The frame as a list of byte strings to write in order (header, table, body)."""
-    flags = Flags.NONE
-    parts: list[bytes | bytearray | memoryview] = []
-    if buffers:
-        flags |= Flags.SHARED_MEMORY
-        table = bytearray(COUNT.pack(len(buffers)))
-        for ref in buffers:
-            table += BUFFER_ENTRY.pack(ref.segment, ref.offset, ref.length)
-        parts.append(bytes(table))
-    if requires_ack:
-        flags |= Flags.REQUIRES_ACK
     if compress:
-        flags |= Flags.COMPRESSED
         body = zlib.compress(body, 1)
-    parts.append(body)
-    length = sum(len(p) if not isinstance(p, memoryview) else p.nbytes for p in parts)
+    length = body.nbytes if isinstance(body, memoryview) else len(body)
+    flags = (_ACK if requires_ack else 0) | (_COMPRESSED if compress else 0)
+    if buffers:
+        flags |= _SHARED
+        table = COUNT.pack(len(buffers)) + b"".join(
+            BUFFER_ENTRY.pack(ref.segment, ref.offset, ref.length) for ref in buffers)
+        length += len(table)
     if length > max_payload:
         raise ProtocolError(f"HBTP frame payload of {length} bytes exceeds the limit "
                             f"of {max_payload}")
-    return [HEADER.pack(MAGIC, int(msg_type), int(flags), length), *parts]  # type: ignore[list-item]
+    header = HEADER.pack(MAGIC, msg_type, flags, length)
+    return [header, table, body] if buffers else [header, body]  # type: ignore[list-item]
 
 
 def parse_header(header: bytes | bytearray | memoryview, max_payload: int
                  ) -> tuple[MessageType, Flags, int]:
     """(type, flags, payload length) of an 8-byte header, or ``ProtocolError``."""
-    magic, msg_type, flags, length = HEADER.unpack(header)
+    return _parse_header_at(header, 0, max_payload)
+
+
+def _parse_header_at(data: bytes | bytearray | memoryview, at: int, max_payload: int
+                     ) -> tuple[MessageType, Flags, int]:
+    magic, msg_type, flags, length = HEADER.unpack_from(data, at)
     if magic != MAGIC:
         raise ProtocolError(f"bad HBTP magic 0x{magic:04X} (expected 0x{MAGIC:04X})")
-    if msg_type not in _KNOWN_TYPES:
+    kind = _TYPE_OF.get(msg_type)
+    if kind is None:
         raise ProtocolError(f"unknown HBTP message type {msg_type}")
     if flags & ~_KNOWN_FLAGS:
         raise ProtocolError(f"unknown HBTP flag bits 0x{flags & ~_KNOWN_FLAGS:02X}")
     if length > max_payload:
         raise ProtocolError(f"HBTP frame announces {length} payload bytes, over the limit "
                             f"of {max_payload}")
-    return MessageType(msg_type), Flags(flags), length
+    return kind, _FLAGS_OF[flags], length
 
 
 def parse_payload(msg_type: MessageType, flags: Flags, payload: bytes | bytearray | memoryview,
                   max_payload: int) -> Frame:
     """Split a payload into buffer table and body (decompressing it)."""
+    bits = int(flags)
+    if not bits & (_SHARED | _COMPRESSED):  # the common small frame: the body as is
+        return Frame(msg_type, flags, payload if isinstance(payload, bytes)
+                     else memoryview(payload), [])
     view = memoryview(payload)
     buffers: list[BufferRef] = []
-    if flags & Flags.SHARED_MEMORY:
+    if bits & _SHARED:
         if view.nbytes < COUNT.size:
             raise ProtocolError("HBTP shared-memory frame too short for its buffer table")
         (count,) = COUNT.unpack_from(view)
@@ -143,7 +154,7 @@ def parse_payload(msg_type: MessageType, flags: Flags, payload: bytes | bytearra
                    for i in range(count)]
         view = view[end:]
     body: bytes | memoryview = view
-    if flags & Flags.COMPRESSED:
+    if bits & _COMPRESSED:
         body = _decompress(view, max_payload)
     return Frame(msg_type, flags, body, buffers)
 
@@ -177,13 +188,32 @@ class FrameDecoder:
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Frame]:
         """Add received bytes; return every frame they complete, in order."""
-        self._buffer += data
         frames: list[Frame] = []
+        if not self._buffer:
+            data = self._whole_frames(data, frames)
+        self._buffer += data
         while True:
             frame = self._next()
             if frame is None:
                 return frames
             frames.append(frame)
+
+    def _whole_frames(self, data: bytes | bytearray | memoryview, frames: list[Frame]
+                      ) -> bytes | bytearray | memoryview:
+        """With nothing buffered, decode the frames that lie whole in ``data``
+        straight from it (one copy of each payload, not two through the
+        buffer); what is left over."""
+        view = memoryview(data).cast("B")
+        at, end = 0, view.nbytes
+        while end - at >= HEADER_SIZE:
+            msg_type, flags, length = _parse_header_at(view, at, self.max_payload)
+            stop = at + HEADER_SIZE + length
+            if stop > end:
+                break
+            payload = bytes(view[at + HEADER_SIZE:stop])
+            frames.append(parse_payload(msg_type, flags, payload, self.max_payload))
+            at = stop
+        return view[at:]
 
     def _next(self) -> Frame | None:
         if self._pending is None:
