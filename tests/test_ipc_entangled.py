@@ -122,6 +122,28 @@ def test_values_move_between_inline_ints_and_slots(protocol: str) -> None:
             Entangled.create(unique("kinds"), 0, protocol="futex")
 
 
+@pytest.mark.skipif(not atomics.AVAILABLE, reason=f"atomic protocol unavailable: "
+                    f"{atomics.WHY_NOT}")
+def test_without_the_extension_lock_is_the_default_and_atomic_segments_refuse() -> None:
+    name = unique("fallback")
+    with Entangled.create(name, 1, protocol="atomic"):
+        probe = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+            import sys
+            sys.modules["dxpy.ipc._atomics"] = None  # as if the build had no compiler
+            from dxpy.ipc import Entangled, atomics
+            assert not atomics.AVAILABLE and "not built" in atomics.WHY_NOT
+            with Entangled.create(sys.argv[2], 5) as fresh:
+                assert fresh.protocol == "lock" and fresh.update(lambda n: n + 1) == 2
+            try:
+                Entangled.open(sys.argv[1])
+            except RuntimeError as exc:
+                print(exc)
+        """), name, unique("fallback")], capture_output=True, timeout=60)
+    assert probe.returncode == 0, probe.stderr
+    assert b"16-byte atomics are unavailable" in probe.stdout
+    assert name not in segments()
+
+
 def test_update_gives_up_after_its_attempts(protocol: str) -> None:
     name = unique("attempts")
     with Entangled.create(name, 0, protocol=protocol) as shared, Entangled.open(name) as rival:

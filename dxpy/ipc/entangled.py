@@ -243,6 +243,9 @@ class Entangled:
                 raise FileNotFoundError(errno.ENOENT, "Entangled segment was just removed", path)
             try:
                 return cls(path, fd, creator=False)
+            except RuntimeError:  # an atomic segment, and no atomics in this process
+                os.close(fd)
+                raise
             except (ValueError, OSError):
                 os.close(fd)
                 if time.monotonic() > deadline:
