@@ -4,7 +4,7 @@ the batched path wherever the cache, the filesystem or the policy say no."""
 
 from __future__ import annotations
 
-import asyncio
+import errno
 import os
 import threading
 import time
@@ -22,9 +22,15 @@ needs_lookup = pytest.mark.skipif(_inline.lib is None,
 _STAT_FIELDS = [name for name in dir(os.stat_result) if name.startswith("st_")]
 
 
+def _lookup(path: Any) -> int:
+    """The C lookup's result for ``path`` (0, or -errno)."""
+    buffers = _inline._buffers
+    return _inline.lib.dxl_lookup(-100, os.fsencode(path), True, buffers.entry, buffers.mount)
+
+
 def _local(path: Path) -> bool:
-    found = _inline._lookup(os.fsencode(path), -100, True) if _inline.lib is not None else -1
-    return not isinstance(found, int) and _inline._mounts.local(found[19])
+    return (_inline.lib is not None and _lookup(path) == 0
+            and _inline._mounts.local(_inline._buffers.mount[0]))
 
 
 on_local_fs = pytest.mark.skipif(not _local(Path(os.environ.get("TMPDIR", "/tmp"))),
@@ -92,7 +98,7 @@ def test_uncached_names_take_the_batched_path(tmp_path: Path, backend: str,
     """A name never looked up is not in the dentry cache (EAGAIN): the batched
     path answers, and leaves a negative dentry the next call finds at once."""
     fresh = os.fsencode(tmp_path / "never-looked-up")
-    assert _inline._lookup(fresh, -100, True) == -11  # EAGAIN
+    assert _lookup(fresh) == -errno.EAGAIN
 
     async def run() -> None:
         for _ in range(2):

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import errno
 import os
-import stat as stat_module
 import struct
 import threading
 import time
@@ -55,8 +54,8 @@ from typing import Any
 
 from ._ops import os_error
 
-#: ``dxl_entry``: os.stat_result's 19 fields, then the mount id.
-_ENTRY = struct.Struct("=6Q4q3d5q2Q")
+#: ``dxl_entry``: os.stat_result's 19 fields.
+_ENTRY = struct.Struct("=6Q4q3d5qQ")
 
 try:
     from ._lookup import ffi, lib
@@ -130,29 +129,19 @@ _mounts = _Mounts()
 _writes_paused_until = 0
 
 
-class _Entry(threading.local):
-    """This thread's result buffer (the C call releases the GIL, so threads
-    running loops of their own must not share one), and its C pointer:
-    made once, because a fresh cffi struct and buffer cost more per call
-    than unpacking it."""
+class _Buffers(threading.local):
+    """This thread's out-parameters for the C calls (they release the GIL,
+    so threads running loops of their own must not share them): made once,
+    because fresh cffi objects per call cost more than reading them."""
 
     def __init__(self) -> None:
         self.data = bytearray(_ENTRY.size)
-        self.pointer = ffi.cast("dxl_entry *", ffi.from_buffer(self.data))
+        self.entry = ffi.cast("dxl_entry *", ffi.from_buffer(self.data))
+        self.mount = ffi.new("uint64_t[1]")
+        self.blocked = ffi.new("int64_t[1]")
 
 
-_entry = _Entry() if ffi is not None else None
-#: Where the write calls report how long they blocked.  Shared: the calls
-#: that fill it run on a loop's thread, and only the test after each call
-#: reads it, so another thread's write can at worst move a pause.
-_blocked = ffi.new("int64_t[1]") if ffi is not None else None
-
-
-def _lookup(encoded: bytes, dirfd: int, follow: bool) -> tuple | int:
-    """The entry's fields from the cache, or ``-errno`` (``-EAGAIN``: not cached)."""
-    entry = _entry
-    code = lib.dxl_lookup(dirfd, encoded, follow, entry.pointer)
-    return code if code < 0 else _ENTRY.unpack_from(entry.data)
+_buffers = _Buffers() if ffi is not None else None
 
 
 def stat(encoded: bytes, dirfd: int, follow: bool, name: Any) -> os.stat_result | None:
@@ -160,45 +149,43 @@ def stat(encoded: bytes, dirfd: int, follow: bool, name: Any) -> os.stat_result 
     for a cached failure), else None: take the batched path."""
     if not LOOKUPS:
         return None
-    found = _lookup(encoded, dirfd, follow)
-    if isinstance(found, int):
-        if -found in _FAILS_AT_ONCE:
-            raise os_error(-found, name)
+    buffers = _buffers
+    code = lib.dxl_lookup(dirfd, encoded, follow, buffers.entry, buffers.mount)
+    if code < 0:
+        if -code in _FAILS_AT_ONCE:
+            raise os_error(-code, name)
         return None
-    if not _mounts.local(found[19]):
+    if not _mounts.local(buffers.mount[0]):
         return None
-    return os.stat_result(found[:19])
+    return os.stat_result(_ENTRY.unpack_from(buffers.data))
 
 
 def _writable(encoded: bytes, dirfd: int) -> bool:
     """Whether removing or replacing the entry ``encoded`` names is memory
     work on a local filesystem, or fails at once (see the module doc)."""
-    found = _lookup(encoded, dirfd, False)
-    if isinstance(found, int):
-        return -found in _FAILS_AT_ONCE
-    mode, nlink, blocks, mount_id = found[0], found[3], found[17], found[19]
-    if stat_module.S_ISDIR(mode):  # moving or replacing one reads its blocks
-        return False
-    if stat_module.S_ISREG(mode) and nlink <= 1 and blocks * 512 > FREE_LIMIT:
-        return False
-    return _mounts.local(mount_id)
+    mount = _buffers.mount
+    code = lib.dxl_probe(dirfd, encoded, FREE_LIMIT, mount)
+    if code:
+        return -code in _FAILS_AT_ONCE
+    return _mounts.local(mount[0])
 
 
-def writes_allowed(*entries: tuple[bytes, int]) -> bool:
-    """Whether a rename/unlink of these ``(path, dirfd)`` entries may run inline."""
+def writes_allowed(encoded: bytes, dirfd: int, target: bytes | None = None,
+                   target_dirfd: int = -100) -> bool:
+    """Whether an unlink of ``encoded``, or its rename to ``target``, may run inline."""
     if not WRITES or time.monotonic_ns() < _writes_paused_until:
         return False
-    return all(_writable(encoded, dirfd) for encoded, dirfd in entries)
+    return _writable(encoded, dirfd) and (target is None or _writable(target, target_dirfd))
 
 
 def rename(old: bytes, olddirfd: int, new: bytes, newdirfd: int, names: tuple) -> None:
     """``os.rename`` on the loop's thread (``writes_allowed`` said it may)."""
-    _settle(lib.dxl_rename(olddirfd, old, newdirfd, new, _blocked), names)
+    _settle(lib.dxl_rename(olddirfd, old, newdirfd, new, _buffers.blocked), names)
 
 
 def unlink(encoded: bytes, dirfd: int, name: Any) -> None:
     """``os.unlink`` on the loop's thread (``writes_allowed`` said it may)."""
-    _settle(lib.dxl_unlink(dirfd, encoded, _blocked), (name,))
+    _settle(lib.dxl_unlink(dirfd, encoded, _buffers.blocked), (name,))
 
 
 def _settle(result: int, names: tuple) -> None:
@@ -206,7 +193,7 @@ def _settle(result: int, names: tuple) -> None:
     blocked for longer than ``STALL_NS`` (the C side reports the wall time
     only if the thread slept: being preempted under load is not blocking)."""
     global _writes_paused_until
-    if _blocked[0] > STALL_NS:
+    if _buffers.blocked[0] > STALL_NS:
         _writes_paused_until = time.monotonic_ns() + PAUSE_NS
     if result < 0:
         raise os_error(-result, *names)

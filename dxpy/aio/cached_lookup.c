@@ -46,15 +46,15 @@ struct dxl_open_how {
     uint64_t resolve;
 };
 
-/* os.stat_result's 19 fields in its order (times as os.stat computes them),
- * then the id of the mount the entry is on.  Every field is 8 bytes, so
- * Python unpacks it with one struct format and no padding rules. */
+/* os.stat_result's 19 fields in its order (times as os.stat computes them).
+ * Every field is 8 bytes, so Python unpacks it with one struct format and
+ * no padding rules. */
 typedef struct dxl_entry {
     uint64_t mode, ino, dev, nlink, uid, gid;
     int64_t size, atime, mtime, ctime;
     double atime_f, mtime_f, ctime_f;
     int64_t atime_ns, mtime_ns, ctime_ns, blksize, blocks;
-    uint64_t rdev, mnt_id;
+    uint64_t rdev;
 } dxl_entry;
 
 size_t dxl_entry_size(void)
@@ -94,30 +94,65 @@ static void fill(dxl_entry *out, const struct statx *st)
     out->blksize = st->stx_blksize;
     out->blocks = (int64_t)st->stx_blocks;
     out->rdev = makedev(st->stx_rdev_major, st->stx_rdev_minor);
-    out->mnt_id = (st->stx_mask & STATX_MNT_ID) ? st->stx_mnt_id : 0;
 }
 
-int dxl_lookup(int dirfd, const char *path, int follow, dxl_entry *out)
+static uint64_t mount_id(const struct statx *st)
+{
+    return (st->stx_mask & STATX_MNT_ID) ? st->stx_mnt_id : 0;
+}
+
+/* Open path from the dentry cache alone and read its attributes: 0, or
+ * -EAGAIN where some part is not cached, or the cached failure's -errno. */
+static int cached_statx(int dirfd, const char *path, int follow, struct statx *st)
 {
     struct dxl_open_how how = {
         .flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW),
         .mode = 0,
         .resolve = RESOLVE_CACHED,
     };
-    struct statx st;
     int fd, failed;
 
     fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
     if (fd < 0)
         return -errno;
     failed = statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
-                   STATX_BASIC_STATS | STATX_MNT_ID, &st);
-    if (failed)
-        failed = -errno;
-    else
-        fill(out, &st);
+                   STATX_BASIC_STATS | STATX_MNT_ID, st) ? -errno : 0;
     close(fd);
     return failed;
+}
+
+/* stat(2) of path from the cache: 0 with out and *mnt (0: not reported)
+ * filled, or -errno as cached_statx. */
+int dxl_lookup(int dirfd, const char *path, int follow, dxl_entry *out, uint64_t *mnt)
+{
+    struct statx st;
+    int failed = cached_statx(dirfd, path, follow, &st);
+
+    if (!failed) {
+        fill(out, &st);
+        *mnt = mount_id(&st);
+    }
+    return failed;
+}
+
+/* Whether removing or replacing the entry path names (not followed) is
+ * memory work: 0 (*mnt filled: the caller checks the filesystem), 1 (no:
+ * a directory, whose move or replacement reads its blocks, or the last link
+ * of a file with more than free_limit bytes of blocks), or -errno as
+ * cached_statx (a cached ENOENT: the call fails at once). */
+int dxl_probe(int dirfd, const char *path, uint64_t free_limit, uint64_t *mnt)
+{
+    struct statx st;
+    int failed = cached_statx(dirfd, path, 0, &st);
+
+    if (failed)
+        return failed;
+    if (S_ISDIR(st.stx_mode))
+        return 1;
+    if (S_ISREG(st.stx_mode) && st.stx_nlink <= 1 && st.stx_blocks * 512 > free_limit)
+        return 1;
+    *mnt = mount_id(&st);
+    return 0;
 }
 
 /* The wall time of a write call if the thread slept in it (a voluntary

@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import operator
 import os
+import sys
 from typing import Any, Callable, Iterator, TypeVar
 
 from . import _inline as inline, ospath as path
@@ -52,6 +53,7 @@ __all__ = [
 
 T = TypeVar("T")
 _AT_FDCWD = -100
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 #: Queues a reactor operation: ``queue(reactor, token)``.
 Queue = Callable[[Any, int], Any]
 
@@ -66,10 +68,11 @@ def wrap(func: Callable[..., T]) -> Callable[..., Any]:
 
 
 # ---- argument handling -------------------------------------------------------------
-def _encoded(name: Any) -> bytes:
-    """The path as the kernel wants it; ``os``'s TypeError and ValueError for
-    what ``os`` refuses (the error is raised before anything is queued)."""
-    data = os.fsencode(name)
+def _encoded(name: str | bytes) -> bytes:
+    """The path (``os.fspath``'s result) as the kernel wants it; ``os``'s
+    ValueError for an embedded NUL (raised before anything is queued).
+    ``os.fsencode``'s own encoding, without its Python-level checks."""
+    data = name.encode(_FS_ENCODING, _FS_ERRORS) if isinstance(name, str) else name
     if b"\0" in data:
         raise ValueError("embedded null byte")
     return data
@@ -129,7 +132,7 @@ async def rename(src: Any, dst: Any, *, src_dir_fd: int | None = None,
     """``os.rename`` (io_uring: RENAMEAT); on POSIX it replaces ``dst``."""
     old, new = os.fspath(src), os.fspath(dst)
     a, b, fa, fb = _encoded(old), _encoded(new), _dirfd(src_dir_fd), _dirfd(dst_dir_fd)
-    if inline.writes_allowed((a, fa), (b, fb)):
+    if inline.writes_allowed(a, fa, b, fb):
         return inline.rename(a, fa, b, fb, (old, new))
     await _batched(functools.partial(os.rename, src, dst, src_dir_fd=src_dir_fd,
                                      dst_dir_fd=dst_dir_fd),
@@ -161,7 +164,7 @@ async def _unlink(path: Any, dir_fd: int | None, sync: Callable[..., None],
                   remove_dir: bool) -> None:
     name = os.fspath(path)
     encoded, dirfd = _encoded(name), _dirfd(dir_fd)
-    if not remove_dir and inline.writes_allowed((encoded, dirfd)):
+    if not remove_dir and inline.writes_allowed(encoded, dirfd):
         return inline.unlink(encoded, dirfd, name)
     await _batched(functools.partial(sync, path, dir_fd=dir_fd),
                    lambda reactor, token: reactor.unlinkat(token, encoded, dirfd, remove_dir),
