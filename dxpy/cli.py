@@ -198,8 +198,9 @@ def info() -> str:
 def _simd_line() -> str:
     """The dxpy.simd engine in force (DXPY_SIMD), or why none could be chosen."""
     try:
-        from .simd import engine
-        return engine()
+        from .simd import engine, front, list_front
+        return (f"{engine()}; small calls: strings {front.implementation()}, "
+                f"SimdList {list_front.implementation()}")
     except RuntimeError as exc:  # SimdError: DXPY_SIMD names an unknown or unbuilt engine
         return f"none ({exc})"
 

@@ -100,6 +100,19 @@ def test_missing_extension_falls_back_to_numpy() -> None:
     assert names == "['scalar', 'numpy']" and total == "100000"
 
 
+def test_without_the_front_extensions_the_python_functions_run() -> None:
+    code = ("import sys; sys.modules['dxpy.simd._front'] = None; sys.modules['dxpy.simd._listfront'] = None\n"
+            "import dxpy.simd, dxpy.simd.strings as pure\n"
+            "from dxpy.simd import front, list_front, SimdList\n"
+            "print(dxpy.simd.find is pure.find, dxpy.simd.lower(b'AB'), SimdList([1, 2]).sum())\n"
+            "print(front.implementation()); print(list_front.implementation())")
+    result = _python(code, DXPY_SIMD="")
+    assert result.returncode == 0, result.stderr
+    same, built_strings, built_lists = result.stdout.splitlines()
+    assert same == "True b'ab' 3"
+    assert built_strings.startswith("python (") and built_lists.startswith("python (")
+
+
 def test_forcing_native_without_the_extension_says_why() -> None:
     code = ("import sys; sys.modules['dxpy.simd._native'] = None\n"
             "import dxpy.simd\n"

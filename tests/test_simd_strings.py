@@ -230,3 +230,14 @@ def test_large_inputs_across_chunk_boundaries(engine_id: str) -> None:
         assert simd.find(data, b"NEEDLE-LONGER-THAN-EIGHT") == -1
         assert simd.lower(data) == data.lower() and simd.upper(data) == data.upper()
         assert simd.split(data, b"NEEDL") == data.split(b"NEEDL")
+
+
+@pytest.mark.parametrize("engine_id", [p for p in FAST_ENGINES if p.id.startswith("native")])
+def test_large_case_conversion_streams(engine_id: str) -> None:
+    """>= 4 MiB outputs take the huge-page, non-temporal-store path: every byte value, an
+    unaligned source and a length that is no multiple of the vector width."""
+    data = bytes(range(256)) * (1 << 14) + b"Tail-END"
+    with use(engine_id):
+        for source in (data, memoryview(data)[3:]):
+            assert simd.lower(source) == bytes(source).lower()
+            assert simd.upper(source) == bytes(source).upper()
