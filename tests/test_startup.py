@@ -70,6 +70,15 @@ def test_policy_is_dxpy_from_the_first_asyncio_import(tmp_path: Path, first_impo
     assert out.stdout.splitlines() == ["dxpy.policy dxpy.loop", "True SourceFileLoader"]
 
 
+def test_importing_asyncio_without_a_loop_leaves_the_loop_layer_unloaded(tmp_path: Path
+                                                                        ) -> None:
+    modules = loaded_modules(tmp_path, "import asyncio\n"
+                             "assert type(asyncio.get_event_loop_policy()).__module__ == "
+                             "'dxpy.policy'\n")
+    assert "dxpy.policy" in modules
+    assert not {"dxpy.loop", "dxpy.reactor", "dxpy.transports", "dxpy.core"} & modules
+
+
 def test_forced_reactor_still_applies_lazily(tmp_path: Path) -> None:
     out = dxpy_run(tmp_path, """
         import asyncio
