@@ -286,6 +286,26 @@ def _promotion(state: FunctionState) -> Iterator[None]:
     yield None
 
 
+_SCALARS = (int, float, bool)
+
+
+def _untypable_arguments(args: tuple[Any, ...]) -> str:
+    """Why tier 2 cannot take the threshold call's arguments ("" when it may try), decided
+    here in the program's thread without importing the compiler.
+
+    Tier 2 types ints, floats, bools and NumPy values only (``types.typeof``); for object
+    code (a method's ``self``, a list) the background job would only import NumPy and
+    llvmlite (~0.5 s of CPU, measured on pyperformance's hexiom and deltablue) to refuse,
+    while the program runs beside it.  NumPy values go on to ``typeof``'s exact check.
+    """
+    for value in args:
+        cls = type(value)
+        if cls not in _SCALARS and cls.__module__ != "numpy":
+            return (f"argument type {cls.__qualname__} outside the JIT's at the tier-2 "
+                    "threshold call: stays at tier 1")
+    return ""
+
+
 def _parameter_names(code: types.CodeType) -> tuple[str, ...]:
     count = (code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & inspect.CO_VARARGS)
              + bool(code.co_flags & inspect.CO_VARKEYWORDS))
@@ -453,9 +473,10 @@ class JitTiering:
         Nothing here imports the compiler: a thread importing a module another
         thread is importing waits for it, and this is the program's thread.
         """
-        refusal = self._tier2_refusal(state)
+        refusal = self._tier2_refusal(state) or _untypable_arguments(args)
         if refusal:
             state.record.reason = refusal
+            state.entry = state.tier1
             state.set_tier(1, state.tier1)
             return
         future = self.track(submit(lambda: self._compile_first(state, args)))

@@ -112,7 +112,7 @@ def enter(prepared: PreparedCode, locals_: list[Any], free: tuple) -> Frame:
         tiering = _profile._tiering
         if tiering is not None and profile.calls >= tiering.call_threshold:
             tier_up(prepared, tiering)
-            func = None if prepared.kind else _function_with(prepared, free)
+            func = None if prepared.kind & CodeFlags.ASYNC_GENERATOR else _function_with(prepared, free)
             if func is not None and func in _compiled:  # this call already runs the new code
                 profile.calls -= 1  # (counted where it runs now)
                 return _finished(prepared, func(*_positional(prepared, locals_), **_keywords(prepared, locals_)))
@@ -135,9 +135,15 @@ def enter(prepared: PreparedCode, locals_: list[Any], free: tuple) -> Frame:
 
 
 def _finished(prepared: PreparedCode, result: Any) -> Frame:
-    """A frame whose execution returns ``result`` at once (see ``Returned``)."""
+    """A frame whose execution returns ``result`` at once (see ``Returned``); for a generator
+    or coroutine function, ``result`` is tier 1's generator or coroutine, which the frame's
+    driver delegates to (``generators.Delegated``)."""
     frame = Frame(prepared.program, prepared, prepared.program.globals, None, [], [])
-    frame.pending = Returned(result)
+    if prepared.kind:
+        from dxpy.vm.generators import Delegated
+        frame.pending = Delegated(result)
+    else:
+        frame.pending = Returned(result)
     return frame
 
 

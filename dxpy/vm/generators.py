@@ -19,7 +19,7 @@ first, as CPython's ``gen_throw`` does.
 
 from __future__ import annotations
 
-from types import FrameType
+from types import CoroutineType, FrameType
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
 from dxpy.vm import excstate
@@ -93,11 +93,26 @@ async def drive_async(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> An
                 break
 
 
+class Delegated(BaseException):
+    """Not raised: the ``pending`` of a generator or coroutine frame whose call ran on tier 1
+    (``functions.enter`` at the call that made the function hot): ``drive`` delegates to
+    ``target``, the tier-1 generator or coroutine, so the whole first call runs there too."""
+
+    def __init__(self, target: Any) -> None:
+        super().__init__()
+        self.target = target
+
+
 def drive(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> Generator[Any, Any, Any]:
     """Run ``frame`` between yields; values sent in are pushed as the result of the yield.
 
     A generator function's entry code delegates to it with ``yield from``, a
-    coroutine function's with ``await awaitable_driver(...)``."""
+    coroutine function's with ``await awaitable_driver(...)``.  A frame whose
+    call already ran on tier 1 (``Delegated``) delegates to that generator
+    or coroutine instead."""
+    if type(frame.pending) is Delegated:
+        target, frame.pending = frame.pending.target, None
+        return (yield from (target.__await__() if type(target) is CoroutineType else target))
     while True:
         try:
             value = execute(frame)

@@ -9,7 +9,6 @@ CPython's error messages.  Kept apart from
 from __future__ import annotations
 
 import builtins
-import collections.abc
 import inspect
 import sys
 import types
@@ -27,6 +26,18 @@ EXCEPTION_OPS = frozenset({Op.SETUP_FINALLY, Op.POP_BLOCK, Op.POP_EXCEPT, Op.RER
                             Op.GET_AITER, Op.GET_ANEXT, Op.END_ASYNC_FOR, Op.CHECK_EG_MATCH,
                             Op.PREP_RERAISE_STAR})
 
+
+
+def special_method(obj: Any, name: str) -> Any:
+    """``obj``'s special method ``name`` bound as CPython's ``_PyObject_LookupSpecial`` does
+    (found on the type's MRO, never the instance, its descriptor's ``__get__`` called once);
+    None when the type has none."""
+    for klass in type(obj).__mro__:
+        if name in klass.__dict__:
+            attr = klass.__dict__[name]
+            binder = getattr(type(attr), "__get__", None)
+            return attr if binder is None else binder(attr, obj, type(obj))
+    return None
 
 def exception_op(f: "_Frame", op: int, arg: int, pc: int) -> int:
     """Block-stack, handler and ``with`` opcodes (stack effects on ``Opcode``)."""
@@ -50,33 +61,41 @@ def exception_op(f: "_Frame", op: int, arg: int, pc: int) -> int:
         raise exc
     elif op == Op.BEFORE_WITH:
         manager = stack.pop()
-        kind = type(manager)
-        if not hasattr(kind, "__enter__") or not hasattr(kind, "__exit__"):
-            missed = " (missed __exit__ method)" if hasattr(kind, "__enter__") else ""
-            raise TypeError(f"{kind.__name__!r} object does not support the context manager "
-                            f"protocol{missed}")
-        stack.append(types.MethodType(kind.__exit__, manager))
-        stack.append(kind.__enter__(manager))
+        enter = special_method(manager, "__enter__")
+        if enter is None:
+            raise TypeError(f"{type(manager).__name__!r} object does not support the context "
+                            f"manager protocol")
+        exit_ = special_method(manager, "__exit__")
+        if exit_ is None:
+            raise TypeError(f"{type(manager).__name__!r} object does not support the context "
+                            f"manager protocol (missed __exit__ method)")
+        stack.append(exit_)
+        stack.append(enter())
     elif op == Op.BEFORE_ASYNC_WITH:
         manager = stack.pop()
-        kind = type(manager)
-        if not hasattr(kind, "__aenter__") or not hasattr(kind, "__aexit__"):
-            missed = " (missed __aexit__ method)" if hasattr(kind, "__aenter__") else ""
-            raise TypeError(f"{kind.__name__!r} object does not support the asynchronous context "
-                            f"manager protocol{missed}")
-        stack.append(types.MethodType(kind.__aexit__, manager))
-        stack.append(kind.__aenter__(manager))
+        enter = special_method(manager, "__aenter__")
+        if enter is None:
+            raise TypeError(f"{type(manager).__name__!r} object does not support the asynchronous "
+                            f"context manager protocol")
+        exit_ = special_method(manager, "__aexit__")
+        if exit_ is None:
+            raise TypeError(f"{type(manager).__name__!r} object does not support the asynchronous "
+                            f"context manager protocol (missed __aexit__ method)")
+        stack.append(exit_)
+        stack.append(enter())
     elif op == Op.GET_AITER:
         iterable = stack[-1]
-        if not hasattr(type(iterable), "__aiter__"):
+        aiter = special_method(iterable, "__aiter__")
+        if aiter is None:
             raise TypeError(f"'async for' requires an object with __aiter__ method, got {type(iterable).__name__}")
-        stack[-1] = type(iterable).__aiter__(iterable)
+        stack[-1] = aiter()
     elif op == Op.GET_ANEXT:
         iterator = stack[-1]
-        if not hasattr(type(iterator), "__anext__"):
+        anext = special_method(iterator, "__anext__")
+        if anext is None:
             raise TypeError(f"'async for' requires an iterator with __anext__ method, got "
                             f"{type(iterator).__name__}")
-        stack.append(awaitable(type(iterator).__anext__(iterator)))
+        stack.append(awaitable(anext()))
     elif op == Op.CHECK_EG_MATCH:
         _check_eg_match(stack)
     elif op == Op.PREP_RERAISE_STAR:
@@ -328,6 +347,11 @@ MATCH_OPS = frozenset({Op.MATCH_MAPPING, Op.MATCH_SEQUENCE, Op.MATCH_KEYS, Op.MA
 # inherited by subclasses and honoured only when the class has no __match_args__).
 _MATCH_SELF = (bool, bytearray, bytes, dict, float, frozenset, int, list, set, str, tuple)
 _MISSING: Any = object()
+_TPFLAGS_SEQUENCE = 1 << 5
+_TPFLAGS_MAPPING = 1 << 6
+"""What CPython's MATCH_SEQUENCE/MATCH_MAPPING test: the type's ``Py_TPFLAGS_SEQUENCE``/``MAPPING``,
+inherited along the MRO and set by ``collections.abc`` registration, so a class deriving from
+both kinds is the kind of its first such base (``isinstance`` against the ABCs says both)."""
 
 
 def match_op(op: int, arg: int, stack: list[Any]) -> None:
@@ -335,11 +359,9 @@ def match_op(op: int, arg: int, stack: list[Any]) -> None:
     if op == Op.GET_LEN:
         stack.append(len(stack[-1]))
     elif op == Op.MATCH_SEQUENCE:
-        subject = stack[-1]
-        stack.append(isinstance(subject, collections.abc.Sequence)
-                     and not isinstance(subject, (str, bytes, bytearray)))
+        stack.append(bool(type(stack[-1]).__flags__ & _TPFLAGS_SEQUENCE))
     elif op == Op.MATCH_MAPPING:
-        stack.append(isinstance(stack[-1], collections.abc.Mapping))
+        stack.append(bool(type(stack[-1]).__flags__ & _TPFLAGS_MAPPING))
     elif op == Op.MATCH_KEYS:
         stack.append(_match_keys(stack[-2], stack[-1]))
     else:

@@ -191,13 +191,20 @@ class GlobalCache:
         self.key = key
         self.where: dict[str, Any] | None = None
         self.source = "unresolved"
-        self.dicts = SiteTypes()
+        # ids of the globals dicts the site ran with (at most MAX_TYPES + 1 kept): ints in a
+        # list made up front, so a first execution allocates no object the GC tracks
+        # (CPython's test_descr counts ``gc.get_objects()`` around a loop).
+        self.dicts: list[int] = []
         self.hits = 0
         self.misses = 0
 
     @property
     def state(self) -> str:
-        return self.dicts.state
+        """``uninit``, ``mono``, ``poly`` or ``mega``, as ``SiteTypes.state`` over the dicts."""
+        seen = len(self.dicts)
+        if seen > MAX_TYPES:
+            return "mega"
+        return ("uninit", "mono")[seen] if seen < 2 else "poly"
 
     @property
     def hit_rate(self) -> float:
@@ -211,7 +218,9 @@ class GlobalCache:
         from its frames, which tracebacks hide, not from this module's.)
         """
         self.misses += 1
-        self.dicts.record(_DictKey(globals_))
+        key = id(globals_)
+        if len(self.dicts) <= MAX_TYPES and key not in self.dicts:
+            self.dicts.append(key)
         self.where, self.source = where, source
 
     def describe(self) -> str:
@@ -220,21 +229,6 @@ class GlobalCache:
 
     def __repr__(self) -> str:
         return f"<GlobalCache {self.key!r} {self.describe()}>"
-
-
-class _DictKey:
-    """A dict compared by identity (dicts are unhashable), for a global site's "types"."""
-
-    __slots__ = ("target",)
-
-    def __init__(self, target: dict[str, Any]) -> None:
-        self.target = target
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _DictKey) and other.target is self.target
-
-    def __hash__(self) -> int:
-        return id(self.target)
 
 
 class FunctionProfile:

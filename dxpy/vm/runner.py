@@ -28,6 +28,7 @@ import sys
 import types
 from typing import Any, Callable, Iterator
 
+from dxpy.vm import profile
 from dxpy.vm.errors import DpbCompileError
 from dxpy.vm.importer import DpbLoader, installed, program_for
 from dxpy.vm.interpreter import run_module
@@ -90,8 +91,24 @@ def _main_runner(program: DpbFile, path: str, filename: str,
 def _run_context() -> Iterator[None]:
     """What a ``--vm`` run adds around the program: JIT tiers per ``DXPY_JIT``, recursion limit."""
     from dxpy.jit.tiering import for_run  # JIT tiers per DXPY_JIT (dxpy/jit/tiering.py)
-    with for_run(), _vm_recursion_limit():
+    with for_run() as tiering, _vm_recursion_limit(), _feedback_for(tiering):
         yield
+
+
+@contextlib.contextmanager
+def _feedback_for(tiering: object | None) -> Iterator[None]:
+    """Type feedback only when a JIT reads it: with ``DXPY_JIT=off`` nothing does, and it
+    costs the interpreter time and (once per site) objects a program counting
+    ``gc.get_objects()`` sees.  An explicit ``DXPY_VM_PROFILE`` keeps its say."""
+    if tiering is not None or "DXPY_VM_PROFILE" in os.environ:
+        yield
+        return
+    was = profile.is_enabled()
+    profile.set_enabled(False)
+    try:
+        yield
+    finally:
+        profile.set_enabled(was)
 
 
 @contextlib.contextmanager

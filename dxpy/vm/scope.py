@@ -189,12 +189,15 @@ class ScopeEmitter(ast.NodeVisitor):
             self.emit(NAME_OPS["name", operation], self.name_index(name))
             return
         symbol = self.table.lookup(name)
-        if name in self.cells or symbol.is_free():
-            kind = "classderef" if self.kind == "class" else "deref"
-            self.emit(NAME_OPS[kind, operation], self._deref_index(name))
+        if self.kind == "class" and symbol.is_free():
+            # A class body's own ``__class__`` is a free variable even when the class has the
+            # implicit cell its methods' super() uses (that cell is theirs, not the body's).
+            self.emit(NAME_OPS["classderef", operation], len(self.cells) + self.frees.index(name))
         elif self.kind == "class":
             scope = "global" if symbol.is_declared_global() else "name"
             self.emit(NAME_OPS[scope, operation], self.name_index(name))
+        elif name in self.cells or symbol.is_free():
+            self.emit(NAME_OPS["deref", operation], self._deref_index(name))
         elif symbol.is_global():
             self.emit(NAME_OPS["global", operation], self.name_index(name))
         else:

@@ -1,0 +1,238 @@
+"""VM semantics that CPython's own test files exposed (docs/vm-conformance.md), each checked
+against CPython running the same source, plus the tiering changes pyperformance exposed
+(generator first calls on tier 1, no tier-2 job for object arguments).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import io
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from dxpy.vm import loads, profile, to_bytes
+from dxpy.vm.compiler import compile_source
+from dxpy.vm.interpreter import run_module
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _output(source: str, through_vm: bool) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        namespace = {"__name__": "__main__"}
+        if through_vm:
+            run_module(loads(to_bytes(compile_source(source, "prog.py"))), namespace)
+        else:
+            exec(compile(source, "prog.py", "exec", dont_inherit=True), namespace)
+    return out.getvalue()
+
+
+def same_as_cpython(source: str) -> str:
+    source = textwrap.dedent(source)
+    expected = _output(source, False)
+    assert _output(source, True) == expected
+    return expected
+
+
+def test_class_body_assigning_dunder_class_sets_the_attribute() -> None:
+    """test_super's ``__class__`` pathologies: the body's ``__class__`` is a class-namespace name
+    even when the methods' ``super()`` gives the class an implicit ``__class__`` cell."""
+    printed = same_as_cpython("""
+        class A:
+            def f(self):
+                return 'A'
+        class X(A):
+            def f(self):
+                return super().f()
+            __class__ = 413
+        print(X().f(), X().__class__, X.__dict__['__class__'])
+        def outer():
+            class Y:
+                x = __class__
+                def g(self):
+                    return super().__repr__
+            return Y
+        class W:
+            def m(self):
+                return outer()
+        try:
+            W().m()
+        except NameError as exc:
+            print(type(exc).__name__)
+        class Holder:
+            def make(self):
+                class Inner:
+                    seen = __class__
+                return Inner.seen
+        print(Holder().make() is Holder)
+    """)
+    assert printed.startswith("A 413 413")
+
+
+def test_special_methods_bind_through_their_descriptor_once() -> None:
+    """``with``/``async with``/``async for`` look their methods up on the type and call the
+    descriptor's ``__get__`` once (test_descr's test_special_method_lookup)."""
+    same_as_cpython("""
+        import asyncio
+        calls = []
+        class Recorded:
+            def __init__(self, impl):
+                self.impl = impl
+            def __get__(self, obj, owner):
+                calls.append(self.impl.__name__)
+                return self.impl.__get__(obj, owner)
+        def enter(self):
+            return 'entered'
+        def exit_(self, *exc):
+            return False
+        async def aenter(self):
+            return 'aentered'
+        async def aexit(self, *exc):
+            return False
+        class Manager:
+            __enter__ = Recorded(enter)
+            __exit__ = Recorded(exit_)
+            __aenter__ = Recorded(aenter)
+            __aexit__ = Recorded(aexit)
+        with Manager() as value:
+            print(value)
+        async def main():
+            async with Manager() as value:
+                print(value)
+        asyncio.run(main())
+        print(calls)
+        class Instance:
+            pass
+        broken = Instance()
+        broken.__enter__ = lambda: None  # on the instance only: not a context manager
+        broken.__exit__ = lambda *a: None
+        try:
+            with broken:
+                pass
+        except TypeError as exc:
+            print(exc)
+        class EnterOnly:
+            def __enter__(self):
+                return self
+        try:
+            with EnterOnly():
+                pass
+        except TypeError as exc:
+            print(exc)
+    """)
+
+
+def test_match_follows_the_collection_flags_of_the_first_base() -> None:
+    """A class deriving from both a sequence and a mapping base matches as the first one's kind
+    (CPython's ``Py_TPFLAGS_SEQUENCE``/``MAPPING``), as test_patma's inheritance tests check."""
+    printed = same_as_cpython("""
+        import collections, collections.abc
+        class C:
+            pass
+        def kind(subject):
+            match subject:
+                case {}:
+                    return 'map'
+                case [*_]:
+                    return 'seq'
+            return 'neither'
+        class M1(collections.UserDict, collections.abc.Sequence): pass
+        class M2(C, collections.UserDict, collections.abc.Sequence): pass
+        class M4(dict, collections.abc.Sequence, C): pass
+        class S1(collections.UserList, collections.abc.Mapping): pass
+        class S3(list, C, collections.abc.Mapping): pass
+        class Registered: pass
+        collections.abc.Sequence.register(Registered)
+        print([kind(cls()) for cls in (M1, M2, M4, S1, S3, Registered)])
+        print(kind("abc"), kind(b"ab"), kind(bytearray()), kind(range(3)), kind({}.keys()))
+    """)
+    assert "['map', 'map', 'map', 'seq', 'seq', 'seq']" in printed
+
+
+def test_global_cache_first_execution_allocates_no_tracked_object() -> None:
+    """With type feedback off (``dxpy run --vm`` under ``DXPY_JIT=off``), running an instruction
+    for the first time creates no object the GC tracks (test_descr counts ``gc.get_objects()``)."""
+    source = textwrap.dedent("""
+        import gc
+        class G:
+            def __eq__(self, other):
+                return False
+        def f():
+            g = G()
+            before = len(gc.get_objects())
+            for i in range(10):
+                g == g
+            return before, len(gc.get_objects())
+        result = f()
+    """)
+    program = loads(to_bytes(compile_source(source, "prog.py")))
+    was = profile.is_enabled()
+    profile.set_enabled(False)
+    gc.disable()
+    try:
+        namespace = run_module(program, {"__name__": "__main__"})
+    finally:
+        gc.enable()
+        profile.set_enabled(was)
+    before, after = namespace["result"]
+    assert after == before
+
+
+def _run_vm(tmp_path: Path, source: str, **env: str) -> str:
+    script = tmp_path / "prog.py"
+    script.write_text(textwrap.dedent(source))
+    done = subprocess.run([sys.executable, "-m", "dxpy", "run", "--vm", str(script)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env},
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_generators_first_call_runs_on_tier_1(tmp_path: Path) -> None:
+    """Under ``dxpy run --vm`` the call that makes a generator (or coroutine) function hot runs
+    on tier 1 too: pyperformance's nqueens makes one generator for its whole run, which
+    stayed in the interpreter (minutes instead of seconds)."""
+    printed = _run_vm(tmp_path, """
+        import asyncio, sys
+        def numbers(n):
+            yield sys._getframe().f_code.co_name
+            total = yield from range(n)
+            sent = yield 'after'
+            return sent
+        async def coro():
+            return sys._getframe().f_code.co_name
+        gen = numbers(2)
+        print(list(gen))
+        gen = numbers(0)
+        print(next(gen), next(gen), end=' ')
+        try:
+            gen.send('value')
+        except StopIteration as stop:
+            print(stop.value)
+        print(asyncio.run(coro()))
+    """)
+    assert printed.splitlines() == ["['numbers', 0, 1, 'after']", "numbers after value", "coro"]
+
+
+def test_object_arguments_do_not_start_a_tier_2_job(tmp_path: Path) -> None:
+    """A method reaching the tier-2 threshold with an object argument stays on tier 1 without
+    the background job (which would import NumPy and llvmlite only to refuse)."""
+    printed = _run_vm(tmp_path, """
+        import sys
+        class Point:
+            def __init__(self, x):
+                self.x = x
+            def moved(self, dx):
+                return Point(self.x + dx)
+        p = Point(0)
+        for i in range(3000):
+            p = p.moved(1)
+        print(p.x, 'dxpy.jit.types' in sys.modules)
+    """, DXPY_JIT_TIER2_THRESHOLD="1000")
+    assert printed.split() == ["3000", "False"]
