@@ -14,7 +14,7 @@ import asyncio
 import os
 from typing import Any, Iterable
 
-from ._ops import RingOps, os_error, ops_for, run_in_pool
+from ._ops import RingOps, fs_bytes, os_error, ops_for, run_in_pool
 from ._open import open_file
 from ._whole import write_all
 
@@ -77,7 +77,7 @@ async def read_many(paths: Iterable[Any], *, return_exceptions: bool = False) ->
     was read and closed.
     """
     names = [os.fspath(path) for path in paths]
-    results: list[Any] = await ops_for().read_whole([os.fsencode(name) for name in names])
+    results: list[Any] = await ops_for().read_whole([fs_bytes(name) for name in names])
     for index, result in enumerate(results):
         if isinstance(result, OSError):
             results[index] = error = _with_name(result, names[index])

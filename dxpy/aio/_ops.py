@@ -21,6 +21,7 @@ import concurrent.futures
 import errno
 import os
 import stat as stat_module
+import sys
 import threading
 import weakref
 from typing import Any, Callable, TypeVar
@@ -40,6 +41,15 @@ def os_error(code: int, filename: Any = None, filename2: Any = None) -> OSError:
     if filename2 is None:
         return OSError(code, os.strerror(code), filename)
     return OSError(code, os.strerror(code), filename, None, filename2)
+
+
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
+
+
+def fs_bytes(name: str | bytes) -> bytes:
+    """``os.fsencode`` of an ``os.fspath`` result, without its Python-level
+    type checks (a measurable part of a small call: 10,000 paths cost ~5 ms)."""
+    return name.encode(_FS_ENCODING, _FS_ERRORS) if isinstance(name, str) else name
 
 
 def display_name(path: bytes) -> str:

@@ -38,12 +38,11 @@ from __future__ import annotations
 import functools
 import operator
 import os
-import sys
 from typing import Any, Callable, Iterator, TypeVar
 
 from . import _inline as inline, ospath as path
 from ._batch import batcher
-from ._ops import os_error, run_in_pool
+from ._ops import fs_bytes, os_error, run_in_pool
 
 __all__ = [
     "path", "stat", "lstat", "rename", "renames", "replace", "remove", "unlink", "mkdir",
@@ -53,7 +52,6 @@ __all__ = [
 
 T = TypeVar("T")
 _AT_FDCWD = -100
-_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 #: Queues a reactor operation: ``queue(reactor, token)``.
 Queue = Callable[[Any, int], Any]
 
@@ -70,9 +68,8 @@ def wrap(func: Callable[..., T]) -> Callable[..., Any]:
 # ---- argument handling -------------------------------------------------------------
 def _encoded(name: str | bytes) -> bytes:
     """The path (``os.fspath``'s result) as the kernel wants it; ``os``'s
-    ValueError for an embedded NUL (raised before anything is queued).
-    ``os.fsencode``'s own encoding, without its Python-level checks."""
-    data = name.encode(_FS_ENCODING, _FS_ERRORS) if isinstance(name, str) else name
+    ValueError for an embedded NUL (raised before anything is queued)."""
+    data = fs_bytes(name)
     if b"\0" in data:
         raise ValueError("embedded null byte")
     return data
