@@ -110,7 +110,7 @@ def test_values_move_between_inline_ints_and_slots(protocol: str) -> None:
         held = shared.read()
         assert shared.write(7, 1) == 2 and other.value == 7
         assert other.update(lambda n: n + 1) == 3
-        assert shared.write(np.arange(4.0), 3) == 4
+        assert shared.update(lambda n: np.arange(4.0)) == 4  # an int's update makes an array
         assert shared.update(lambda a: a * 2) == 5
         np.testing.assert_array_equal(other.value, [0.0, 2.0, 4.0, 6.0])
         assert other.update(lambda a: int(a.sum())) == 6 and shared.value == 12
@@ -118,6 +118,8 @@ def test_values_move_between_inline_ints_and_slots(protocol: str) -> None:
         held.release()
         with pytest.raises(OverflowError):
             shared.update(lambda n: n << 70)
+        with pytest.raises(ValueError, match="attempts must be at least 1"):
+            shared.update(lambda n: n, attempts=0)
         with pytest.raises(ValueError, match="protocol must be one of"):
             Entangled.create(unique("kinds"), 0, protocol="futex")
 

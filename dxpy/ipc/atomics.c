@@ -100,6 +100,50 @@ static PyObject *atomics_cas(PyObject *module, PyObject *const *args, Py_ssize_t
     return PyBool_FromLong(done);
 }
 
+/* update_inline(mapping, offset, tag, fn, attempts): Entangled.update's loop
+ * for an int stored in the pair itself (state's low byte == tag), in C so a
+ * counter increment is one call: load, fn(value), CAS, retried on a lost
+ * CAS.  Returns the new version; 0 when `attempts` (>= 1; -1: no bound) CASes
+ * were lost; None when the value is not inline (fn not called); or
+ * (version, result) when fn returned something other than an int, for the
+ * caller's general write.  The mapping's buffer is not held while fn runs. */
+static PyObject *atomics_update_inline(PyObject *module, PyObject *const *args,
+                                       Py_ssize_t nargs) {
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "update_inline(mapping, offset, tag, fn, attempts)");
+        return NULL;
+    }
+    long tag = PyLong_AsLong(args[2]);
+    if (tag == -1 && PyErr_Occurred()) return NULL;
+    long attempts = PyLong_AsLong(args[4]);
+    if (attempts == -1 && PyErr_Occurred()) return NULL;
+    for (long lost = 0; attempts < 0 || lost < attempts; lost++) {
+        Py_buffer view;
+        pair_t *where = pair_at(args[0], args[1], &view);
+        if (where == NULL) return NULL;
+        pair_t seen = pair_load(where);
+        PyBuffer_Release(&view);
+        uint64_t state = (uint64_t)seen;
+        if ((long)(state & 0xFF) != tag) Py_RETURN_NONE;
+        uint64_t version = state >> 8;
+        PyObject *old = PyLong_FromLongLong((long long)(int64_t)(uint64_t)(seen >> 64));
+        if (old == NULL) return NULL;
+        PyObject *result = PyObject_CallOneArg(args[3], old);
+        Py_DECREF(old);
+        if (result == NULL) return NULL;
+        if (!PyLong_CheckExact(result)) return Py_BuildValue("(KN)", (unsigned long long)version, result);
+        int64_t value = PyLong_AsLongLong(result);
+        Py_DECREF(result);
+        if (value == -1 && PyErr_Occurred()) return NULL;
+        where = pair_at(args[0], args[1], &view);
+        if (where == NULL) return NULL;
+        int done = pair_cas(where, seen, make_pair((version + 1) << 8 | (uint64_t)tag, value));
+        PyBuffer_Release(&view);
+        if (done) return PyLong_FromUnsignedLongLong(version + 1);
+    }
+    return PyLong_FromLong(0);
+}
+
 static PyObject *atomics_usable(PyObject *module, PyObject *unused) {
     return PyBool_FromLong(cpu_has_cas16());
 }
@@ -109,6 +153,8 @@ static PyMethodDef atomics_methods[] = {
      "load(mapping, offset) -> (state, value): the pair, read atomically."},
     {"compare_and_swap", (PyCFunction)(void (*)(void))atomics_cas, METH_FASTCALL,
      "compare_and_swap(mapping, offset, state, value, new_state, new_value) -> bool."},
+    {"update_inline", (PyCFunction)(void (*)(void))atomics_update_inline, METH_FASTCALL,
+     "update_inline(mapping, offset, tag, fn, attempts): see atomics.c."},
     {"usable", atomics_usable, METH_NOARGS, "Whether this CPU has a 16-byte CAS."},
     {NULL, NULL, 0, NULL},
 };

@@ -29,19 +29,22 @@ class SharedPair:
     ``load()`` returns (state, value), read together;
     ``compare_and_swap(state, value, new_state, new_value)`` replaces the
     pair if it is still (state, value) and says whether it did
-    (``OverflowError`` for a value outside int64).  Both are the C functions
+    (``OverflowError`` for a value outside int64);
+    ``update_inline(tag, fn, attempts)`` is Entangled's update loop for an
+    int held in the pair (its contract is in ``atomics.c``).  All are the C functions
     with the mapping bound (``functools.partial``: no Python frame per call,
     which is most of an uncontended update's cost).  Each call holds the
     mapping's buffer while it runs, so a closed mapping raises
     ``ValueError``, never touches unmapped memory."""
 
-    __slots__ = ("load", "compare_and_swap")
+    __slots__ = ("load", "compare_and_swap", "update_inline")
 
     def __init__(self, mapping: mmap.mmap, offset: int) -> None:
         if _atomics is None or not AVAILABLE:
             raise RuntimeError(f"16-byte atomics are unavailable: {WHY_NOT}")
         self.load = functools.partial(_atomics.load, mapping, offset)
         self.compare_and_swap = functools.partial(_atomics.compare_and_swap, mapping, offset)
+        self.update_inline = functools.partial(_atomics.update_inline, mapping, offset)
         self.load()  # the offset's alignment and bounds, checked once up front
 
 

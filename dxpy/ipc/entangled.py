@@ -408,23 +408,26 @@ class Entangled:
     def update(self, fn: Callable[[Any], Any], *, attempts: int | None = None) -> int:
         """Apply ``fn`` to the latest value and write its result, retrying on
         conflicts (``attempts`` bounds the tries); the new version."""
+        if attempts is not None and attempts < 1:
+            raise ValueError(f"attempts must be at least 1, not {attempts}")
         tries = 0
         pair = self._pair
         while True:
-            # the atomic protocol's inline int, replaced by an int: one load, fn,
-            # one CAS (this loop is the whole cost of a counter increment)
-            seen = pair.load() if pair is not None and not self._closed else None
-            if seen is not None and seen[0] & 0xFF == _INLINE:
-                expected, new = seen[0] >> 8, fn(seen[1])
-                if type(new) is int:
-                    version = _cas_int(pair, seen, new)
-                else:
-                    version = self._try_write(new, expected)
+            # The atomic protocol's inline int: the C loop loads, calls fn and
+            # CASes until it wins (the whole cost of a counter increment).  It
+            # hands back a non-int result, or None for a value in a slot.
+            outcome = (_update_inline(pair, fn, -1 if attempts is None else attempts - tries)
+                       if pair is not None and not self._closed else None)
+            if type(outcome) is int:
+                if outcome:
+                    return outcome
+                tries = attempts  # type: ignore[assignment] # the C loop lost them all
             else:
-                version = self._try_update(fn)
-            if version is not None:
-                return version
-            tries += 1
+                version = (self._try_update(fn) if outcome is None
+                           else self._try_write(outcome[1], outcome[0]))
+                if version is not None:
+                    return version
+                tries += 1
             if attempts is not None and tries >= attempts:
                 raise ConcurrencyError(f"{self.name}: update lost to other writers "
                                        f"{tries} times")
@@ -525,6 +528,14 @@ def _choose_protocol(protocol: str | None) -> str:
     if protocol == "atomic" and not atomics.AVAILABLE:
         raise RuntimeError(f"the atomic protocol is unavailable: {atomics.WHY_NOT}")
     return protocol
+
+
+def _update_inline(pair: atomics.SharedPair, fn: Callable[[Any], Any], attempts: int) -> Any:
+    try:
+        return pair.update_inline(_INLINE, fn, attempts)
+    except OverflowError as exc:
+        raise OverflowError(f"Entangled ints are int64: the update's result does not fit "
+                            f"({exc})") from None
 
 
 def _cas_int(pair: atomics.SharedPair, seen: tuple[int, int], new: int) -> int | None:
