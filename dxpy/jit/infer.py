@@ -17,9 +17,9 @@ import numpy as np
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import simd_calls
+from . import lists, simd_calls
 from .types import (BOOL, BOTTOM, DTYPES, FLOAT, INT, NONE, Array, Bottom, JitType, JitTypeError,
-                    Scalar, Tuple, binop_result, unify)
+                    List, Scalar, Tuple, binop_result, unify)
 
 #: math functions compiled to LLVM intrinsics or libm calls: name -> arity.
 MATH_FUNCS: dict[str, int] = {
@@ -209,12 +209,14 @@ class Inferer:
     def for_arrays(self, s: ast.For) -> None:
         """``for x in a``, ``for i, x in enumerate(a)``, ``for x, y in zip(a, b)`` over
         1-d arrays (items are elements; zip stops at the shortest)."""
-        items = [self.expr(a) for a in array_iterables(s.iter)]
+        items = [self.container(a) for a in array_iterables(s.iter)]
         if any(isinstance(t, Bottom) for t in items):
             return
-        if not all(isinstance(t, Array) and t.ndim == 1 for t in items):
-            raise JitTypeError("for loop over something other than range() or 1-d arrays")
-        kinds: list[JitType] = [t.element for t in items]  # type: ignore[union-attr]
+        if not all(isinstance(t, List) or isinstance(t, Array) and t.ndim == 1 for t in items):
+            raise JitTypeError("for loop over something other than range(), 1-d arrays or "
+                               "local lists")
+        kinds: list[JitType] = [t.item if isinstance(t, List) else t.element  # type: ignore
+                                for t in items]
         if is_call_of(s.iter, "enumerate"):
             kinds.insert(0, INT)
         self.assign(s.target, kinds[0] if len(kinds) == 1 and not is_call_of(s.iter, "zip")
@@ -225,6 +227,9 @@ class Inferer:
     def assign(self, target: ast.expr, t: JitType) -> None:
         if isinstance(target, ast.Name):
             self.bind(target.id, t)
+        elif isinstance(target, ast.Subscript) and isinstance(self.container(target.value), List):
+            assert isinstance(target.value, ast.Name)
+            self.bind(target.value.id, lists.stored_type(self.list_subscript(target), t))
         elif isinstance(target, ast.Subscript):
             arr = self.subscript_array(target)
             if not isinstance(t, (Scalar, Bottom)):
@@ -265,11 +270,19 @@ class Inferer:
                 return FLOAT
             raise JitTypeError(f"constant {v!r}")
         if isinstance(e, ast.Name):
+            if isinstance(self.locals.get(e.id), List):
+                raise JitTypeError(f"list {e.id!r} used as a value (returned, passed, aliased "
+                                   "or compared): only lists that stay local are compiled")
             if e.id in self.locals:
                 return self.locals[e.id]
             if e.id in self.globals or e.id in ("True", "False"):
                 raise JitTypeError(f"global {e.id!r} used as a value")
             return BOTTOM  # assigned later in the loop; the fixpoint settles it
+        if isinstance(e, ast.List):
+            return lists.display_type([self.expr(x) for x in e.elts])
+        if isinstance(e, ast.BinOp) and lists.repeated_display(e) is not None:
+            display, count = lists.repeated_display(e)  # type: ignore[misc]
+            return lists.display_type([self.expr(x) for x in display.elts], count)
         if isinstance(e, ast.BinOp):
             if not isinstance(e.op, ARITH_OPS):
                 raise JitTypeError(f"operator {type(e.op).__name__}")
@@ -351,8 +364,9 @@ class Inferer:
     def call_type(self, e: ast.Call) -> JitType:
         if e.keywords:
             raise JitTypeError("keyword arguments")
-        args = [self.expr(a) for a in e.args]
         func = e.func
+        is_len = isinstance(func, ast.Name) and func.id == "len"
+        args = [self.container(a) if is_len else self.expr(a) for a in e.args]
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             if self.globals.get(func.value.id) is np and func.value.id not in self.locals:
                 return self.numpy_call(func.attr, args)
@@ -400,7 +414,7 @@ class Inferer:
         if lowered is not None:
             return lowered
         if name == "len":
-            if len(args) != 1 or not isinstance(args[0], Array):
+            if len(args) != 1 or not isinstance(args[0], (Array, List)):
                 raise JitTypeError("len() of a non-array")
             return INT
         self._scalar_args(args, f"{name}()")
@@ -446,7 +460,26 @@ class Inferer:
                 raise JitTypeError(f"array index of type {t}")
         return base
 
+    def container(self, e: ast.expr) -> JitType:
+        """The type of what is subscripted, iterated or ``len``-ed: a local list's name
+        is allowed there (and only there: see ``lists``)."""
+        if isinstance(e, ast.Name) and isinstance(self.locals.get(e.id), List):
+            self.exprs[e] = self.locals[e.id]
+            return self.locals[e.id]
+        return self.expr(e)
+
+    def list_subscript(self, e: ast.Subscript) -> List:
+        """``xs[i]`` on a local list: its type (the index must be an int)."""
+        base = self.container(e.value)
+        assert isinstance(base, List)
+        t = self.expr(e.slice)
+        if not (isinstance(t, Bottom) or isinstance(t, Scalar) and t.kind in ("int", "bool")):
+            raise JitTypeError(f"list index of type {t}")
+        return base
+
     def subscript_type(self, e: ast.Subscript) -> JitType:
+        if isinstance(self.container(e.value), List):
+            return self.list_subscript(e).item
         base = self.expr(e.value)
         if isinstance(base, Tuple):
             if not (isinstance(e.slice, ast.Constant) and type(e.slice.value) is int

@@ -28,10 +28,12 @@ from .abi import (PACKED_TYPE, abi_params, body_result_type, flat_params,
 from .elements import (ArrayVal, convert, element_address, load_element, max_dim,
                        store_element)
 from .infer import MATH_CONSTS, TypedFunction
-from . import simd_calls
+from . import lists, simd_calls
+from .lists import ListInit, ListVal
 from .ops import F64, FALSE, I1, I8, I32, I64, STATUS, STATUS_OK, TRUE, Ops, Val, llvm_type
 from .speculation import affine, assigned, convertible
-from .types import Array, Bottom, JitType, JitTypeError, NoneType, Scalar, Tuple, binop_result
+from .types import (Array, Bottom, JitType, JitTypeError, List, NoneType, Scalar, Tuple,
+                    binop_result)
 from .lower_loops import LoopChecks, LoopLowering, Slot
 
 
@@ -64,7 +66,7 @@ def body_function(entry: ir.Function, typed: TypedFunction) -> ir.Function:
     return body
 
 
-Value = Union[Val, list, ArrayVal, None]
+Value = Union[Val, list, ArrayVal, ListVal, ListInit, None]
 #: returns the IR function for a callee (a Dispatcher) at a signature, in this module.
 CalleeDeclarer = Callable[[object, tuple[JitType, ...]], tuple[ir.Function, TypedFunction]]
 
@@ -81,7 +83,7 @@ class FunctionLowering(LoopLowering):
         self.ops = Ops(self.b, fn.module, self._fail_edge, self.fn.args[-1])
         self._fail_status: ir.PhiInstr | None = None
         self._exit: tuple[ir.Block, list[ir.PhiInstr]] | None = None
-        self.locals: dict[str, Slot | list[Slot] | ArrayVal] = {}
+        self.locals: dict[str, Slot | list[Slot] | ArrayVal | ListVal] = {}
         self.loops: list[tuple[ir.Block, ir.Block]] = []
         #: per enclosing loop: how its accumulators are checked
         self.loop_checks: list[LoopChecks] = []
@@ -166,6 +168,8 @@ class FunctionLowering(LoopLowering):
             elif isinstance(t, Tuple):
                 self.locals[name] = [self._scalar_slot(f"{name}.{i}", item, False)
                                      for i, item in enumerate(t.items)]
+            elif isinstance(t, List):
+                self.locals[name] = lists.new_list(self.b, self._alloca, t, name)
             else:
                 raise JitTypeError(f"local {name!r} has type {t}")
         self.block(self.typed.node.body)
@@ -276,7 +280,7 @@ class FunctionLowering(LoopLowering):
         op = _BINOPS[type(s.op)]
         if isinstance(s.target, ast.Subscript):
             arr, ptr = self.element_ptr(s.target)
-            current = load_element(self.ops, arr.t, ptr)
+            current = self.load_at(arr, ptr)
         else:
             cur = self.expr(s.target)
             assert isinstance(cur, Val)
@@ -288,7 +292,7 @@ class FunctionLowering(LoopLowering):
             self.ops.pending = FALSE
         result = self.ops.binop(op, current, rhs, binop_result(op, current.t, rhs.t))
         if isinstance(s.target, ast.Subscript):
-            store_element(self.ops, arr.t, ptr, result)
+            self.store_at(arr, ptr, result)
         else:
             self.store(s.target, result)
         if accumulator is not None:
@@ -339,6 +343,9 @@ class FunctionLowering(LoopLowering):
             if isinstance(slot, Slot):
                 assert isinstance(value, Val)
                 self.store_slot(slot, value)
+            elif isinstance(slot, ListVal):
+                assert isinstance(value, ListInit)
+                lists.fill(self.b, slot, value, self.coerce)
             elif isinstance(slot, list):
                 assert isinstance(value, list)
                 for s, v in zip(slot, value):
@@ -352,7 +359,7 @@ class FunctionLowering(LoopLowering):
         elif isinstance(target, ast.Subscript):
             assert isinstance(value, Val)
             arr, ptr = self.element_ptr(target)
-            store_element(self.ops, arr.t, ptr, value)
+            self.store_at(arr, ptr, value)
 
     def if_stmt(self, s: ast.If) -> None:
         if convertible(s) and all(isinstance(self.locals.get(name), Slot)
@@ -441,6 +448,11 @@ class FunctionLowering(LoopLowering):
             return Val(ir.Constant(llvm_type(t), e.value), t, FALSE)
         if isinstance(e, ast.Name):
             return self.load_name(e.id)
+        if isinstance(e, ast.List):
+            return ListInit([self.scalar(x) for x in e.elts])
+        if isinstance(t, List):  # [x, ...] * n: each item evaluated once, then repeated
+            display, count = lists.repeated_display(e)  # type: ignore[arg-type, misc]
+            return ListInit([self.scalar(x) for x in display.elts] * count)
         if isinstance(e, ast.BinOp):
             form = affine(e) if t == PY_INT else None
             if form is not None and self.typed.exprs.get(form[1]) == PY_INT:
@@ -567,6 +579,8 @@ class FunctionLowering(LoopLowering):
             return simd_calls.lower(self, func.id, self.expr(e.args[0]), t)
         if func.id == "len":
             arr = self.expr(e.args[0])
+            if isinstance(arr, ListVal):
+                return Val(ir.Constant(I64, arr.t.size), Scalar("int"), FALSE)
             assert isinstance(arr, ArrayVal)
             return Val(arr.shape[0], Scalar("int"), FALSE)
         args = [self.scalar(a) for a in e.args]
@@ -622,10 +636,13 @@ class FunctionLowering(LoopLowering):
             return vals
         return vals[0] if vals else None
 
-    def element_ptr(self, e: ast.Subscript) -> tuple[ArrayVal, ir.Value]:
-        """Address of ``a[i]`` / ``a[i, j]`` (``elements.element_address``); all indices
-        are evaluated before any is checked, as in CPython."""
+    def element_ptr(self, e: ast.Subscript) -> tuple[ArrayVal | ListVal, ir.Value]:
+        """Address of ``a[i]`` / ``a[i, j]`` (``elements.element_address``), or a local
+        list's item number; all indices are evaluated before any is checked, as CPython."""
         arr = self.expr(e.value)
+        if isinstance(arr, ListVal):
+            index = self.ops.to_int(self.scalar(e.slice))
+            return arr, lists.checked_index(self.ops, arr, index)
         assert isinstance(arr, ArrayVal)
         nodes = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
         raw = [self.ops.to_int(self.scalar(node)) for node in nodes]
@@ -638,7 +655,19 @@ class FunctionLowering(LoopLowering):
             assert isinstance(items, list) and isinstance(e.slice, ast.Constant)
             return items[e.slice.value]
         arr, ptr = self.element_ptr(e)
-        return load_element(self.ops, arr.t, ptr)
+        return self.load_at(arr, ptr)
+
+    def load_at(self, container: ArrayVal | ListVal, at: ir.Value) -> Val:
+        """An element (``at`` its address) or a list item (``at`` its number)."""
+        if isinstance(container, ListVal):
+            return lists.load_item(self.b, container, at)
+        return load_element(self.ops, container.t, at)
+
+    def store_at(self, container: ArrayVal | ListVal, at: ir.Value, val: Val) -> None:
+        if isinstance(container, ListVal):
+            lists.store_item(self.b, container, at, self.coerce(val, container.t.item))
+        else:
+            store_element(self.ops, container.t, at, val)
 
 
 def declare_function(module: ir.Module, typed: TypedFunction, symbol: str) -> ir.Function:

@@ -17,6 +17,7 @@ from typing import Callable
 from llvmlite import ir
 
 from .elements import ArrayVal, element_address, load_element
+from .lists import ListVal, checked_index, load_item
 from .infer import array_iterables, is_call_of
 from .ops import FALSE, I1, I64, Val
 from .speculation import accumulators, counters, delta_range
@@ -165,17 +166,22 @@ class LoopLowering:
         """A counted loop over the shortest array's length (``infer.for_arrays``); the
         target gets ``a[k]`` (with ``k`` first for enumerate) at each iteration."""
         arrays = [self.expr(node) for node in array_iterables(s.iter)]
-        assert all(isinstance(a, ArrayVal) for a in arrays)
-        n = arrays[0].shape[0]  # type: ignore[union-attr]
-        for other in arrays[1:]:
-            size = other.shape[0]  # type: ignore[union-attr]
+        assert all(isinstance(a, (ArrayVal, ListVal)) for a in arrays)
+        sizes = [ir.Constant(I64, a.t.size) if isinstance(a, ListVal) else a.shape[0]  # type: ignore
+                 for a in arrays]
+        n = sizes[0]
+        for size in sizes[1:]:
             n = self.b.select(self.b.icmp_signed("<", size, n), size, n)
         zero, one = ir.Constant(I64, 0), ir.Constant(I64, 1)
         counted = is_call_of(s.iter, "enumerate")
 
+        def item(a: ArrayVal | ListVal, k: ir.Value) -> Val:
+            if isinstance(a, ListVal):  # CPython's list iterator reads the list each step
+                return load_item(self.b, a, checked_index(self.ops, a, k))
+            return load_element(self.ops, a.t, element_address(self.ops, a, [k], False))
+
         def bind(k: ir.Value) -> None:
-            items = [load_element(self.ops, a.t, element_address(  # type: ignore[union-attr]
-                self.ops, a, [k], False)) for a in arrays]  # type: ignore[arg-type]
+            items = [item(a, k) for a in arrays]  # type: ignore[arg-type]
             if counted:
                 items.insert(0, Val(k, Scalar("int"), FALSE))
             single = len(items) == 1 and not is_call_of(s.iter, "zip")

@@ -135,6 +135,20 @@ class Tuple:
 
 
 @dataclass(frozen=True)
+class List:
+    """A list local of fixed length holding scalars of one type (``[0.0] * 4``,
+    ``[a, b, c]``), read and written by index, iterated, ``len``-ed, and never leaving
+    the function (``lists``): it lives on the stack, or in registers where its indices
+    are constants, and is never allocated."""
+
+    item: Scalar
+    size: int
+
+    def __str__(self) -> str:
+        return f"list[{self.item}] * {self.size}"
+
+
+@dataclass(frozen=True)
 class NoneType:
     """The value of a function without ``return <expr>``."""
 
@@ -156,7 +170,7 @@ BOOL = Scalar("bool")
 NONE = NoneType()
 BOTTOM = Bottom()
 
-JitType = Scalar | Array | Tuple | NoneType | Bottom
+JitType = Scalar | Array | Tuple | List | NoneType | Bottom
 
 MAX_NDIM = 3
 #: NumPy scalar type -> JIT type, for every dtype the JIT compiles.
@@ -207,6 +221,8 @@ def unify(a: JitType, b: JitType, what: str) -> JitType:
         dtypes = {t.dtype for t in (a, b) if t.np is not False}
         if len(dtypes) == 1:  # a Python scalar or a NumPy one of one dtype
             return Scalar(a.kind, None, dtypes.pop())
+    if isinstance(a, List) and isinstance(b, List) and a.size == b.size:
+        return List(unify(a.item, b.item, what), a.size)  # type: ignore[arg-type]
     if isinstance(a, Tuple) and isinstance(b, Tuple) and len(a.items) == len(b.items):
         return Tuple(tuple(unify(x, y, what) for x, y in zip(a.items, b.items)))  # type: ignore[misc]
     raise JitTypeError(f"{what} would hold both {a} and {b}")
