@@ -82,6 +82,21 @@ def kernel_source(values: np.ndarray, rounds: int) -> float:
     return total
 
 
+def _timed_half(fn: Callable[[np.ndarray, int], float], values: np.ndarray, rounds: int
+                ) -> tuple[float, float, float]:
+    """One half's result and its wall-clock span (start, end) on this thread."""
+    start = time.perf_counter()
+    result = fn(values, rounds)
+    return result, start, time.perf_counter()
+
+
+def _overlap(spans: list[tuple[float, float, float]]) -> float:
+    """How much of the two halves' combined span both ran at once (1.0: fully
+    concurrent; 0.0: one after the other, as if the kernel held the GIL)."""
+    (_, s1, e1), (_, s2, e2) = spans
+    return max(0.0, min(e1, e2) - max(s1, s2)) / (max(e1, e2) - min(s1, s2))
+
+
 def bench_nogil(repeat: int, quick: bool) -> None:
     import numba
     dx = dxpy.jit(nogil=True)(kernel_source)
@@ -91,24 +106,31 @@ def bench_nogil(repeat: int, quick: bool) -> None:
     halves = [rounds // 2, rounds - rounds // 2]
     assert dx(values, 2) == kernel_source(values, 2) and nb(values, 2) == dx(values, 2)
     print(f"1. nogil kernel (sqrt over 200k floats x {rounds}, halves on 2 threads): vs the "
-          f"same kernel on one thread (interleaved; CPU/wall = cores kept busy)")
+          f"same kernel on one thread (interleaved; CPU/wall = cores kept busy, overlap = "
+          f"share of the time both halves ran at once)")
+    spans: dict[str, list[list[tuple[float, float, float]]]] = {}
+
+    def halves_on(label: str, pool: concurrent.futures.Executor,
+                  fn: Callable[[np.ndarray, int], float]) -> Callable[[], None]:
+        spans[label] = []
+        return lambda: spans[label].append(list(pool.map(
+            _timed_half, [fn] * 2, [values] * 2, halves)))
+
     with Executor(2, kind="thread") as ex, concurrent.futures.ThreadPoolExecutor(2) as tpe:
-        split = {label: sum(pool.map(fn, [values] * 2, halves)) for label, pool, fn in
-                 [("dxpy Executor", ex, dx), ("dxpy tpe", tpe, dx), ("numba tpe", tpe, nb)]}
         times = interleaved({
             "dxpy.jit nogil, 1 thread": lambda: dx(values, rounds),
-            "dxpy.jit nogil, Executor(kind='thread') x2":
-                lambda: list(ex.map(dx, [values] * 2, halves)),
-            "dxpy.jit nogil, ThreadPoolExecutor x2":
-                lambda: list(tpe.map(dx, [values] * 2, halves)),
+            "dxpy.jit nogil, Executor(kind='thread') x2": halves_on("dx ex", ex, dx),
+            "dxpy.jit nogil, ThreadPoolExecutor x2": halves_on("dx tpe", tpe, dx),
             "numba nogil, 1 thread": lambda: nb(values, rounds),
-            "numba nogil, ThreadPoolExecutor x2":
-                lambda: list(tpe.map(nb, [values] * 2, halves))}, repeat)
+            "numba nogil, ThreadPoolExecutor x2": halves_on("nb tpe", tpe, nb)}, repeat)
     reference = dx(values, halves[0]) + dx(values, halves[1])
-    assert all(math.isclose(v, reference, rel_tol=1e-12) for v in split.values()), split
+    for runs in spans.values():  # every split run's halves add up to the reference
+        assert all(math.isclose(a[0] + b[0], reference, rel_tol=1e-12) for a, b in runs)
+    overlaps = iter(max(_overlap(run) for run in runs) for runs in spans.values())
     for label, (wall, cpu) in times.items():
         one = times[label.split(",")[0] + ", 1 thread"][0]  # each against its own 1 thread
-        row(label, wall, one, f"CPU/wall {cpu / wall:.2f}")
+        note = "" if label.endswith("1 thread") else f", overlap {next(overlaps):.2f}"
+        row(label, wall, one, f"CPU/wall {cpu / wall:.2f}{note}")
 
 
 # -- 2. thread executor overhead ----------------------------------------------------------
