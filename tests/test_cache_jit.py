@@ -129,6 +129,23 @@ def test_least_recently_used_entries_go_first(tmp_path: Path, monkeypatch) -> No
         "host-features", "middle.dxj", "newest.dxj"]
 
 
+def test_loading_an_entry_marks_it_recently_used(tmp_path: Path, monkeypatch) -> None:
+    import pickle
+    import zlib
+
+    monkeypatch.setenv("DXPY_CACHE_DIR", str(tmp_path))
+    key = b"\x01" * 32
+    meta = pickle.dumps({"format": code_cache.FORMAT, "symbols": []})
+    body = meta + b"object code"
+    path = Path(code_cache._entry_path(key))
+    path.parent.mkdir(parents=True)
+    path.write_bytes(code_cache._HEAD.pack(code_cache.MAGIC, zlib.crc32(body), len(meta)) + body)
+    an_hour_ago = time.time() - 3600
+    os.utime(path, (an_hour_ago, an_hour_ago))
+    assert code_cache.load(key)[1] == b"object code"
+    assert path.stat().st_mtime > an_hour_ago + 3000  # touched: now the newest
+
+
 class _Opaque:
     """A global the key cannot describe by value."""
 

@@ -27,7 +27,8 @@ length | meta | object``, written to a temporary file and renamed.  The
 meta (entry symbols, their statuses, result type...) is a pickle read by an
 unpickler that only builds ``dxpy.jit.types`` classes and builtin
 containers.  A damaged or foreign file is dropped with one warning and the
-function is compiled again.  Loading touches the file's mtime; after each
+function is compiled again.  Loading touches the file's mtime (unless it is
+younger than a minute); after each
 store, entries beyond ``DXPY_CACHE_MAX`` bytes are removed, least recently
 used first.
 """
@@ -53,6 +54,9 @@ FORMAT = 1
 MAGIC = b"DXJ1"
 _HEAD = struct.Struct("<4sII")
 _SUFFIX = ".dxj"
+#: an entry used again within this long is not touched again (a metadata write saved
+#: on the first call; eviction order is exact to this much)
+LRU_RESOLUTION_NS = 60 * 10 ** 9
 _MISSING = object()
 _file_hashes: dict[str, bytes | None] = {}
 _toolchain: bytes | None = None
@@ -136,14 +140,48 @@ def _cpuinfo_lines() -> str | None:
 
 
 def _read_text(path: str) -> str | None:
+    found = _read(path)
+    return None if found is None else found[0].decode("utf-8", "replace")
+
+
+def _read(path: str) -> tuple[bytes, int] | None:
+    """The file's bytes and mtime (ns), or None; ``os.read`` on the descriptor, not
+    ``open()``: this runs on a cached kernel's first call, where io's buffered file
+    object costs several times more than the read."""
     try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
+    try:
+        mtime = os.fstat(fd).st_mtime_ns
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks), mtime
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 # -- keys -------------------------------------------------------------------------
+def prepare_key(func: Any) -> None:
+    """Take the parts of ``func``'s key that no call changes, when the decorator runs:
+    the toolchain fingerprint (once per process) and the hash of the source file,
+    which then is the source the function was loaded from (numba's ``cache=True``
+    also stats its source at decoration).  ``cache_key`` at the first call does only
+    the rest; a failure here is left for that call to meet and report."""
+    if not config.enabled():
+        return
+    try:
+        toolchain()
+        code = getattr(func, "__code__", None)
+        if code is not None:
+            _file_hash(code.co_filename)
+    except OSError:
+        return
+
+
 def cache_key(dispatcher: Any, sig: tuple[Any, ...]) -> bytes | None:
     """The key of ``dispatcher``'s code for ``sig``, or None if it cannot be cached."""
     fingerprint = _function_fingerprint(dispatcher.py_func, set())
@@ -300,11 +338,10 @@ def _entry_path(key: bytes) -> str:
 def load(key: bytes) -> tuple[dict[str, Any], bytes] | None:
     """(meta, object) stored under ``key``, or None (absent, or damaged: warned, removed)."""
     path = _entry_path(key)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError:
+    found = _read(path)
+    if found is None:
         return None
+    raw, mtime_ns = found
     try:
         magic, crc, meta_length = _HEAD.unpack_from(raw)
         body = raw[_HEAD.size:]
@@ -317,10 +354,11 @@ def load(key: bytes) -> tuple[dict[str, Any], bytes] | None:
         config.warn_once(f"jit:{path}", f"{path} is damaged ({exc}); dropped, recompiling")
         _remove(path)
         return None
-    try:
-        os.utime(path)  # least recently used = oldest mtime
-    except OSError:
-        pass
+    if time.time_ns() - mtime_ns > LRU_RESOLUTION_NS:  # least recently used = oldest mtime
+        try:
+            os.utime(path)
+        except OSError:
+            pass
     return meta, body[meta_length:]
 
 

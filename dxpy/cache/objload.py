@@ -7,10 +7,11 @@ process), where the objects the JIT emits need very little: a few sections
 (``.ltext``, ``.rodata.cst*``, sometimes data), relocations of a handful of
 kinds (LLVM's JIT code model is the large one, so mostly absolute 64-bit
 ones) and, at most, libm/libc symbols.  ``link`` does exactly that in
-microseconds with ``ctypes``: it plans every section and relocation first
-(bounds-checked against the object), maps one anonymous region, copies the
-sections in, patches the relocations, then makes code read+execute and
-constants read-only (never writable and executable at once).
+~0.2 ms with ``ctypes``: it plans every section and relocation first
+(bounds-checked against the object), maps one anonymous region, builds the
+region's bytes (sections, relocations patched) in a bytearray, copies them in
+with one memmove, then makes code read+execute and constants read-only
+(never writable and executable at once).
 
 Anything outside what it understands -- another machine or ELF class, a
 relocation kind not listed in ``_APPLY``, an undefined symbol the process
@@ -105,18 +106,10 @@ def link(obj: bytes, symbols: list[str]) -> list[int]:
     plan = _layout(sections, syms, relocs)
     base = _map(plan.size)
     try:
-        bases = {index: base + offset for index, offset in plan.sections.items()}
-        address = _addresser(syms, bases, externals)
-        for section in sections:
-            if section.data:
-                ctypes.memmove(bases[section.index], section.data, len(section.data))
-        for symbol, slot in plan.got.items():
-            ctypes.c_uint64.from_address(base + slot).value = address(symbol)
-        for symbol, slot in plan.stubs.items():
-            stub = _STUB_CODE + struct.pack("<Q", address(symbol))
-            ctypes.memmove(base + slot, stub, len(stub))
-        for reloc in relocs:
-            _apply(reloc, bases[reloc.section], address, base, plan)
+        address = _addresser(syms, {i: base + off for i, off in plan.sections.items()},
+                             externals)
+        image = _image(sections, relocs, plan, base, address)
+        ctypes.memmove(base, image, len(image))
         for start, stop, prot in plan.protections:
             if _c_library().mprotect(base + start, stop - start, prot) != 0:
                 raise UnsupportedObject(f"mprotect: {os.strerror(ctypes.get_errno())}")
@@ -124,6 +117,25 @@ def link(obj: bytes, symbols: list[str]) -> list[int]:
         _c_library().munmap(base, plan.size)
         raise
     return [address(index) for index in exports]
+
+
+def _image(sections: list[_Section], relocs: list[_Reloc], plan: _Plan, base: int,
+           address: Callable[[int], int]) -> bytes:
+    """The region's bytes as they must be at ``base``: sections, GOT slots, jump stubs,
+    every relocation applied (built in a bytearray, then copied in with one memmove)."""
+    image = bytearray(plan.size)
+    for section in sections:
+        if section.data:
+            offset = plan.sections[section.index]
+            image[offset:offset + len(section.data)] = section.data
+    for symbol, slot in plan.got.items():
+        struct.pack_into("<Q", image, slot, address(symbol))
+    for symbol, slot in plan.stubs.items():
+        image[slot:slot + len(_STUB_CODE)] = _STUB_CODE
+        struct.pack_into("<Q", image, slot + len(_STUB_CODE), address(symbol))
+    for reloc in relocs:
+        _apply(reloc, image, plan.sections[reloc.section] + reloc.offset, base, address, plan)
+    return bytes(image)
 
 
 def _parse(obj: bytes) -> tuple[list[_Section], list[_Symbol], list[_Reloc]]:
@@ -304,14 +316,15 @@ def _addresser(syms: list[_Symbol], bases: dict[int, int], externals: dict[int, 
     return address
 
 
-def _apply(reloc: _Reloc, section_base: int, address: Callable[[int], int], base: int,
-           plan: _Plan) -> None:
-    """Patch one relocation (x86-64 psABI: S + A, S + A - P, G + GOT + A - P)."""
-    place = section_base + reloc.offset
+def _apply(reloc: _Reloc, image: bytearray, at: int, base: int,
+           address: Callable[[int], int], plan: _Plan) -> None:
+    """Patch one relocation at offset ``at`` of the region that will sit at ``base``
+    (x86-64 psABI: S + A, S + A - P, G + GOT + A - P)."""
+    place = base + at
     kind, target = reloc.kind, address(reloc.symbol)
     if kind in (_R_64, _R_PC64):
         value = target + reloc.addend - (place if kind == _R_PC64 else 0)
-        ctypes.c_uint64.from_address(place).value = value % 2 ** 64
+        struct.pack_into("<Q", image, at, value % 2 ** 64)
         return
     if kind in _GOT_KINDS:
         value = base + plan.got[reloc.symbol] + reloc.addend - place
@@ -325,7 +338,7 @@ def _apply(reloc: _Reloc, section_base: int, address: Callable[[int], int], base
     if not low <= value < high:
         raise UnsupportedObject(f"relocation kind {kind} against {reloc.symbol}: "
                                 f"value out of 32-bit range")
-    ctypes.c_uint32.from_address(place).value = value % 2 ** 32
+    struct.pack_into("<I", image, at, value % 2 ** 32)
 
 
 def _exports(syms: list[_Symbol], names: list[str]) -> list[int]:

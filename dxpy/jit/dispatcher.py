@@ -34,7 +34,7 @@ from typing import Any, Callable
 import _cffi_backend
 import numpy as np
 
-from ..cache.jit import cached_compile
+from ..cache.jit import cached_compile, prepare_key
 from .engine import may_return
 from .abi import entry_cdecl, entry_flattener, index_error
 from .cdispatch import BASE, make_entry
@@ -254,6 +254,8 @@ class Dispatcher(BASE):  # type: ignore[misc,valid-type]
         self.py_func = py_func
         self.nogil = nogil
         self.cache = cache  # persistent machine code (dxpy.cache.jit)
+        if cache:
+            prepare_key(py_func)  # the key's parts that no call changes, now
         self.warn_fallbacks = register
         self._warned: set[str] = set()
         mode = _mode()
