@@ -116,10 +116,13 @@ def bench_nogil(repeat: int, quick: bool) -> None:
         return lambda: spans[label].append(list(pool.map(
             _timed_half, [fn] * 2, [values] * 2, halves)))
 
-    with Executor(2, kind="thread") as ex, concurrent.futures.ThreadPoolExecutor(2) as tpe:
+    with Executor(2, kind="thread") as ex, Executor(2, kind="thread", pin=True) as pinned, \
+            concurrent.futures.ThreadPoolExecutor(2) as tpe:
         times = interleaved({
             "dxpy.jit nogil, 1 thread": lambda: dx(values, rounds),
             "dxpy.jit nogil, Executor(kind='thread') x2": halves_on("dx ex", ex, dx),
+            "dxpy.jit nogil, Executor(kind='thread', pin=True) x2":
+                halves_on("dx pinned", pinned, dx),
             "dxpy.jit nogil, ThreadPoolExecutor x2": halves_on("dx tpe", tpe, dx),
             "numba nogil, 1 thread": lambda: nb(values, rounds),
             "numba nogil, ThreadPoolExecutor x2": halves_on("nb tpe", tpe, nb)}, repeat)
@@ -142,12 +145,12 @@ def bench_thread_overhead(repeat: int, quick: bool) -> None:
     n = 2000 if quick else 10_000
     print(f"2. thread executor per-task overhead ({n} tiny tasks): vs ThreadPoolExecutor "
           f"(interleaved; CPU = all threads, per task)")
-    with Executor(2, kind="thread") as ex, Executor(2, kind="thread", pin=False) as free, \
+    with Executor(2, kind="thread") as ex, Executor(2, kind="thread", pin=True) as pinned, \
             concurrent.futures.ThreadPoolExecutor(2) as tpe:
         times = interleaved({
             "ThreadPoolExecutor(2).map": lambda: list(tpe.map(tiny, range(n))),
             "Executor(kind='thread').map": lambda: list(ex.map(tiny, range(n))),
-            "Executor(kind='thread', pin=False).map": lambda: list(free.map(tiny, range(n))),
+            "Executor(kind='thread', pin=True).map": lambda: list(pinned.map(tiny, range(n))),
             "ThreadPoolExecutor(2).submit x n":
                 lambda: [f.result() for f in [tpe.submit(tiny, i) for i in range(n)]],
             "Executor(kind='thread').submit x n":

@@ -209,3 +209,22 @@ def test_thread_executor_over_a_nogil_jit_kernel_matches_one_call() -> None:
         parts = list(ex.map(kernel, [values] * 4, *zip(*bounds)))
     assert parts == [nogil_partial_sum(values, a, b) for a, b in bounds]
     assert sum(parts) == pytest.approx(whole, rel=1e-12)
+
+
+def affinity_of(_: object) -> set[int]:
+    time.sleep(0.05)  # long enough that each worker takes its own item
+    return os.sched_getaffinity(0)
+
+
+def test_processes_are_pinned_by_default_threads_only_with_pin_true() -> None:
+    from dxpy import cores
+    everywhere = set(cores.available_cores())
+    expected = [{cores.core_for(i)} for i in range(2)]
+    with Executor(2, kind="thread") as free, Executor(2, kind="thread", pin=True) as pinned, \
+            Executor(2, kind="process") as procs:
+        assert [h.core for h in free.health()] == [None, None]
+        assert list(free.map(affinity_of, range(2))) == [everywhere, everywhere]
+        assert [h.core for h in pinned.health()] == [c for (c,) in expected]
+        assert sorted(map(min, pinned.map(affinity_of, range(2)))) == \
+            sorted(c for (c,) in expected)
+        assert [h.core for h in procs.health()] == [c for (c,) in expected]

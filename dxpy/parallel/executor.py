@@ -8,6 +8,15 @@ to ``ThreadPoolExecutor``, ``ProcessPoolExecutor`` or Dask's
 * ``kind`` is explicit: ``"thread"`` for work that releases the GIL,
   ``"process"`` for pure-Python CPU work (calls over HBTP channels, large
   arrays through shared memory).
+* ``pin``: process workers are pinned to one core each by default; thread
+  workers are not (``pin=True`` pins them too).  Why the difference: thread
+  workers share one GIL, and a hard-pinned thread waiting for it (or woken
+  by a ``submit``) must wait for *its* core even when the other is free;
+  measured on the shared 2-core machine, pinned threads ran tiny tasks at
+  0.7-0.9x ``ThreadPoolExecutor``'s wall time (unpinned: 1.05-1.2x) and
+  lost overlap between two nogil kernels whenever another process held a
+  core, while on an idle machine pinned and unpinned both scaled 1.95x
+  (``docs/performance.md``, "Parallel").
 * ``map`` splits its items into one contiguous block per worker deque; idle
   workers steal from the far end of busy ones (``scheduler.py``).
 * ``submit_at(priority, fn, ...)``: lower priorities run first.
@@ -44,7 +53,7 @@ class Executor(concurrent.futures.ThreadPoolExecutor):
     """A per-core executor of threads or processes with work stealing."""
 
     def __init__(self, workers: int | str | None = None, kind: str = "thread", *,
-                 pin: bool = True, mp_context: multiprocessing.context.BaseContext | str
+                 pin: bool | None = None, mp_context: multiprocessing.context.BaseContext | str
                  | None = None, name: str | None = None) -> None:  # noqa: D107
         if kind not in KINDS:
             raise ValueError(f"Executor kind must be 'thread' or 'process', not {kind!r}")
@@ -54,6 +63,8 @@ class Executor(concurrent.futures.ThreadPoolExecutor):
         self._shutdown_lock = threading.Lock()
         self._closed = False
         prefix = name or f"dxpy-{kind}"
+        if pin is None:
+            pin = kind == "process"
         placement = [cores.core_for(i) if pin else None for i in range(self._count)]
         if kind == "thread":
             self._workers: list[ThreadWorker | ProcessWorker] = [
