@@ -69,9 +69,14 @@ async def _async(f: Any, op: tuple) -> Any:
 
 
 @FAST
+@pytest.mark.parametrize("inline_max", [0, 40000], ids=["operations", "page-cache"])
 @given(size=st.integers(0, 150000), ops=READS, buffering=st.sampled_from([-1, 4096, 1000]))
-def test_large_reads_match_open(tmp_path: Path, backend: str, small_parts: None, size: int,
+def test_large_reads_match_open(tmp_path: Path, backend: str, small_parts: None,
+                                monkeypatch: pytest.MonkeyPatch, inline_max: int, size: int,
                                 ops: list[tuple], buffering: int) -> None:
+    """``operations``: no direct read is copied from the page cache on the
+    loop's thread, so the parts and read-ahead paths serve them all."""
+    monkeypatch.setattr(_binary, "INLINE_MAX", inline_max)
     path = tmp_path / "f"
     path.write_bytes(os.urandom(size))
     with open(path, "rb", buffering=buffering) as f:
@@ -245,3 +250,72 @@ def test_short_reads_in_the_middle_are_continued(tmp_path: Path, small_parts: No
             assert await f.read() == data[78000:]
 
     dxpy.run(run(), reactor="epoll")
+
+
+def _half_cached(fd: int, view: memoryview, offset: int) -> int:
+    """``read_cached`` as if only the first half of the range were cached."""
+    return os.preadv(fd, (view[:len(view) // 2],), offset)
+
+
+@pytest.mark.parametrize("cached", [_half_cached, lambda fd, view, offset: 0],
+                         ids=["half", "none"])
+def test_reads_partly_or_not_in_the_page_cache(tmp_path: Path, backend: str,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               cached: Any) -> None:
+    """What the page cache did not give is read by operations, after it."""
+    monkeypatch.setattr(_binary, "read_cached", cached)
+    data = os.urandom(600_000)
+    (tmp_path / "f").write_bytes(data)
+
+    async def run() -> tuple:
+        async with aio.open(tmp_path / "f", "rb") as f:
+            chunks = [await f.read(200_000) for _ in range(4)]
+            await f.seek(1000)
+            buf = bytearray(300_000)
+            count = await f.readinto(buf)
+            return chunks, count, bytes(buf), await f.tell()
+
+    chunks, count, buf, where = dxpy.run(run(), reactor=backend)
+    assert chunks == [data[:200_000], data[200_000:400_000], data[400_000:], b""]
+    assert (count, buf, where) == (300_000, data[1000:301_000], 301_000)
+
+
+def test_dropped_pages_are_read_from_the_disk(tmp_path: Path, backend: str) -> None:
+    """The middle of the file dropped from the page cache (a real partial
+    ``RWF_NOWAIT`` read where the filesystem drops clean pages)."""
+    data = os.urandom(1 << 20)
+    path = tmp_path / "f"
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+        os.posix_fadvise(f.fileno(), 256 << 10, 512 << 10, os.POSIX_FADV_DONTNEED)
+
+    async def run() -> list[bytes]:
+        async with aio.open(path, "rb") as f:
+            return [await f.read(384 << 10) for _ in range(3)]
+
+    assert b"".join(dxpy.run(run(), reactor=backend)) == data
+
+
+def test_a_file_refusing_page_cache_reads_uses_operations(tmp_path: Path, backend: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real_preadv = os.preadv
+
+    def refuse(fd: int, buffers: Any, offset: int, flags: int = 0) -> int:
+        if not flags:  # the thread pool's own reads
+            return real_preadv(fd, buffers, offset)
+        calls.append(flags)
+        raise OSError(95, "Operation not supported")  # EOPNOTSUPP
+
+    data = os.urandom(300_000)
+    (tmp_path / "f").write_bytes(data)
+
+    async def run() -> list[bytes]:
+        async with aio.open(tmp_path / "f", "rb") as f:
+            monkeypatch.setattr(os, "preadv", refuse)
+            return [await f.read(100_000) for _ in range(3)]
+
+    assert b"".join(dxpy.run(run(), reactor=backend)) == data
+    assert calls == [_large._RWF_NOWAIT]  # refused once: never tried again on that file

@@ -37,7 +37,7 @@ import os
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from ._fresh import fresh_bytes
-from ._large import AHEAD_BELOW, ReadAhead, read_fresh, read_into
+from ._large import AHEAD_BELOW, INLINE_MAX, ReadAhead, read_cached, read_fresh, read_into
 from ._ops import MAX_IO, os_error
 from ._whole import read_rest, write_all
 
@@ -127,6 +127,7 @@ class BinaryFile(FileBase):
         self._wbuf = bytearray()  # write buffer: bytes going to self._pos
         self._ahead: ReadAhead | None = None  # read-ahead of equal sequential reads
         self._last_direct = (-1, 0)  # (end offset, size) of the last direct read
+        self._inline_reads = True  # False once the fd refused a page-cache-only read
 
     # ---- state ---------------------------------------------------------------
     @property
@@ -224,10 +225,9 @@ class BinaryFile(FileBase):
         done = len(head)
         if len(view) - done > self._buffer_size:
             self._drop_ahead()
-            try:
-                count = await read_into(self._ops, self._fd, view[done:], self._pos)
-            except OSError as exc:
-                raise os_error(exc.errno, self.name) from None
+            rest = view[done:]
+            count = self._read_cached(rest) if len(rest) <= INLINE_MAX else 0
+            count += await self._read_into_view(rest[count:], self._pos + count)
             self._pos += count
             return done + count
         while done < len(view) and await self._fill():
@@ -279,6 +279,14 @@ class BinaryFile(FileBase):
         if ahead is not None and not ahead.serves(self._pos, size):
             self._drop_ahead()
             ahead = None
+        if ahead is None and size <= INLINE_MAX:
+            data, view = fresh_bytes(size)
+            count = self._read_cached(view)
+            if count > 0:  # what was not cached (if any) is read the usual way
+                count += await self._read_into_view(view[count:], self._pos + count)
+                self._pos += count
+                self._last_direct = (-1, 0)  # no read-ahead while the cache serves
+                return data if count == size else data[:count]
         if ahead is None and self._last_direct == (self._pos, size) and size < AHEAD_BELOW:
             ahead = self._ahead = ReadAhead(self._ops, self._fd, size, self._pos)
         try:
@@ -323,6 +331,25 @@ class BinaryFile(FileBase):
         full = await read_rest(self._ops, self._fd, head, self.name, self._pos + count)
         self._pos += len(full) - len(rest)
         return full
+
+    def _read_cached(self, view: memoryview) -> int:
+        """``read_cached`` at the position: bytes copied at once (0: none)."""
+        if not self._inline_reads:
+            return 0
+        count = read_cached(self._fd, view, self._pos)
+        if count < 0:
+            self._inline_reads = False
+            return 0
+        return count
+
+    async def _read_into_view(self, view: memoryview, offset: int) -> int:
+        """``read_into`` with the file's name on its error (0 for an empty view)."""
+        if not view:
+            return 0
+        try:
+            return await read_into(self._ops, self._fd, view, offset)
+        except OSError as exc:
+            raise os_error(exc.errno, self.name) from None
 
     def _drop_ahead(self) -> None:
         if self._ahead is not None:

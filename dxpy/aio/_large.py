@@ -19,6 +19,9 @@ chunks ran at 0.7x ``open()``, and a single huge read has the kernel copy
   parts copy on several cores (``preadv`` releases the GIL).  Only a short
   part (EOF, or a file that changed size) makes it continue serially from
   where the data stopped.
+* ``read_cached`` copies a direct read of at most ``INLINE_MAX`` bytes
+  from the page cache on the loop's thread when it is cached, with no
+  operation at all; only what is not cached goes the ways below.
 * ``ReadAhead`` serves ``read(n)`` repeated at consecutive offsets: after
   two equal sequential reads it keeps ``depth`` reads of ``n`` bytes ahead
   in flight, each into its own fresh ``bytes``.  A ``read(n)`` whose read
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
 from typing import TYPE_CHECKING, Any
 
 from ._fresh import fresh_bytes
@@ -57,6 +61,32 @@ _ALIGN = 2 << 20
 AHEAD_BELOW = MIN_PART
 AHEAD_BYTES = 8 << 20
 AHEAD_OFFLOAD = 256 << 10
+#: Direct reads up to this size are first copied on the loop's thread from
+#: the page cache alone (``read_cached``).
+INLINE_MAX = 1 << 20
+_RWF_NOWAIT = getattr(os, "RWF_NOWAIT", 0)
+
+
+def read_cached(fd: int, view: memoryview, offset: int) -> int:
+    """Copy what the page cache holds of ``view``'s range at ``offset``, at
+    once, on the calling thread: ``preadv2(RWF_NOWAIT)`` never waits for the
+    disk (it starts the kernel's read-ahead and returns what is there).
+    The count (0: nothing cached, or EOF), or -1: the file refuses the call
+    (a pipe, a filesystem without RWF_NOWAIT, or an error the ordinary read
+    will report).
+
+    Why: a 1 MiB read of cached data is a ~0.1-0.3 ms copy, the same work an
+    io_uring READ does inline in the loop's ``io_uring_enter``, but without
+    the operation's round trip (two loop iterations and a future: a
+    ``read(1 MiB)`` loop ran at 0.7-0.9x ``open()``, median, with it)."""
+    if not _RWF_NOWAIT:
+        return -1
+    try:
+        return os.preadv(fd, (view,), offset, _RWF_NOWAIT)
+    except BlockingIOError:
+        return 0
+    except OSError:
+        return -1
 
 
 def split(size: int) -> list[tuple[int, int]]:
