@@ -8,7 +8,8 @@
   (``docs/dpm-format.md``), ``dxpy build``, and its loader.
 * ``watcher.py`` + ``background.py``: a watchfiles task on a background dxpy
   loop that invalidates entries as sources change, and background validation.
-* ``jit.py``: the persistent cache of ``@dxpy.jit`` machine code.
+* ``jit.py``: the persistent cache of ``@dxpy.jit`` machine code; ``objload.py``
+  links its stored objects without LLVM.
 * ``config.py``: directory (``DXPY_CACHE_DIR``), size cap (``DXPY_CACHE_MAX``),
   on/off (``DXPY_CACHE=0``), and the one-warning-per-problem rule.
 
