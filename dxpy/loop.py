@@ -28,7 +28,6 @@ import errno
 import signal
 import socket
 import threading
-import weakref
 from asyncio import base_events, coroutines, events
 from typing import Any, Callable
 
@@ -82,8 +81,6 @@ class Loop(SockOpsMixin, ServerMixin, TransportFactoryMixin, base_events.BaseEve
         self._readers: dict[int, tuple[int, events.Handle]] = {}
         self._writers: dict[int, tuple[int, events.Handle]] = {}
         self._signal_handlers: dict[int, events.Handle] = {}
-        self._leftovers = weakref.WeakKeyDictionary()
-        self._receivers = weakref.WeakKeyDictionary()
         self._recv_filled: set[int] = set()
         self._accepting: dict[int, int] = {}  # listening fd -> accept token
         self._ssock, self._csock = socket.socketpair()

@@ -78,6 +78,59 @@ def test_cancelled_sock_recv_loses_no_data(loop: dxpy.Loop) -> None:
     assert loop.run_until_complete(main()) == b"kept"
 
 
+def test_cancelled_sock_recv_lets_close_reach_the_peer(loop: dxpy.Loop) -> None:
+    """Cancelling a waiting recv ends the kernel's wait: closing the socket
+    afterwards really closes it (a poll left armed would hold the file open)."""
+    async def main() -> bytes:
+        a, b = socket.socketpair()
+        a.setblocking(False)
+        b.setblocking(False)
+        with a:
+            waiting = asyncio.ensure_future(loop.sock_recv(b, 100))
+            await asyncio.sleep(0.01)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            b.close()
+            return await asyncio.wait_for(loop.sock_recv(a, 100), 5)
+
+    assert loop.run_until_complete(main()) == b""
+
+
+def test_sock_sendall_waits_for_a_slow_reader(loop: dxpy.Loop) -> None:
+    """More than the socket buffers hold: sendall waits for room, in order."""
+    payload = bytes(range(256)) * 40_000  # ~10 MiB
+
+    async def main() -> bytes:
+        a, b = socket.socketpair()
+        a.setblocking(False)
+        b.setblocking(False)
+        with a, b:
+            sending = asyncio.ensure_future(loop.sock_sendall(a, memoryview(payload)))
+            received = bytearray()
+            while len(received) < len(payload):
+                await asyncio.sleep(0)
+                received += await loop.sock_recv(b, 1 << 20)
+            await asyncio.wait_for(sending, 5)
+            return bytes(received)
+
+    assert loop.run_until_complete(main()) == payload
+
+
+def test_sock_recv_into_counts_bytes_of_any_format(loop: dxpy.Loop) -> None:
+    async def main() -> tuple[int, bytes]:
+        a, b = socket.socketpair()
+        a.setblocking(False)
+        b.setblocking(False)
+        with a, b:
+            target = memoryview(bytearray(8)).cast("I")  # 2 items, 8 bytes
+            a.send(b"12345678")
+            n = await asyncio.wait_for(loop.sock_recv_into(b, target), 5)
+            return n, target.tobytes()
+
+    assert loop.run_until_complete(main()) == (8, b"12345678")
+
+
 def test_sock_recv_sees_peer_reset_and_eof(loop: dxpy.Loop) -> None:
     async def main() -> tuple[bytes, type]:
         listener = await tcp_listener()

@@ -117,7 +117,8 @@ cdef inline double _monotonic() noexcept:
 
 
 cdef class ReactorLane
-cdef class SocketTransport
+cdef class CoreOp
+cdef class SocketTransport(CoreOp)
 
 include "handles.pxi"
 
@@ -437,6 +438,12 @@ cdef class LoopCore:
         released (what the kernel still holds after that stays alive)."""
         if self._lane is not None:
             self._lane.drain()
+
+    def _wait_ready(self, int fd, unsigned mask):
+        """A future done with the poll mask once ``fd`` is ready for ``mask``
+        (the ``sock_*`` coroutines' wait, as asyncio's add_reader/add_writer);
+        cancelling it cancels the wait."""
+        return self._lane.wait_ready(fd, mask)
 
     def _make_socket_transport(self, sock, protocol, waiter=None, *, extra=None, server=None):
         return SocketTransport(self, sock, protocol, waiter, extra, server)

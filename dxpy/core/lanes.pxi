@@ -35,6 +35,8 @@ ctypedef int (*cancel_t)(void *ring, uint64_t token) noexcept nogil
 ctypedef void (*recycle_t)(void *ring, unsigned bid) noexcept nogil
 ctypedef char *(*buffer_t)(void *ring, unsigned bid) noexcept nogil
 ctypedef int (*needs_enter_t)(void *ring) noexcept nogil
+ctypedef int (*poll_add_t)(void *ring, uint64_t token, int fd, unsigned mask,
+                           int multishot) noexcept nogil
 
 #: user_data bit of the core's own operations (bit 63 tags read_files chains;
 #: user-space addresses and Python tokens never reach bit 62).
@@ -45,6 +47,7 @@ cdef uint64_t ADDR_MASK = ~(CORE_TAG | KIND_MASK)
 cdef enum:
     KIND_RECV = 1   # a (multishot) receive
     KIND_SEND = 2   # one send of the transport's in-flight payload
+    KIND_POLL = 3   # a ReadyOp's one-shot poll
 
 #: Bytes one epoll-lane recv() may return (as a multishot receive's buffer).
 cdef Py_ssize_t EPOLL_READ_SIZE = 256 * 1024
@@ -57,6 +60,53 @@ cdef extern from "Python.h":
     PyObject *_new_bytes "PyBytes_FromStringAndSize" (const char *v, Py_ssize_t n)
     int _PyBytes_Resize(PyObject **obj, Py_ssize_t size)
 cdef int EPOLL_EVENTS = 1024
+
+
+cdef class CoreOp:
+    """What a lane reports completions to: a socket transport, or a ReadyOp."""
+
+    cdef int _completed(self, int kind, int result, unsigned flags) except -1:
+        return 0
+
+
+class _ReadyFuture(_Future):
+    """The future of one ReadyOp: cancelling it cancels the kernel's wait
+    at once (the op would otherwise keep the socket's file referenced)."""
+
+    _op = None
+
+    def cancel(self, msg=None):
+        if not _Future.cancel(self, msg):
+            return False
+        op, self._op = self._op, None
+        if op is not None:
+            (<ReadyOp>op).cancel()
+        return True
+
+
+cdef class ReadyOp(CoreOp):
+    """One ``_wait_ready``: a one-shot poll queued on the ring from C."""
+
+    cdef UringLane lane
+    cdef object fut
+
+    cdef int cancel(self) except -1:
+        if self.fut is not None and not self.lane.draining:
+            self.lane.cancel_tagged(self, KIND_POLL)
+        return 0
+
+    cdef int _completed(self, int kind, int result, unsigned flags) except -1:
+        fut, self.fut = self.fut, None
+        if fut is None or self.lane.draining:
+            return 0
+        fut._op = None
+        if fut.done():
+            return 0
+        if result < 0 and result != -_ECANCELED:
+            fut.set_exception(error_for(result, "poll"))
+        elif result >= 0:
+            fut.set_result(result)
+        return 0
 
 
 cdef class ReactorLane:
@@ -95,6 +145,10 @@ cdef class ReactorLane:
         """``t`` is about to close its fd."""
         return 0
 
+    cdef object wait_ready(self, int fd, unsigned mask):
+        """``LoopCore._wait_ready`` (the reactor's poll, through Python)."""
+        return self.loop._wait_ready_op(fd, mask)
+
     cdef int poll(self, double timeout) except -1:
         """One iteration's I/O: wait up to ``timeout`` s (< 0: no limit), dispatch."""
         self.loop._process_events_c(self.loop._selector.select(None if timeout < 0 else timeout))
@@ -116,6 +170,7 @@ cdef class UringLane(ReactorLane):
     cdef recycle_t recycle
     cdef buffer_t buffer
     cdef needs_enter_t needs_enter
+    cdef poll_add_t poll_add
     cdef dx_cqe *cqes
     cdef unsigned ncqes
     #: CQEs of the last reap not dispatched yet (a callback raised
@@ -137,6 +192,7 @@ cdef class UringLane(ReactorLane):
         self.recycle = <recycle_t><uintptr_t>fns["dx_recycle"]
         self.buffer = <buffer_t><uintptr_t>fns["dx_buffer"]
         self.needs_enter = <needs_enter_t><uintptr_t>fns["dx_needs_enter"]
+        self.poll_add = <poll_add_t><uintptr_t>fns["dx_poll_add"]
         self.ncqes = ncqes
         self.cqes = <dx_cqe *>malloc(ncqes * sizeof(dx_cqe))
         if self.cqes == NULL:
@@ -145,10 +201,10 @@ cdef class UringLane(ReactorLane):
     def __dealloc__(self):
         free(self.cqes)
 
-    cdef inline uint64_t tag(self, SocketTransport t, int kind):
+    cdef inline uint64_t tag(self, CoreOp t, int kind):
         return CORE_TAG | <uint64_t><uintptr_t><PyObject *>t | <uint64_t>kind
 
-    cdef inline int started(self, SocketTransport t, int ret) except -1:
+    cdef inline int started(self, CoreOp t, int ret) except -1:
         """Book an operation the C helper queued (``ret`` is its result)."""
         if ret < 0:
             raise error_for(ret, "io_uring: cannot queue operation")
@@ -160,6 +216,9 @@ cdef class UringLane(ReactorLane):
         return self.started(t, self.recv_multishot(self.ring, self.tag(t, KIND_RECV), t._fd))
 
     cdef int cancel(self, SocketTransport t, int kind) except -1:
+        return self.cancel_tagged(t, kind)
+
+    cdef int cancel_tagged(self, CoreOp t, int kind) except -1:
         cdef int ret = self.cancel_op(self.ring, self.tag(t, kind))
         if ret < 0:
             raise error_for(ret, "io_uring: cannot queue cancel")
@@ -170,6 +229,15 @@ cdef class UringLane(ReactorLane):
         return self.started(t, self.send_op(self.ring, self.tag(t, KIND_SEND), t._fd,
                                             PyBytes_AS_STRING(t._writing) + off,
                                             PyBytes_GET_SIZE(t._writing) - off, 0))
+
+    cdef object wait_ready(self, int fd, unsigned mask):
+        cdef ReadyOp op = ReadyOp.__new__(ReadyOp)
+        fut = _ReadyFuture(loop=self.loop)
+        self.started(op, self.poll_add(self.ring, self.tag(op, KIND_POLL), fd, mask, 0))
+        op.lane = self
+        op.fut = fut
+        fut._op = op
+        return fut
 
     cdef bytes take(self, int result, unsigned flags):
         cdef unsigned bid = flags >> 16
@@ -207,7 +275,7 @@ cdef class UringLane(ReactorLane):
         operations' completions are collected and handed to it."""
         cdef dx_cqe *cqe
         cdef list foreign = None
-        cdef SocketTransport t
+        cdef CoreOp t
         cdef uint64_t ud
         while self.pos < self.count:
             cqe = &self.cqes[self.pos]
@@ -218,7 +286,7 @@ cdef class UringLane(ReactorLane):
                     foreign = []
                 foreign.append((ud, cqe.res, cqe.flags))
                 continue
-            t = <SocketTransport><PyObject *><uintptr_t>(ud & ADDR_MASK)
+            t = <CoreOp><PyObject *><uintptr_t>(ud & ADDR_MASK)
             try:
                 t._completed(<int>(ud & KIND_MASK), cqe.res, cqe.flags)
             except (SystemExit, KeyboardInterrupt):

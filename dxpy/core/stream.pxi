@@ -27,7 +27,7 @@ cdef int _ECANCELED = _errno.ECANCELED
 cdef int _ENOBUFS = _errno.ENOBUFS
 
 
-cdef class SocketTransport:
+cdef class SocketTransport(CoreOp):
     """A TCP or Unix stream socket's transport (asyncio's ``Transport`` API)."""
 
     cdef public object _loop

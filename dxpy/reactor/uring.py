@@ -395,7 +395,7 @@ class IoUringReactor(Reactor):
         signatures).  Operations the core queues itself carry user_data with
         ``CORE_TAG`` set and never pass through this object's book-keeping."""
         names = ("dx_reap", "dx_send", "dx_recv_multishot", "dx_cancel", "dx_recycle",
-                 "dx_buffer", "dx_needs_enter")
+                 "dx_buffer", "dx_needs_enter", "dx_poll_add")
         return (int(ffi.cast("uintptr_t", self._ring)), self._cq_entries,
                 {name: int(ffi.cast("uintptr_t", ffi.addressof(lib, name))) for name in names})
 

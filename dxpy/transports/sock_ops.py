@@ -1,10 +1,10 @@
-"""The ``loop.sock_*`` coroutines as reactor operations.
+"""The ``loop.sock_*`` coroutines on the reactor.
 
-Each call submits one operation and awaits its completion through an
-``OpFuture``.  Cancelling the awaiting task cancels the operation at once.
-If a receive completes with data anyway (the kernel won the race), the bytes
-go to the oldest ``sock_recv*`` still waiting on that socket, or are kept
-for the next one: nothing is lost, and order is preserved.
+Stream sends and receives wait for readiness (a poll operation) and then make
+the syscall, as asyncio does: cancelling a waiting task consumes nothing.
+Datagrams, connect and accept are reactor operations awaited through an
+``OpFuture``; cancelling the awaiting task cancels the operation at once (an
+accept that completes anyway has its fd closed).
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from __future__ import annotations
 import errno
 import os
 import socket
-import weakref
 from asyncio import base_events, exceptions, futures, transports
 from typing import Any, Callable
 
 from .. import zerocopy
-from ..reactor import POLLOUT, error_for, sockaddr
+from ..reactor import POLLIN, POLLOUT, error_for, sockaddr
 
 _INET = (socket.AF_INET, socket.AF_INET6)
 #: Bytes per read of the sendfile fallback (asyncio reads 16 KiB at a time).
@@ -43,12 +42,8 @@ class OpFuture(futures.Future):
 class SockOpsMixin:
     """``sock_recv``, ``sock_sendall``, ``sock_connect``, ... for ``Loop``."""
 
-    #: Bytes a cancelled receive got anyway, per socket (see module doc).
-    _leftovers: weakref.WeakKeyDictionary[socket.socket, bytearray]
-    #: fds whose last receive filled its buffer (see ``sock_recv_into``).
+    #: fds whose last receive filled its buffer (the next tries the syscall first).
     _recv_filled: set[int]
-    #: Receives in flight per socket, oldest first: (future, target buffer).
-    _receivers: weakref.WeakKeyDictionary[socket.socket, list[tuple[OpFuture, memoryview]]]
 
     # ---- plumbing -------------------------------------------------------
     def _op_future(self, prep: Callable[[int], None],
@@ -86,85 +81,61 @@ class SockOpsMixin:
         if self._debug and sock.gettimeout() != 0:
             raise ValueError("the socket must be non-blocking")
 
-    def _keep_leftover(self, sock: socket.socket, buf: Any) -> Callable[[int], None]:
-        def keep(nbytes: int) -> None:
-            self._hand_over(sock, bytes(memoryview(buf)[:nbytes]))
-        return keep
+    def _wait_ready_op(self, fd: int, mask: int) -> futures.Future:
+        """A future done with the poll mask once ``fd`` is ready for ``mask``
+        (a reactor poll; the compiled core queues its own from C, see
+        ``LoopCore._wait_ready``).  Cancelling it cancels the poll."""
+        fut = OpFuture(loop=self)
 
-    def _hand_over(self, sock: socket.socket, data: bytes) -> None:
-        """Give orphaned bytes to the oldest waiting receiver, else keep them."""
-        for fut, view in self._receivers.get(sock, ()):
+        def on_done(result: int, flags: int) -> None:
             if fut.done():
-                continue
-            count = min(len(view), len(data))
-            view[:count] = data[:count]
-            fut.set_result(count)
-            self._cancel_op(fut._op_token)  # its own data, if any, is handed over too
-            data = data[count:]
-            if not data:
                 return
-        self._leftovers.setdefault(sock, bytearray()).extend(data)
+            if result >= 0:
+                fut.set_result(result)
+            elif result != -errno.ECANCELED:
+                fut.set_exception(error_for(result, f"poll on fd {fd}"))
 
-    def _take_leftover(self, sock: socket.socket, limit: int) -> bytes | None:
-        pending = self._leftovers.get(sock)
-        if pending is None:
-            return None
-        data = bytes(pending[:limit])
-        del pending[:limit]
-        if not pending:
-            del self._leftovers[sock]
-        return data
+        fut._op_token = self._start_op(on_done)
+        self._reactor.poll_add(fut._op_token, fd, mask)
+        return fut
+
+    _wait_ready = _wait_ready_op
 
     # ---- receiving ------------------------------------------------------
+    # Stream receives wait for readiness, then make the syscall (as asyncio
+    # and uvloop do): a cancelled receive has consumed nothing, and the data
+    # goes straight into the object returned (CPython's ``sock.recv``
+    # allocates it unzeroed).  The syscall is tried first when the previous
+    # receive filled its buffer: more is probably waiting.
     async def sock_recv(self, sock: socket.socket, n: int) -> bytes:
         """Receive up to ``n`` bytes from the non-blocking socket ``sock``."""
         self._check_sock(sock)
         fd = sock.fileno()
-        if self._recv_hot(fd, sock):
+        if fd not in self._recv_filled:
+            await self._wait_ready(fd, POLLIN)
+        while True:
             try:
                 data = sock.recv(n)
-                self._note_recv(fd, len(data), n)
-                return data
             except (BlockingIOError, InterruptedError):
-                pass
-        buf = bytearray(n)
-        nbytes = await self.sock_recv_into(sock, buf)
-        return bytes(memoryview(buf)[:nbytes])
+                await self._wait_ready(fd, POLLIN)
+                continue
+            self._note_recv(fd, len(data), n)
+            return data
 
     async def sock_recv_into(self, sock: socket.socket, buf: Any) -> int:
         """Receive into ``buf``; return the number of bytes received."""
         self._check_sock(sock)
         fd = sock.fileno()
-        view = memoryview(buf).cast("B")
-        leftover = self._take_leftover(sock, len(view))
-        if leftover is not None:
-            view[:len(leftover)] = leftover
-            return len(leftover)
-        if not len(view):
+        wanted = memoryview(buf).nbytes
+        if not wanted:
             return 0
-        if self._recv_hot(fd, sock):
+        if fd not in self._recv_filled:
+            await self._wait_ready(fd, POLLIN)
+        while True:
             try:
-                return self._note_recv(fd, sock.recv_into(view), len(view))
+                return self._note_recv(fd, sock.recv_into(buf), wanted)
             except (BlockingIOError, InterruptedError):
-                pass
-        fut = self._op_future(lambda token: self._reactor.recv(token, fd, view),
-                              self._keep_leftover(sock, view))
-        waiting = self._receivers.setdefault(sock, [])
-        waiting.append((fut, view))
-        try:
-            result = await fut
-        finally:
-            waiting.remove((fut, view))
-        if result < 0:
-            raise error_for(result, f"recv on {sock!r}")
-        return self._note_recv(fd, result, len(view))
-
-    def _recv_hot(self, fd: int, sock: socket.socket) -> bool:
-        """The last receive on ``fd`` filled its buffer, so more is probably
-        waiting: worth trying the syscall before an operation round trip
-        (only when no other receive is queued, to keep the order)."""
-        return fd in self._recv_filled and not self._receivers.get(sock) \
-            and sock not in self._leftovers
+                await self._wait_ready(fd, POLLIN)
 
     def _note_recv(self, fd: int, received: int, wanted: int) -> int:
         """Remember whether a receive on ``fd`` filled its whole buffer."""
@@ -198,19 +169,23 @@ class SockOpsMixin:
     # ---- sending --------------------------------------------------------
     async def sock_sendall(self, sock: socket.socket, data: Any) -> None:
         """Send all of ``data``: one syscall if the socket has room (as
-        asyncio does), reactor operations for whatever it did not take."""
+        asyncio does); for the rest, wait until it is writable and send again."""
         self._check_sock(sock)
-        fd = sock.fileno()
-        view = memoryview(data).cast("B")
         try:
-            view = view[sock.send(view):]
+            sent = sock.send(data)
         except (BlockingIOError, InterruptedError):
-            pass
-        while len(view):
-            chunk = view
-            sent = await self._op(f"send on {sock!r}",
-                                  lambda token: self._reactor.send(token, fd, chunk))
+            sent = 0
+        if type(data) is bytes and sent == len(data):
+            return
+        view = memoryview(data).cast("B")
+        fd = sock.fileno()
+        while sent < len(view):
             view = view[sent:]
+            await self._wait_ready(fd, POLLOUT)
+            try:
+                sent = sock.send(view)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
 
     async def sock_sendto(self, sock: socket.socket, data: Any, address: Any) -> int:
         """Send one datagram to ``address``; return the bytes sent."""
