@@ -70,7 +70,7 @@ def interleaved(variants: dict[str, Callable[[], Any]], repeat: int
 
 
 def row(label: str, seconds: float, baseline: float, note: str = "") -> None:
-    print(f"  {label:<44} {seconds * 1e3:10.2f} ms  {baseline / seconds:6.2f}x  {note}")
+    print(f"  {label:<52} {seconds * 1e3:10.2f} ms  {baseline / seconds:6.2f}x  {note}")
 
 
 # -- 1. nogil kernels -------------------------------------------------------------------
