@@ -181,6 +181,9 @@ class BinaryFile(FileBase):
         """Up to ``size`` bytes (all of them unless EOF); ``-1``/None: to EOF."""
         self._check_readable()
         size = _size_arg(size)
+        if size > self._buffer_size and not self._wbuf and self._rused == len(self._rbuf):
+            # The common large read (nothing buffered either way) in fewer steps.
+            return await self._read_direct(size)
         await self._flush_writes()
         if size < 0:
             return await self._read_all(self._take(self._buffered()))
