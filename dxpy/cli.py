@@ -162,6 +162,7 @@ def info() -> str:
     """A human-readable report of the runtime's configuration."""
     import platform
 
+    from .ipc import atomics
     from .reactor import ReactorError, create_reactor, uring_status
 
     ok, why = uring_status()
@@ -185,6 +186,8 @@ def info() -> str:
         f"loop core: {_core_line()}",
         f"file I/O: {file_io}",
         f"SIMD engine: {_simd_line()}",
+        "Entangled writes: " + ("atomic (16-byte CAS, dxpy.ipc._atomics)" if atomics.AVAILABLE
+                                else f"lock protocol ({atomics.WHY_NOT})"),
         "execution engine: CPython bytecode; `dxpy run --vm` runs the script and its own modules "
         "in the DPB VM (opt-in, slower than CPython) with JIT tiers for hot functions and loops "
         f"(DXPY_JIT={os.environ.get('DXPY_JIT') or 'on'}); `@dxpy.jit` compiles a function directly",
@@ -225,7 +228,8 @@ def _file_io_line(reactor: object) -> str:
     ``dxpy.aio.ops_for``): reactor operations where submissions batch."""
     if getattr(reactor, "batches_submissions", False):
         return ("io_uring ops (OPENAT/READ/WRITE/STATX/FSYNC/CLOSE; large reads in offloaded "
-                "parts; sendfile by SPLICE; many path calls at once batched on the pool)")
+                "parts; sendfile by SPLICE; many path calls at once batched on the pool; "
+                "stat/rename/unlink from the dentry cache on the loop's thread)")
     return f"thread pool ({getattr(reactor, 'backend', '?')} backend: epoll cannot wait for files)"
 
 
