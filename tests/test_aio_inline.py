@@ -44,6 +44,7 @@ def batched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     inline writes in the middle of a test: only a test's own stall does."""
     monkeypatch.setattr(_inline, "STALL_NS", 60 * 10**9)
     monkeypatch.setattr(_inline, "_writes_paused_until", 0)
+    monkeypatch.setattr(_inline, "_slow_writes", 0)
     seen: list[str] = []
     original = _batch.PathBatcher.call
 
@@ -162,15 +163,19 @@ def test_what_stays_off_the_loops_thread(tmp_path: Path, backend: str, batched: 
 def test_a_blocking_write_pauses_inline_writes(tmp_path: Path, backend: str,
                                                batched: list[str],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any sleep counts as a stall here; the pause then batches the next write."""
+    """Every write counts as slow here: the second one in a row pauses
+    inline writes, so the third is batched."""
     monkeypatch.setattr(_inline, "STALL_NS", -1)
     monkeypatch.setattr(_inline, "_writes_paused_until", 0)
-    for name in "ab":
+    monkeypatch.setattr(_inline, "_slow_writes", 0)
+    for name in "abc":
         (tmp_path / name).write_bytes(b"")
 
     async def run() -> None:
         await aos.unlink(tmp_path / "a")
+        assert _inline._writes_paused_until == 0  # one slow call: preempted, maybe
         await aos.unlink(tmp_path / "b")
+        await aos.unlink(tmp_path / "c")
 
     dxpy.run(run(), reactor=backend)
     assert batched == ["unlink"]

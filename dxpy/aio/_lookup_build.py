@@ -16,8 +16,8 @@ typedef struct dxl_entry dxl_entry;  /* opaque: Python unpacks its bytes */
 size_t dxl_entry_size(void);
 int dxl_lookup(int dirfd, const char *path, int follow, dxl_entry *out, uint64_t *mnt);
 int dxl_probe(int dirfd, const char *path, uint64_t free_limit, uint64_t *mnt);
-int dxl_rename(int olddirfd, const char *old, int newdirfd, const char *new_, int64_t *blocked);
-int dxl_unlink(int dirfd, const char *path, int64_t *blocked);
+int dxl_rename(int olddirfd, const char *old, int newdirfd, const char *new_, int64_t *elapsed);
+int dxl_unlink(int dirfd, const char *path, int64_t *elapsed);
 """
 
 ffibuilder = FFI()
