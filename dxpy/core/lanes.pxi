@@ -45,9 +45,14 @@ cdef uint64_t KIND_MASK = 7
 cdef uint64_t ADDR_MASK = ~(CORE_TAG | KIND_MASK)
 
 cdef enum:
+    CQE_F_BUFFER = 1  # IORING_CQE_F_BUFFER: the data is in a provided buffer
+    POLLIN_MASK = 1
+
+cdef enum:
     KIND_RECV = 1   # a (multishot) receive
     KIND_SEND = 2   # one send of the transport's in-flight payload
     KIND_POLL = 3   # a ReadyOp's one-shot poll
+    KIND_READABLE = 4  # a transport's one-shot poll for large receives (UringLane)
 
 #: Bytes one epoll-lane recv() may return (as a multishot receive's buffer).
 cdef Py_ssize_t EPOLL_READ_SIZE = 256 * 1024
@@ -59,7 +64,41 @@ cdef Py_ssize_t LARGE_RECEIVE = EPOLL_READ_SIZE
 cdef extern from "Python.h":
     PyObject *_new_bytes "PyBytes_FromStringAndSize" (const char *v, Py_ssize_t n)
     int _PyBytes_Resize(PyObject **obj, Py_ssize_t size)
+cdef extern from "<sys/ioctl.h>" nogil:
+    int ioctl(int fd, unsigned long request, ...)
+    unsigned long FIONREAD
 cdef int EPOLL_EVENTS = 1024
+#: io_uring: a multishot receive at least this large (a 64 KiB message
+#: arrives as 65,483 + 53 bytes on loopback) switches the transport to
+#: readiness + a recv() sized by FIONREAD straight into its own bytes: the
+#: kernel copies once, into the object delivered, where a provided buffer
+#: (one of 64 x 256 KiB: cold in the cache by its turn) costs a second copy.
+cdef Py_ssize_t URING_LARGE_RECEIVE = 32 * 1024
+#: ... and this many smaller receives in a row switch it back.
+cdef int URING_SMALL_RUN = 8
+#: Bytes one such recv() may take (as a provided buffer holds).
+cdef Py_ssize_t LARGE_READ_SIZE = 256 * 1024
+
+
+cdef object _recv_sized(int fd, Py_ssize_t cap, ssize_t *got):
+    """One recv() into a new ``bytes`` as large as what is queued (FIONREAD,
+    at most ``cap``): nothing to resize or copy.  ``got`` is recv()'s result;
+    the bytes, or None when it is <= 0 (errno set)."""
+    cdef int queued = 0
+    cdef PyObject *raw
+    if ioctl(fd, FIONREAD, &queued) < 0 or queued <= 0:
+        queued = 1  # EOF, an error, or a race: recv() tells which
+    raw = _new_bytes(NULL, queued if queued < cap else cap)
+    if raw == NULL:
+        raise MemoryError()
+    data = <bytes>raw
+    Py_DECREF(data)  # ``data`` holds the one reference
+    got[0] = recv(fd, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), 0)
+    if got[0] <= 0:
+        return None
+    if got[0] < PyBytes_GET_SIZE(data):  # (only when data left the queue meanwhile)
+        return data[:got[0]]
+    return data
 
 
 cdef class CoreOp:
@@ -141,6 +180,14 @@ cdef class ReactorLane:
         """The bytes of a receive completion (frees the lane's buffer)."""
         return self.reactor.take(result, flags)
 
+    cdef int readable(self, SocketTransport t, int result) except -1:
+        """A KIND_READABLE completion (UringLane only)."""
+        return 0
+
+    cdef int received_chunk(self, SocketTransport t, int result, unsigned flags) except -1:
+        """``t`` took ``result`` bytes from a receive completion."""
+        return 0
+
     cdef int released(self, SocketTransport t) except -1:
         """``t`` is about to close its fd."""
         return 0
@@ -180,6 +227,8 @@ cdef class UringLane(ReactorLane):
     cdef bint draining
     #: The core's operations in flight (each holds a transport reference).
     cdef Py_ssize_t inflight
+    #: The bytes readable() just received (``take`` hands them over).
+    cdef bytes received
 
     def __cinit__(self, LoopCore loop, reactor):
         ring, ncqes, fns = reactor.core_interface()
@@ -213,10 +262,44 @@ cdef class UringLane(ReactorLane):
         return 0
 
     cdef int arm_recv(self, SocketTransport t) except -1:
+        t._rx_polling = t._rx_large
+        if t._rx_large:
+            return self.started(t, self.poll_add(self.ring, self.tag(t, KIND_READABLE),
+                                                 t._fd, POLLIN_MASK, 0))
         return self.started(t, self.recv_multishot(self.ring, self.tag(t, KIND_RECV), t._fd))
 
     cdef int cancel(self, SocketTransport t, int kind) except -1:
+        if kind == KIND_RECV and t._rx_polling:  # the receive armed is a poll
+            kind = KIND_READABLE
         return self.cancel_tagged(t, kind)
+
+    cdef int readable(self, SocketTransport t, int result) except -1:
+        """Large receives: the poll ended; the recv() is made here and reported
+        to the transport as the receive's completion (cf. EpollLane.ready)."""
+        cdef ssize_t got
+        if result < 0:
+            return t._received(result, 0)
+        self.received = _recv_sized(t._fd, LARGE_READ_SIZE, &got)
+        if got < 0:
+            return t._received(-errno, 0)
+        if got >= URING_LARGE_RECEIVE:
+            t._rx_small = 0
+        else:
+            t._rx_small += 1
+            if t._rx_small >= URING_SMALL_RUN:
+                t._rx_large = False
+                t._rx_small = 0
+        return t._received(got, 0)
+
+    cdef int received_chunk(self, SocketTransport t, int result, unsigned flags) except -1:
+        """A multishot receive's chunk was taken: a large one moves ``t`` to
+        readiness receives (the multishot is cancelled; its final completion
+        re-arms the receive in the new mode)."""
+        if result >= URING_LARGE_RECEIVE and not t._rx_large:
+            t._rx_large = True
+            if flags & F_MORE:
+                self.cancel_tagged(t, KIND_RECV)
+        return 0
 
     cdef int cancel_tagged(self, CoreOp t, int kind) except -1:
         cdef int ret = self.cancel_op(self.ring, self.tag(t, kind))
@@ -241,6 +324,9 @@ cdef class UringLane(ReactorLane):
 
     cdef bytes take(self, int result, unsigned flags):
         cdef unsigned bid = flags >> 16
+        if not flags & CQE_F_BUFFER:  # readable()'s own recv()
+            data, self.received = self.received, None
+            return data
         try:
             return PyBytes_FromStringAndSize(self.buffer(self.ring, bid), result)
         finally:

@@ -79,6 +79,10 @@ cdef class SocketTransport(CoreOp):
     cdef unsigned _ep_mask
     #: EpollLane: the last receive was large (read the next into its own bytes).
     cdef bint _rx_large
+    #: UringLane: smaller receives in a row while ``_rx_large``; whether the
+    #: receive armed last is the readiness poll (else the multishot).
+    cdef int _rx_small
+    cdef bint _rx_polling
     cdef object __weakref__
 
     _start_tls_compatible = True
@@ -315,6 +319,8 @@ cdef class SocketTransport(CoreOp):
         try:
             if kind == KIND_RECV:
                 self._received(result, flags)
+            elif kind == KIND_READABLE:
+                self._lane.readable(self, result)
             else:
                 self._sent(result)
         finally:
@@ -334,6 +340,7 @@ cdef class SocketTransport(CoreOp):
             self._reading = False
         if result > 0:
             data = self._lane.take(result, flags)  # always: it frees the lane's buffer
+            self._lane.received_chunk(self, result, flags)
             if self._paused or self._held:
                 if not self._closing:
                     self._held.append(data)
@@ -341,8 +348,9 @@ cdef class SocketTransport(CoreOp):
                 self._deliver(data)
             if not self._reading and not self._paused and not self._closing:
                 self._arm_read()  # the kernel ended the multishot (no buffers)
-        elif result == -_ENOBUFS or result == -_ECANCELED:
-            # every provided buffer was in use, or a pause raced a resume: re-arm
+        elif result == -_ENOBUFS or result == -_ECANCELED or result == -EAGAIN:
+            # every provided buffer was in use, a pause raced a resume (or a
+            # receive mode switch), or a readiness was spurious: re-arm
             if not self._reading and not self._paused and not self._closing:
                 self._arm_read()
         elif result == 0:
