@@ -56,10 +56,6 @@ cdef enum:
 
 #: Bytes one epoll-lane recv() may return (as a multishot receive's buffer).
 cdef Py_ssize_t EPOLL_READ_SIZE = 256 * 1024
-#: A receive that filled the whole buffer makes the next one read straight
-#: into its own bytes.  (Not smaller ones: a fresh 256 KiB object per 64 KiB
-#: message costs more in page faults than the copy it saves; measured.)
-cdef Py_ssize_t LARGE_RECEIVE = EPOLL_READ_SIZE
 
 cdef extern from "Python.h":
     PyObject *_new_bytes "PyBytes_FromStringAndSize" (const char *v, Py_ssize_t n)
@@ -68,14 +64,18 @@ cdef extern from "<sys/ioctl.h>" nogil:
     int ioctl(int fd, unsigned long request, ...)
     unsigned long FIONREAD
 cdef int EPOLL_EVENTS = 1024
-#: io_uring: a multishot receive at least this large (a 64 KiB message
-#: arrives as 65,483 + 53 bytes on loopback) switches the transport to
-#: readiness + a recv() sized by FIONREAD straight into its own bytes: the
-#: kernel copies once, into the object delivered, where a provided buffer
-#: (one of 64 x 256 KiB: cold in the cache by its turn) costs a second copy.
-cdef Py_ssize_t URING_LARGE_RECEIVE = 32 * 1024
+#: A receive at least this large (a 64 KiB message arrives as 65,483 + 53
+#: bytes on loopback) switches the transport to large receives: one recv()
+#: sized by FIONREAD straight into the bytes delivered, so the kernel's copy
+#: is the only one.  Small receives copy out of a buffer instead (io_uring:
+#: a provided buffer of the multishot receive, one of 64 x 256 KiB and cold
+#: in the cache by its turn; epoll: the lane's scratch buffer), which is
+#: cheaper than a syscall more for small messages.  (A fresh 256 KiB object
+#: per receive, resized after, cost more in page faults than the copy:
+#: hence the FIONREAD sizing.)
+cdef Py_ssize_t LARGE_RECEIVE = 32 * 1024
 #: ... and this many smaller receives in a row switch it back.
-cdef int URING_SMALL_RUN = 8
+cdef int SMALL_RUN = 8
 #: Bytes one such recv() may take (as a provided buffer holds).
 cdef Py_ssize_t LARGE_READ_SIZE = 256 * 1024
 
@@ -99,6 +99,18 @@ cdef object _recv_sized(int fd, Py_ssize_t cap, ssize_t *got):
     if got[0] < PyBytes_GET_SIZE(data):  # (only when data left the queue meanwhile)
         return data[:got[0]]
     return data
+
+
+cdef inline void _note_receive_size(SocketTransport t, ssize_t got) noexcept:
+    """The receive-mode rule of both lanes (see LARGE_RECEIVE)."""
+    if got >= LARGE_RECEIVE:
+        t._rx_large = True
+        t._rx_small = 0
+    elif t._rx_large:
+        t._rx_small += 1
+        if t._rx_small >= SMALL_RUN:
+            t._rx_large = False
+            t._rx_small = 0
 
 
 cdef class CoreOp:
@@ -282,21 +294,15 @@ cdef class UringLane(ReactorLane):
         self.received = _recv_sized(t._fd, LARGE_READ_SIZE, &got)
         if got < 0:
             return t._received(-errno, 0)
-        if got >= URING_LARGE_RECEIVE:
-            t._rx_small = 0
-        else:
-            t._rx_small += 1
-            if t._rx_small >= URING_SMALL_RUN:
-                t._rx_large = False
-                t._rx_small = 0
+        _note_receive_size(t, got)
         return t._received(got, 0)
 
     cdef int received_chunk(self, SocketTransport t, int result, unsigned flags) except -1:
         """A multishot receive's chunk was taken: a large one moves ``t`` to
         readiness receives (the multishot is cancelled; its final completion
         re-arms the receive in the new mode)."""
-        if result >= URING_LARGE_RECEIVE and not t._rx_large:
-            t._rx_large = True
+        if result >= LARGE_RECEIVE and not t._rx_large:
+            _note_receive_size(t, result)
             if flags & F_MORE:
                 self.cancel_tagged(t, KIND_RECV)
         return 0
@@ -420,7 +426,7 @@ cdef class EpollLane(ReactorLane):
     cdef list retired
     #: Cancelled operations' final completions, delivered at the next poll.
     cdef list finals
-    #: The bytes recv_large just read (``take`` hands them over).
+    #: The bytes a large receive just read (``take`` hands them over).
     cdef bytes received
 
     def __cinit__(self, LoopCore loop, reactor):
@@ -496,24 +502,6 @@ cdef class EpollLane(ReactorLane):
             return data
         return PyBytes_FromStringAndSize(self.scratch, result)
 
-    cdef ssize_t recv_large(self, SocketTransport t) except -2:
-        """One recv() straight into a new ``bytes`` (as asyncio's
-        ``sock.recv``): no second copy out of the scratch buffer, which
-        pays once messages are large (the previous receive was)."""
-        cdef PyObject *raw = _new_bytes(NULL, EPOLL_READ_SIZE)
-        cdef ssize_t got
-        if raw == NULL:
-            raise MemoryError()
-        got = recv(t._fd, PyBytes_AS_STRING(<object>raw), EPOLL_READ_SIZE, 0)
-        if got <= 0:
-            Py_DECREF(<object>raw)
-            return got
-        if got < EPOLL_READ_SIZE and _PyBytes_Resize(&raw, got) < 0:
-            return -2  # (MemoryError set; raw freed by the resize)
-        self.received = <bytes>raw
-        Py_DECREF(<object>raw)  # self.received holds it now
-        return got
-
     cdef int released(self, SocketTransport t) except -1:
         t._ep_recv = t._ep_send = False
         return self.update(t)
@@ -564,11 +552,12 @@ cdef class EpollLane(ReactorLane):
         try:
             if t._ep_recv and events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP):
                 if t._rx_large:
-                    got = self.recv_large(t)
+                    self.received = _recv_sized(t._fd, LARGE_READ_SIZE, &got)
                 else:
                     got = recv(t._fd, self.scratch, EPOLL_READ_SIZE, 0)
                 err = errno
-                t._rx_large = got >= LARGE_RECEIVE
+                if got > 0:
+                    _note_receive_size(t, got)
                 if got >= 0 or (err != EAGAIN and err != EINTR):
                     if got <= 0:  # EOF or an error ends the receive
                         t._ep_recv = False
