@@ -99,6 +99,10 @@ def test_sequence_protocol_matches_list(items: list[Any], data: st.DataObject) -
         action = data.draw(st.sampled_from(["append", "insert", "pop", "set", "del", "slice-set",
                                             "slice-del", "extend", "reverse", "remove", "iadd", "imul"]))
         value = data.draw(st.one_of(int64s, floats, st.just("s")))
+        if action == "remove" and value != value:
+            # list.remove finds a NaN by identity; numeric storage (and a promotion out of it)
+            # keeps values, not objects, so that NaN is another object there: documented.
+            value = 0.5
         at = data.draw(st.integers(-len(model) - 2, len(model) + 2))
         cut = slice(data.draw(st.integers(-5, 5)), data.draw(st.integers(-5, 5)),
                     data.draw(st.sampled_from([None, 1, 2, -1])))
@@ -192,17 +196,27 @@ def test_filter_count_index(engine_id: str, items: list[Any], op: str, value: An
         assert outcome(lambda: ours.filter(op, value)) == outcome(lambda: [x for x in items if test(x, value)])
         assert outcome(lambda: ours.filter(op, value, indices=True)) == \
             outcome(lambda: [i for i, x in enumerate(items) if test(x, value)])
-        assert ours.count(value) == sum(1 for x in items if x == value)
-        assert outcome(lambda: ours.index(value)) == outcome(lambda: _index(items, value))
-        assert outcome(lambda: ours.index(value, 2, -1)) == outcome(lambda: _index(items, value, 2, -1))
-        assert (value in ours) == any(x == value for x in items)
+        same = _same_object_or_equal if ours.storage == "object" else _equal
+        assert ours.count(value) == sum(1 for x in items if same(x, value))
+        assert outcome(lambda: ours.index(value)) == outcome(lambda: _index(items, value, same))
+        assert outcome(lambda: ours.index(value, 2, -1)) == outcome(lambda: _index(items, value, same, 2, -1))
+        assert (value in ours) == any(same(x, value) for x in items)
 
 
-def _index(items: list[Any], value: Any, *bounds: int) -> int:
-    """``list.index`` by equality only (SimdList's numeric storage keeps values, not objects)."""
+def _equal(x: Any, value: Any) -> bool:
+    return x == value
+
+
+def _same_object_or_equal(x: Any, value: Any) -> bool:
+    """``list``'s own test (object storage keeps the objects: ``[nan].count(nan)`` is 1)."""
+    return x is value or x == value
+
+
+def _index(items: list[Any], value: Any, same: Any, *bounds: int) -> int:
+    """``list.index`` with ``same`` as the test (numeric storage keeps values, not objects: equality only)."""
     lo, hi, _ = slice(*bounds).indices(len(items)) if bounds else (0, len(items), 1)
     for i in range(lo, hi):
-        if items[i] == value:
+        if same(items[i], value):
             return i
     raise ValueError(f"{value!r} is not in list")
 
