@@ -183,15 +183,15 @@ def test_global_cache_first_execution_allocates_no_tracked_object() -> None:
     assert after == before
 
 
-def _run_vm(tmp_path: Path, source: str, **env: str) -> str:
+def _run_vm(tmp_path: Path, source: str, *options: str, **env: str) -> str:
     script = tmp_path / "prog.py"
     script.write_text(textwrap.dedent(source))
-    done = subprocess.run([sys.executable, "-m", "dxpy", "run", "--vm", str(script)],
+    done = subprocess.run([sys.executable, "-m", "dxpy", "run", "--vm", *options, str(script)],
                           capture_output=True, text=True, timeout=120, cwd=ROOT,
                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env},
                           stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr
-    return done.stdout
+    return done.stdout + done.stderr
 
 
 def test_a_generators_first_call_runs_on_tier_1(tmp_path: Path) -> None:
@@ -221,8 +221,10 @@ def test_a_generators_first_call_runs_on_tier_1(tmp_path: Path) -> None:
 
 
 def test_object_arguments_do_not_start_a_tier_2_job(tmp_path: Path) -> None:
-    """A method reaching the tier-2 threshold with an object argument stays on tier 1 without
-    the background job (which would import NumPy and llvmlite only to refuse)."""
+    """A function seen with an object argument goes to tier 1 without the tier-2 call counter
+    (its per-call cost was 10% of deltablue), and one whose object argument comes later
+    reaches the threshold without a background job (which would import NumPy and llvmlite
+    only to refuse)."""
     printed = _run_vm(tmp_path, """
         import sys
         class Point:
@@ -230,9 +232,18 @@ def test_object_arguments_do_not_start_a_tier_2_job(tmp_path: Path) -> None:
                 self.x = x
             def moved(self, dx):
                 return Point(self.x + dx)
+        def first_int(value):
+            return value
         p = Point(0)
         for i in range(3000):
             p = p.moved(1)
+            first_int(i if i < 990 else p)
         print(p.x, 'dxpy.jit.types' in sys.modules)
-    """, DXPY_JIT_TIER2_THRESHOLD="1000")
-    assert printed.split() == ["3000", "False"]
+    """, "--jit-stats", DXPY_JIT_TIER2_THRESHOLD="1000")
+    lines = printed.splitlines()
+    assert lines[0].split() == ["3000", "False"]
+    reasons = {line.split()[0]: lines[n + 1].strip() for n, line in enumerate(lines[:-1])
+               if line.split() and line.split()[0] in ("Point.moved", "first_int")}
+    assert reasons["Point.moved"].endswith("outside the JIT's at its first calls: stays at tier 1")
+    assert reasons["first_int"] == ("argument type Point outside the JIT's at the tier-2 "
+                                    "threshold call: stays at tier 1")

@@ -108,6 +108,13 @@ def enter(prepared: PreparedCode, locals_: list[Any], free: tuple) -> Frame:
     """
     profile = prepared.profile
     profile.calls += 1
+    # Argument types first: the tiering reads them when this call makes the code hot.
+    if _profile._enabled and profile.recording:
+        for site, value in zip(profile.arg_types, locals_):  # the positional parameters
+            if type(value) is site.recent:
+                site.hits += 1
+            else:
+                site.record(type(value))
     if not prepared.hot:
         tiering = _profile._tiering
         if tiering is not None and profile.calls >= tiering.call_threshold:
@@ -116,12 +123,6 @@ def enter(prepared: PreparedCode, locals_: list[Any], free: tuple) -> Frame:
             if func is not None and func in _compiled:  # this call already runs the new code
                 profile.calls -= 1  # (counted where it runs now)
                 return _finished(prepared, func(*_positional(prepared, locals_), **_keywords(prepared, locals_)))
-    if _profile._enabled and profile.recording:
-        for site, value in zip(profile.arg_types, locals_):  # the positional parameters
-            if type(value) is site.recent:
-                site.hits += 1
-            else:
-                site.record(type(value))
     cells = [types.CellType() for _ in range(prepared.ncells)]
     for cell, slot in prepared.cell_params:
         cells[cell].cell_contents = locals_[slot]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import gc
 import importlib.util
 import os
 import runpy
@@ -80,11 +81,26 @@ def _main_runner(program: DpbFile, path: str, filename: str,
         sys.modules["__main__"] = module
         try:
             with hook, _run_context():
+                _freeze_startup_objects()
                 return run_module(program, module.__dict__, filename=filename)
         finally:
             if saved is not None:
                 sys.modules["__main__"] = saved
     return run
+
+
+def _freeze_startup_objects() -> None:
+    """Move the objects that exist before the program starts to the GC's permanent generation.
+
+    ``dxpy run --vm`` has imported asyncio, the dxpy loop, the VM and the loaded program
+    before the first line runs: tens of thousands of tracked objects that ``python
+    script.py`` does not have, which every full collection of an allocating program then
+    traverses (measured: pyperformance's ``float``, 0.93x CPython's CPU time with them,
+    1.0x with the GC off on both sides).  They live as long as the run anyway; this is
+    what ``gc.freeze()`` is for (a fork server's start-up state).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @contextlib.contextmanager
