@@ -225,7 +225,7 @@ def test_object_arguments_do_not_start_a_tier_2_job(tmp_path: Path) -> None:
     (its per-call cost was 10% of deltablue), and one whose object argument comes later
     reaches the threshold without a background job (which would import NumPy and llvmlite
     only to refuse)."""
-    printed = _run_vm(tmp_path, """
+    source = """
         import sys
         class Point:
             def __init__(self, x):
@@ -234,14 +234,18 @@ def test_object_arguments_do_not_start_a_tier_2_job(tmp_path: Path) -> None:
                 return Point(self.x + dx)
         def first_int(value):
             return value
-        p = Point(0)
-        for i in range(3000):
-            p = p.moved(1)
-            first_int(i if i < 990 else p)
-        print(p.x, 'dxpy.jit.types' in sys.modules)
-    """, "--jit-stats", DXPY_JIT_TIER2_THRESHOLD="1000")
-    lines = printed.splitlines()
-    assert lines[0].split() == ["3000", "False"]
+        def main():  # on tier 1 from its call: no OSR of a module-level loop
+            p = Point(0)
+            for i in range(3000):
+                p = p.moved(1)
+                first_int(i if i < 990 else p)
+            print(p.x, 'dxpy.jit.types' in sys.modules)
+        main()
+    """
+    printed = _run_vm(tmp_path, source, DXPY_JIT_TIER2_THRESHOLD="1000")
+    assert printed.split() == ["3000", "False"]
+    stats = _run_vm(tmp_path, source, "--jit-stats", DXPY_JIT_TIER2_THRESHOLD="1000")  # imports the JIT
+    lines = stats.splitlines()
     reasons = {line.split()[0]: lines[n + 1].strip() for n, line in enumerate(lines[:-1])
                if line.split() and line.split()[0] in ("Point.moved", "first_int")}
     assert reasons["Point.moved"].endswith("outside the JIT's at its first calls: stays at tier 1")
