@@ -111,4 +111,7 @@ def test_they_compile() -> None:
     for fn, args in ((arith_builtins, (7, 2)), (arith_builtins, (7.5, 2.0)), (power, (3, 4)),
                      (power, (2.0, 0.5)), (rounding, (2.5,)),
                      (walk, (np.arange(3.0), np.arange(3))), (walk_back, (9,))):
-        assert fn.compile_for(*args), fn.stats()
+        # A fresh dispatcher: the property tests above may have blacklisted a signature
+        # of the shared one (most of their pow(int, int) calls overflow and deopt).
+        fresh = dxpy.jit.Dispatcher(fn.py_func)
+        assert fresh.compile_for(*args), fresh.stats()

@@ -214,3 +214,87 @@ def test_escape_analysis_keeps_local_lists_and_tuples_in_registers(
     calls = set(re.findall(r"call [^@]*@([\w.]+)\(", body))
     assert all(name.startswith("llvm.") for name in calls), (source, calls)
     assert " alloca " not in body, source  # SROA: every item is a register
+
+
+# -- small fixed arrays (``jit/local_arrays.py``) -----------------------------------------
+@dxpy.jit
+def bucket_counts(a):
+    acc = np.zeros(8)
+    for x in a:
+        acc[int(x) % 8] += 1.0
+    best = 0.0
+    for k in range(len(acc)):
+        if acc[k] > best:
+            best = acc[k]
+    return best, acc[3], acc.shape[0], sum(acc)
+
+
+@dxpy.jit
+def small_grid(n):
+    g = np.ones((3, 4), np.int32)
+    flags = np.empty(5, dtype=np.bool_)
+    h = np.zeros(2, np.float32)
+    for i in range(3):
+        for j in range(4):
+            g[i, j] += i * n + j
+    flags[n % 5] = True
+    h[0] = n * 0.1
+    h[1] += h[0] * 3
+    return g[2, 3], g[0, 0], g[1, -1], flags[n % 5], h[1]  # (np.empty: only what was set)
+
+
+@dxpy.jit
+def array_made_twice(n):
+    acc = np.zeros(3)
+    acc = np.zeros(4)
+    return acc[0] + n
+
+
+@dxpy.jit
+def array_made_in_a_loop(n):
+    s = 0.0
+    for _ in range(n):
+        acc = np.zeros(3)
+        s += acc[0]
+    return s
+
+
+@dxpy.jit
+def array_of_variable_size(n):
+    acc = np.zeros(n)
+    return acc[0]
+
+
+@dxpy.jit
+def array_too_big(n):
+    acc = np.zeros(100000)
+    return acc[n]
+
+
+@given(st.lists(st.integers(-128, 127), max_size=40), st.sampled_from(["int8", "float64"]))
+@settings(max_examples=60, deadline=None)
+def test_local_array_like_cpython(xs: list[int], dtype: str) -> None:
+    same(bucket_counts, np.array(xs, dtype=dtype))
+
+
+@given(st.one_of(st.integers(-10, 10), st.integers(-(2**40), 2**40)))
+@settings(max_examples=80, deadline=None)
+def test_local_array_dtypes_like_cpython(n: int) -> None:
+    same(small_grid, n)  # int32 overflow: NumPy's wrap and warning, through CPython
+
+
+def test_local_arrays_compile_to_stack_slots() -> None:
+    for fn, args in ((bucket_counts, (np.arange(9),)), (small_grid, (3,))):
+        fn(*args)
+        assert all(s["compiled"] for s in fn.stats()["signatures"]), fn
+        calls = set(re.findall(r"call [^@]*@([\w.]+)\(", packed_body(fn, *args)))
+        assert all(c.startswith("llvm.") for c in calls), calls
+
+
+@pytest.mark.parametrize("fn, reason", [
+    (array_made_twice, "assigned once"), (array_made_in_a_loop, "assigned once"),
+    (array_of_variable_size, "shape must be constant"), (array_too_big, "on the stack")])
+def test_other_local_arrays_run_in_cpython_and_say_why(fn: Any, reason: str) -> None:
+    fresh = Dispatcher(fn.py_func)
+    with pytest.warns(JitFallbackWarning, match=reason):
+        assert fresh(1) == fn.py_func(1)

@@ -17,7 +17,7 @@ import numpy as np
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import lists, simd_calls
+from . import lists, local_arrays, simd_calls
 from .types import (BOOL, BOTTOM, DTYPES, FLOAT, INT, NONE, Array, Bottom, JitType, JitTypeError,
                     List, Scalar, Tuple, binop_result, unify)
 
@@ -64,6 +64,8 @@ class TypedFunction:
     #: arrays and has no other likely deopt (``likely_deopts``).  Elsewhere the plain deopt
     #: is kept because a second kind of exit makes LLVM duplicate loops (~30% compile time).
     exact_index_errors: bool = False
+    #: local arrays (``local_arrays``): name -> (constructor, shape)
+    local_arrays: dict[str, tuple[str, tuple[int, ...]]] = field(default_factory=dict)
 
 
 def is_call_of(node: ast.AST, name: str) -> bool:
@@ -105,6 +107,7 @@ class Inferer:
         self.stores_arrays = False
         self.stored_params: set[str] = set()
         self.arrays_to_callees = False
+        self.local_arrays: dict[str, tuple[str, tuple[int, ...]]] = {}
         self.changed = False
 
     def run(self) -> TypedFunction:
@@ -129,7 +132,7 @@ class Inferer:
         return TypedFunction(self.node, self.node.name, self.argnames, self.argtypes,
                              self.locals, self.exprs, self.ret, self.callees,
                              self.stores_arrays, frozenset(self.stored_params),
-                             self.arrays_to_callees, exact)
+                             self.arrays_to_callees, exact, self.local_arrays)
 
     def _has_value_return(self) -> bool:
         return any(isinstance(n, ast.Return) and n.value is not None
@@ -142,7 +145,8 @@ class Inferer:
 
     def bind(self, name: str, t: JitType) -> None:
         """Give local ``name`` type ``t`` (unified with what it already had)."""
-        if isinstance(t, (Array, type(NONE))) and name not in self.argnames:
+        if isinstance(t, (Array, type(NONE))) and name not in self.argnames \
+                and name not in self.local_arrays:
             raise JitTypeError(f"local {name!r} cannot hold {t}")
         old = self.locals.get(name, BOTTOM)
         new = unify(old, t, f"variable {name!r}")
@@ -153,7 +157,9 @@ class Inferer:
             self.changed = True
 
     def stmt(self, s: ast.stmt) -> None:
-        if isinstance(s, ast.Assign):
+        if isinstance(s, ast.Assign) and self.local_array(s) is not None:
+            self.bind(s.targets[0].id, self.local_array(s))  # type: ignore[arg-type, attr-defined]
+        elif isinstance(s, ast.Assign):
             t = self.expr(s.value)
             for target in s.targets:  # ``a = b = v``: one value, stored left to right
                 self.assign(target, t)
@@ -190,6 +196,20 @@ class Inferer:
             self.expr(s.value)
         elif not isinstance(s, (ast.Pass, ast.Break, ast.Continue)):
             raise JitTypeError(f"statement {type(s).__name__}")
+
+    def local_array(self, s: ast.Assign) -> Array | None:
+        """The type of ``name = np.zeros(shape[, dtype])`` (``local_arrays``), else None."""
+        made = local_arrays.constructor(s.value, self.globals)
+        if made is None:
+            return None
+        if len(s.targets) != 1 or not isinstance(s.targets[0], ast.Name) \
+                or s.targets[0].id in self.argnames:
+            raise JitTypeError("a local array must be assigned to one new local name")
+        name = s.targets[0].id
+        local_arrays.check_single_assignment(self.node, name)
+        kind, shape, dtype = made
+        self.local_arrays[name] = (kind, shape)
+        return Array(dtype, len(shape), True)
 
     def for_range(self, s: ast.For) -> None:
         if not _is_range_call(s.iter):
@@ -234,8 +254,9 @@ class Inferer:
             arr = self.subscript_array(target)
             if not isinstance(t, (Scalar, Bottom)):
                 raise JitTypeError(f"storing {t} into {arr}")
-            self.stores_arrays = True
-            if isinstance(target.value, ast.Name):
+            local = isinstance(target.value, ast.Name) and target.value.id in self.local_arrays
+            self.stores_arrays |= not local  # a local array needs no snapshot
+            if isinstance(target.value, ast.Name) and not local:
                 self.stored_params.add(target.value.id)
         elif isinstance(target, ast.Tuple) and isinstance(t, Tuple):
             if len(target.elts) != len(t.items):

@@ -28,7 +28,7 @@ from .abi import (PACKED_TYPE, abi_params, body_result_type, flat_params,
 from .elements import (ArrayVal, convert, element_address, load_element, max_dim,
                        store_element)
 from .infer import MATH_CONSTS, TypedFunction
-from . import lists, simd_calls
+from . import lists, local_arrays, simd_calls
 from .lists import ListInit, ListVal
 from .ops import F64, FALSE, I1, I8, I32, I64, STATUS, STATUS_OK, TRUE, Ops, Val, llvm_type
 from .speculation import affine, assigned, convertible
@@ -170,6 +170,9 @@ class FunctionLowering(LoopLowering):
                                      for i, item in enumerate(t.items)]
             elif isinstance(t, List):
                 self.locals[name] = lists.new_list(self.b, self._alloca, t, name)
+            elif isinstance(t, Array) and name in self.typed.local_arrays:
+                shape = self.typed.local_arrays[name][1]
+                self.locals[name] = local_arrays.storage(self._alloca, self.b, t, shape, name)
             else:
                 raise JitTypeError(f"local {name!r} has type {t}")
         self.block(self.typed.node.body)
@@ -251,7 +254,13 @@ class FunctionLowering(LoopLowering):
             self.stmt(stmt)
 
     def stmt(self, s: ast.stmt) -> None:
-        if isinstance(s, (ast.Assign, ast.AnnAssign)):
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 \
+                and isinstance(s.targets[0], ast.Name) \
+                and s.targets[0].id in self.typed.local_arrays:
+            arr = self.locals[s.targets[0].id]
+            assert isinstance(arr, ArrayVal)
+            local_arrays.fill(self.ops, arr, *self.typed.local_arrays[s.targets[0].id])
+        elif isinstance(s, (ast.Assign, ast.AnnAssign)):
             targets = s.targets if isinstance(s, ast.Assign) else [s.target]
             assert s.value is not None
             value = self.expr(s.value)

@@ -233,7 +233,10 @@ class Ops:
                 self.guard(self.b.and_(numpy_now, bad), deferrable=True)
             return x
         if not target.single:
-            return self.to_float(val)
+            x = self.to_float(val)
+            if target.np is None and target.dtype == "float32" and val.t.np is not True:
+                return self.float32_when(tag, val, x)
+            return x
         if val.t.single:
             return val.v
         if val.t.kind == "float":  # a Python float made float32: overflow warns in NumPy
@@ -246,6 +249,19 @@ class Ops:
             return self.b.uitofp(val.v, F32)
         return self.b.sitofp(val.v, F32)
 
+    def float32_when(self, tag: ir.Value, val: Val, x: ir.Value) -> ir.Value:
+        """Operand ``x`` (``val`` as a double) of an operation whose result is a float32
+        when ``tag``: NumPy then rounds a Python operand to float32 first (NEP 50), and
+        rounding the double result alone would round twice (np.float32(1) + -1/3 is
+        0.6666666, not 0.6666667).  Exact for a value that already is a float32."""
+        narrow = self.b.fptrunc(x, F32)
+        if val.t.kind == "float":  # overflow to inf warns in NumPy
+            self.guard(self.b.and_(tag, self.b.and_(self.is_finite(x),
+                                                    self.b.not_(self.is_finite(narrow)))))
+        elif val.t.kind == "int":  # exact up to 2**24 only
+            self.guard(self.b.and_(tag, self.b.not_(self.int_fits_mantissa(val.v, 24))))
+        return self.b.select(tag, self.b.fpext(narrow, F64), x)
+
     # -- arithmetic ---------------------------------------------------------------
     def binop(self, op: str, a: Val, b: Val, result: Scalar) -> Val:
         tag = self.tag_or(a, b)
@@ -257,7 +273,7 @@ class Ops:
                 return Val(self.int_truediv(self.to_int(a), self.to_int(b)), result, tag)
             if result.np is None and result.dtype == "float32" and op not in "+-*/":
                 raise JitTypeError(f"{op} of a value that may be a float or an np.float32")
-            x, y = self.operand(a, result), self.operand(b, result)
+            x, y = self.operand(a, result, tag), self.operand(b, result, tag)
             return Val(self.fit_float(self.float_binop(op, x, y), result, tag), result, tag)
         x, y = self.operand(a, result, tag), self.operand(b, result, tag)
         return Val(self.fit_int(self.int_binop(op, x, y), result, tag), result, tag)
