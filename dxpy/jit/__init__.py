@@ -25,7 +25,8 @@ CPython's.
 Limits, each chosen so results stay CPython's: a local that would hold an int
 on one path and a float on another is not unified (CPython would return
 different types), so that signature runs in CPython; arrays are never
-created, sliced or returned; a function that stores into arrays and may
+sliced or returned, and created only as small local ones (``local_arrays``);
+lists only as fixed-length locals that never escape (``lists``); a function that stores into arrays and may
 deoptimise has those arrays copied before each call so a re-run starts from
 the same state.  ``@dxpy.jit`` compiles on the calling thread; a deopt
 re-runs the whole call in CPython (resuming mid-function exists only for OSR
