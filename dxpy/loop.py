@@ -100,6 +100,8 @@ class Loop(SockOpsMixin, ServerMixin, TransportFactoryMixin, base_events.BaseEve
     # ---- wakeups and signals ---------------------------------------------
     def _arm_wakeup(self) -> None:
         # multishot: a wakeup (call_soon_threadsafe, a signal) costs no re-arm
+        if self._arm_core_wakeup(self._ssock.fileno()):
+            return
         token = self._start_op(self._on_wakeup)
         self._reactor.recv_multishot(token, self._ssock.fileno())
 

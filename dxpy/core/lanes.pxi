@@ -160,6 +160,46 @@ cdef class ReadyOp(CoreOp):
         return 0
 
 
+cdef class WakeupOp(CoreOp):
+    """The loop's wakeup socket on the ring, served from C: a wakeup
+    (``call_soon_threadsafe``, a signal's byte) costs no Python call; the
+    bytes that name signals go to ``loop._handle_signal``."""
+
+    cdef UringLane lane
+    cdef int fd
+
+    cdef int arm(self) except -1:
+        # not ``started``: the lane itself holds this op (``UringLane.wakeup``)
+        # for as long as the ring lives, so the loop may close without its
+        # final completion (from another thread than the one that ran it)
+        cdef int ret = self.lane.recv_multishot(self.lane.ring, self.lane.tag(self, KIND_RECV),
+                                                self.fd)
+        if ret < 0:
+            raise error_for(ret, "io_uring: cannot queue the wakeup receive")
+        return 0
+
+    cdef int _completed(self, int kind, int result, unsigned flags) except -1:
+        cdef unsigned bid = flags >> 16
+        cdef unsigned char *data
+        cdef list signals = None
+        cdef int i
+        if result > 0 and flags & CQE_F_BUFFER:
+            data = <unsigned char *>self.lane.buffer(self.lane.ring, bid)
+            for i in range(result):
+                if data[i]:
+                    if signals is None:
+                        signals = []
+                    signals.append(data[i])
+            self.lane.recycle(self.lane.ring, bid)
+        if not flags & F_MORE and not self.lane.loop._closed and not self.lane.draining \
+                and result != -_EBADF:
+            self.arm()
+        if signals is not None:
+            for signum in signals:
+                self.lane.loop._handle_signal(signum)
+        return 0
+
+
 cdef class ReactorLane:
     """Any reactor, through its Python interface (see the top of this file)."""
 
@@ -208,6 +248,11 @@ cdef class ReactorLane:
         """``LoopCore._wait_ready`` (the reactor's poll, through Python)."""
         return self.loop._wait_ready_op(fd, mask)
 
+    cdef bint arm_wakeup(self, int fd) except -1:
+        """Serve the wakeup socket ``fd`` in the lane; False: the loop's
+        Python path does (``Loop._arm_wakeup``)."""
+        return False
+
     cdef int poll(self, double timeout) except -1:
         """One iteration's I/O: wait up to ``timeout`` s (< 0: no limit), dispatch."""
         self.loop._process_events_c(self.loop._selector.select(None if timeout < 0 else timeout))
@@ -241,6 +286,8 @@ cdef class UringLane(ReactorLane):
     cdef Py_ssize_t inflight
     #: The bytes readable() just received (``take`` hands them over).
     cdef bytes received
+    #: The loop's wakeup receive (not counted in ``inflight``).
+    cdef WakeupOp wakeup
 
     def __cinit__(self, LoopCore loop, reactor):
         ring, ncqes, fns = reactor.core_interface()
@@ -319,6 +366,14 @@ cdef class UringLane(ReactorLane):
                                             PyBytes_AS_STRING(t._writing) + off,
                                             PyBytes_GET_SIZE(t._writing) - off, 0))
 
+    cdef bint arm_wakeup(self, int fd) except -1:
+        cdef WakeupOp op = WakeupOp.__new__(WakeupOp)
+        op.lane = self
+        op.fd = fd
+        op.arm()
+        self.wakeup = op
+        return True
+
     cdef object wait_ready(self, int fd, unsigned mask):
         cdef ReadyOp op = ReadyOp.__new__(ReadyOp)
         fut = _ReadyFuture(loop=self.loop)
@@ -388,7 +443,7 @@ cdef class UringLane(ReactorLane):
                     "message": f"Exception in I/O completion of {t!r}",
                     "exception": exc, "transport": t})
             finally:
-                if not cqe.flags & F_MORE:
+                if not cqe.flags & F_MORE and t is not self.wakeup:
                     self.inflight -= 1
                     Py_DECREF(t)  # the operation's own reference
         if self.reactor._synthetic:

@@ -75,6 +75,10 @@ class PythonCore:
                     "exception": exc,
                 })
 
+    def _arm_core_wakeup(self, fd: int) -> bool:
+        """The wakeup socket is served by ``Loop._arm_wakeup``'s Python path."""
+        return False
+
     def _drain_core_ops(self) -> None:
         """Nothing to drain: every operation went through the reactor."""
 

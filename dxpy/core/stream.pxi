@@ -25,6 +25,7 @@ cdef object _BufferedProtocol = protocols.BufferedProtocol
 cdef object _set_result_unless_cancelled = futures._set_result_unless_cancelled
 cdef int _ECANCELED = _errno.ECANCELED
 cdef int _ENOBUFS = _errno.ENOBUFS
+cdef int _EBADF = _errno.EBADF
 
 
 cdef class SocketTransport(CoreOp):
