@@ -86,6 +86,11 @@ def escapes_by_alias(n):
 
 
 @dxpy.jit
+def returns_a_display(n):
+    return [n, n + 1]
+
+
+@dxpy.jit
 def grows(n):
     xs = [n]
     xs.append(n)
@@ -142,6 +147,7 @@ def test_lists_compile() -> None:
 
 @pytest.mark.parametrize("fn, construct", [(escapes_by_return, "list 'xs' used as a value"),
                                            (escapes_by_alias, "list 'xs' used as a value"),
+                                           (returns_a_display, "expression List"),
                                            (grows, "xs.append")])
 def test_a_list_that_escapes_runs_in_cpython_and_says_why(fn: Any, construct: str) -> None:
     fresh = Dispatcher(fn.py_func)

@@ -160,7 +160,7 @@ class Inferer:
         if isinstance(s, ast.Assign) and self.local_array(s) is not None:
             self.bind(s.targets[0].id, self.local_array(s))  # type: ignore[arg-type, attr-defined]
         elif isinstance(s, ast.Assign):
-            t = self.expr(s.value)
+            t = self.list_display(s.value) if lists.is_display(s.value) else self.expr(s.value)
             for target in s.targets:  # ``a = b = v``: one value, stored left to right
                 self.assign(target, t)
         elif isinstance(s, ast.AugAssign):
@@ -299,11 +299,10 @@ class Inferer:
             if e.id in self.globals or e.id in ("True", "False"):
                 raise JitTypeError(f"global {e.id!r} used as a value")
             return BOTTOM  # assigned later in the loop; the fixpoint settles it
-        if isinstance(e, ast.List):
-            return lists.display_type([self.expr(x) for x in e.elts])
-        if isinstance(e, ast.BinOp) and lists.repeated_display(e) is not None:
-            display, count = lists.repeated_display(e)  # type: ignore[misc]
-            return lists.display_type([self.expr(x) for x in display.elts], count)
+        if isinstance(e, ast.List) or isinstance(e, ast.BinOp) \
+                and lists.repeated_display(e) is not None:
+            raise JitTypeError("expression List (a list is compiled only as a local "
+                               "that stays in the function: name = [...])")
         if isinstance(e, ast.BinOp):
             if not isinstance(e.op, ARITH_OPS):
                 raise JitTypeError(f"operator {type(e.op).__name__}")
@@ -480,6 +479,12 @@ class Inferer:
             if not (isinstance(t, Bottom) or isinstance(t, Scalar) and t.kind == "int"):
                 raise JitTypeError(f"array index of type {t}")
         return base
+
+    def list_display(self, e: ast.expr) -> JitType:
+        """The type of ``[x, ...]`` or ``[x, ...] * n`` assigned to a local (``lists``)."""
+        self.exprs[e] = t = lists.display_type(*lists.display_items(
+            e, [self.expr(x) for x in lists.display_nodes(e)]))
+        return t
 
     def container(self, e: ast.expr) -> JitType:
         """The type of what is subscripted, iterated or ``len``-ed: a local list's name

@@ -45,6 +45,22 @@ def repeated_display(e: ast.BinOp) -> tuple[ast.List, int] | None:
     return None
 
 
+def is_display(e: ast.expr) -> bool:
+    """Whether ``e`` makes a list: ``[x, ...]`` or ``[x, ...] * n``."""
+    return isinstance(e, ast.List) or isinstance(e, ast.BinOp) and repeated_display(e) is not None
+
+
+def display_nodes(e: ast.expr) -> list[ast.expr]:
+    """The item expressions of a list display (each evaluated once)."""
+    display = e if isinstance(e, ast.List) else repeated_display(e)[0]  # type: ignore[arg-type,index]
+    return list(display.elts)
+
+
+def display_items(e: ast.expr, types: list[JitType]) -> tuple[list[JitType], int]:
+    """(item types, repeat count) of a list display whose items have ``types``."""
+    return types, 1 if isinstance(e, ast.List) else repeated_display(e)[1]  # type: ignore
+
+
 def display_type(items: list[JitType], repeat: int = 1) -> JitType:
     """The type of a list display of ``items`` repeated ``repeat`` times: one item type
     (a Python scalar and NumPy scalars of one dtype make a tagged item, as a local)."""
