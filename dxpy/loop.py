@@ -184,6 +184,20 @@ class Loop(SockOpsMixin, ServerMixin, TransportFactoryMixin, base_events.BaseEve
         if sig not in signal.valid_signals():
             raise ValueError(f"invalid signal number {sig}")
 
+    # ---- name resolution ---------------------------------------------------
+    async def getaddrinfo(self, host: Any, port: Any, *, family: int = 0, type: int = 0,
+                          proto: int = 0, flags: int = 0) -> list:
+        """asyncio's ``getaddrinfo``; a numeric host (or none) with a numeric
+        port is resolved on the loop's thread, as uvloop does: with
+        ``AI_NUMERICHOST`` no lookup can block, and the executor round trip
+        (two thread hand-offs) costs more than the call.  Names, and debug
+        mode (which times the executor call), go to the executor."""
+        if not self._debug and _numeric(host) and _numeric_port(port):
+            return socket.getaddrinfo(host, port, family, type, proto,
+                                      flags | socket.AI_NUMERICHOST)
+        return await super().getaddrinfo(host, port, family=family, type=type,
+                                         proto=proto, flags=flags)
+
     # ---- readiness callbacks (poll operations) ----------------------------
     def add_reader(self, fd: Any, callback: Callable[..., Any], *args: Any) -> None:
         """Call ``callback(*args)`` whenever ``fd`` is readable (level-triggered)."""
@@ -278,6 +292,32 @@ class Loop(SockOpsMixin, ServerMixin, TransportFactoryMixin, base_events.BaseEve
 
 def _ignore_signal(signum: int, frame: Any) -> None:
     """Python-level handler: the real work happens via the wakeup fd."""
+
+
+def _numeric(host: Any) -> bool:
+    """Whether ``host`` is None or an IPv4/IPv6 address literal."""
+    if host is None:
+        return True
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    if not isinstance(host, str) or "%" in host:  # (a scope id may name an interface)
+        return False
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+            return True
+        except (OSError, ValueError):
+            pass
+    return False
+
+
+def _numeric_port(port: Any) -> bool:
+    """Whether ``port`` needs no services lookup."""
+    if port is None or isinstance(port, int):
+        return True
+    if isinstance(port, bytes):
+        port = port.decode("ascii", "replace")
+    return isinstance(port, str) and port.isdigit()
 
 
 def _fileno(fd: Any) -> int:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import socket
 
@@ -242,3 +243,33 @@ def test_transport_sendfile_fallback_from_a_file_without_fd(loop: dxpy.Loop) -> 
     assert sent == len(payload) - 1000
     assert received == payload[1000:]
     assert position == len(payload)
+
+
+@pytest.mark.parametrize("host, port", [("127.0.0.1", 80), ("::1", "443"), (None, 8080),
+                                        (b"10.1.2.3", b"22"), ("localhost", 80),
+                                        ("127.0.0.1", "http")])
+def test_getaddrinfo_equals_the_system_resolver(any_loop: asyncio.AbstractEventLoop,
+                                                host: object, port: object) -> None:
+    expected = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    got = any_loop.run_until_complete(any_loop.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+    assert got == expected
+
+
+def test_numeric_getaddrinfo_stays_on_the_loop_thread(loop: dxpy.Loop) -> None:
+    """A literal address needs no lookup: resolved without the executor
+    (names still go there, as asyncio's)."""
+    class Refusing(concurrent.futures.ThreadPoolExecutor):
+        def submit(self, *args: object, **kwargs: object) -> concurrent.futures.Future:
+            raise AssertionError("the executor was used")
+
+    refusing = Refusing(1)
+    loop.set_default_executor(refusing)
+    try:
+        got = loop.run_until_complete(loop.getaddrinfo("127.0.0.1", 80, family=socket.AF_INET))
+        assert got == socket.getaddrinfo("127.0.0.1", 80, socket.AF_INET)
+        with pytest.raises(AssertionError, match="executor"):
+            loop.run_until_complete(loop.getaddrinfo("localhost", 80))
+        with pytest.raises(socket.gaierror):  # a family the address is not: the resolver's error
+            loop.run_until_complete(loop.getaddrinfo("127.0.0.1", 80, family=socket.AF_INET6))
+    finally:
+        refusing.shutdown()
