@@ -54,12 +54,12 @@ cdef enum:
     KIND_POLL = 3   # a ReadyOp's one-shot poll
     KIND_READABLE = 4  # a transport's one-shot poll for large receives (UringLane)
 
-#: Bytes one epoll-lane recv() may return (as a multishot receive's buffer).
-cdef Py_ssize_t EPOLL_READ_SIZE = 256 * 1024
+#: Bytes one receive of the core may deliver (the reactor's provided buffers are
+#: this large by default): the epoll lane's scratch buffer, a large receive's cap.
+cdef Py_ssize_t RECEIVE_MAX = 256 * 1024
 
 cdef extern from "Python.h":
     PyObject *_new_bytes "PyBytes_FromStringAndSize" (const char *v, Py_ssize_t n)
-    int _PyBytes_Resize(PyObject **obj, Py_ssize_t size)
 cdef extern from "<sys/ioctl.h>" nogil:
     int ioctl(int fd, unsigned long request, ...)
     unsigned long FIONREAD
@@ -76,8 +76,6 @@ cdef int EPOLL_EVENTS = 1024
 cdef Py_ssize_t LARGE_RECEIVE = 32 * 1024
 #: ... and this many smaller receives in a row switch it back.
 cdef int SMALL_RUN = 8
-#: Bytes one such recv() may take (as a provided buffer holds).
-cdef Py_ssize_t LARGE_READ_SIZE = 256 * 1024
 
 
 cdef object _recv_sized(int fd, Py_ssize_t cap, ssize_t *got):
@@ -338,7 +336,7 @@ cdef class UringLane(ReactorLane):
         cdef ssize_t got
         if result < 0:
             return t._received(result, 0)
-        self.received = _recv_sized(t._fd, LARGE_READ_SIZE, &got)
+        self.received = _recv_sized(t._fd, RECEIVE_MAX, &got)
         if got < 0:
             return t._received(-errno, 0)
         _note_receive_size(t, got)
@@ -492,7 +490,7 @@ cdef class EpollLane(ReactorLane):
         self.retired = []
         self.finals = []
         self.events = <epoll_event *>malloc(EPOLL_EVENTS * sizeof(epoll_event))
-        self.scratch = <char *>malloc(EPOLL_READ_SIZE)
+        self.scratch = <char *>malloc(RECEIVE_MAX)
         if self.events == NULL or self.scratch == NULL:
             raise MemoryError()
         self.epfd = epoll_create1(EPOLL_CLOEXEC)
@@ -569,9 +567,9 @@ cdef class EpollLane(ReactorLane):
         # the reactor's own work (operations of fds outside the core's set,
         # timers) is asked for only when it has any: two Python calls per
         # iteration are a tenth of a one-connection echo
+        limit = None if timeout < 0 else timeout
         idle = not (reactor._queued or reactor._done or reactor._timers)
-        wait = (None if timeout < 0 else timeout) if idle else \
-            reactor.prepare_wait(None if timeout < 0 else timeout)
+        wait = limit if idle else reactor.prepare_wait(limit)
         if self.finals:
             wait = 0.0
         ms = -1 if wait is None else <int>ceil(<double>wait * 1000.0)
@@ -614,9 +612,9 @@ cdef class EpollLane(ReactorLane):
         try:
             if t._ep_recv and events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP):
                 if t._rx_large:
-                    self.received = _recv_sized(t._fd, LARGE_READ_SIZE, &got)
+                    self.received = _recv_sized(t._fd, RECEIVE_MAX, &got)
                 else:
-                    got = recv(t._fd, self.scratch, EPOLL_READ_SIZE, 0)
+                    got = recv(t._fd, self.scratch, RECEIVE_MAX, 0)
                 err = errno
                 if got > 0:
                     _note_receive_size(t, got)
