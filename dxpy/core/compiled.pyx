@@ -149,9 +149,6 @@ cdef class LoopCore:
     cdef public object _reactor
     #: Incremented at the start of every iteration (flow control reads it).
     cdef public unsigned long long _iteration
-    #: Completions reaped by the last poll that reaped any (stream.pxi's
-    #: ``_write`` sends at once below DIRECT_SEND_BURST).
-    cdef public Py_ssize_t _io_burst
     cdef uint64_t _last_token
     #: How the core's transports reach the kernel (lanes.pxi).
     cdef ReactorLane _lane

@@ -410,8 +410,6 @@ cdef class UringLane(ReactorLane):
                 return -1
         if n < 0:
             self.reactor.raise_reap_error(n)
-        if n > 0:
-            self.loop._io_burst = n
         self.pos, self.count = 0, n
         return self.dispatch()
 

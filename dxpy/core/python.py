@@ -26,7 +26,7 @@ class PythonCore:
     # dict is a plain one makes every attribute access in asyncio's
     # call_soon/_run_once/Handle path ~50% slower (measured: call_soon
     # chains 15% slower than asyncio's own loop).
-    __slots__ = ("_callbacks", "_tokens", "_iteration", "_io_burst")
+    __slots__ = ("_callbacks", "_tokens", "_iteration")
 
     #: Which core this loop runs (``dxpy info`` and the tests read it).
     core_name = "python"
@@ -34,16 +34,12 @@ class PythonCore:
     #: Incremented once per iteration (flow control reads it; see
     #: ``StreamTransport._reported``).
     _iteration: int
-    #: Completions in the last iteration that had any (small sends go out at
-    #: once below ``stream.DIRECT_SEND_BURST``).
-    _io_burst: int
 
     def _attach_core(self) -> None:
         """Called by ``Loop.__init__`` once the reactor exists."""
         self._callbacks = {}
         self._tokens = itertools.count(1).__next__
         self._iteration = 0
-        self._io_burst = 0
 
     def _start_op(self, callback: OpCallback) -> int:
         """Reserve a token whose completions go to ``callback(result, flags)``."""
@@ -58,8 +54,6 @@ class PythonCore:
 
     def _process_events(self, completions: list[Completion]) -> None:
         self._iteration += 1
-        if self._reactor.batches_submissions and completions:  # (a list there)
-            self._io_burst = len(completions)
         callbacks = self._callbacks
         for token, result, flags in completions:
             callback = callbacks.get(token) if flags & F_MORE else callbacks.pop(token, None)

@@ -16,8 +16,6 @@
 
 #: Writes at least this large try the send() syscall first (transports/stream.py).
 cdef Py_ssize_t WRITE_FIRST_MIN = 16 * 1024
-#: ... unless the last I/O burst had at most this many completions (transports/stream.py).
-cdef Py_ssize_t DIRECT_SEND_BURST = 2
 #: Optimistic write-buffer allowance when SO_SNDBUF cannot be read.
 cdef Py_ssize_t DEFAULT_SNDBUF = 256 * 1024
 cdef object _QUIET_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
@@ -471,8 +469,7 @@ cdef class SocketTransport(CoreOp):
                 _logger.warning("socket.send() raised exception.")
             self._conn_lost += 1
             return 0
-        if self._sending or (n < self._write_first_min
-                             and self._core._io_burst > DIRECT_SEND_BURST):
+        if self._sending or n < self._write_first_min:
             if type(data) is not bytes:
                 data = bytes(data)  # the caller may reuse its buffer
             self._queued += n

@@ -41,12 +41,6 @@ READ_SIZE = 256 * 1024
 #: for small replies, the direct syscall for 64 KiB and up.  Without batched
 #: submission (epoll) every write tries the syscall first.
 WRITE_FIRST_MIN = 16 * 1024
-#: ... unless the loop's last I/O burst had at most this many completions:
-#: with one or two connections active there is nothing to share a system
-#: call with, and a queued send's own completion would cost an extra
-#: ``io_uring_enter`` and loop iteration per reply (measured: two enters per
-#: echo at one connection against uvloop's send + epoll_wait + recv).
-DIRECT_SEND_BURST = 2
 #: Payloads at least this large go out with zero-copy send (sockets only).
 ZEROCOPY_THRESHOLD = 1 << 20
 #: Optimistic write-buffer allowance when SO_SNDBUF cannot be read.
@@ -396,8 +390,7 @@ class StreamTransport(transports._FlowControlMixin, transports.Transport):
                 base_events.logger.warning("socket.send() raised exception.")
             self._conn_lost += 1
             return
-        if self._write_token or (len(data) < self._write_first_min
-                                 and self._loop._io_burst > DIRECT_SEND_BURST):
+        if self._write_token or len(data) < self._write_first_min:
             if type(data) is not bytes:
                 data = bytes(data)  # the caller may reuse its buffer
             self._buffer_size += len(data)
