@@ -5,9 +5,7 @@ against CPython running the same source, plus the tiering changes pyperformance 
 
 from __future__ import annotations
 
-import contextlib
 import gc
-import io
 import os
 import subprocess
 import sys
@@ -18,25 +16,17 @@ from dxpy.vm import loads, profile, to_bytes
 from dxpy.vm.compiler import compile_source
 from dxpy.vm.interpreter import run_module
 
+from .test_dpb_interpreter import run
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _output(source: str, through_vm: bool) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        namespace = {"__name__": "__main__"}
-        if through_vm:
-            run_module(loads(to_bytes(compile_source(source, "prog.py"))), namespace)
-        else:
-            exec(compile(source, "prog.py", "exec", dont_inherit=True), namespace)
-    return out.getvalue()
 
 
 def same_as_cpython(source: str) -> str:
     source = textwrap.dedent(source)
-    expected = _output(source, False)
-    assert _output(source, True) == expected
-    return expected
+    expected = run(source, False)
+    assert expected[1] is None, expected  # the corner programs run cleanly on CPython
+    assert run(source, True) == expected
+    return expected[0]
 
 
 def test_class_body_assigning_dunder_class_sets_the_attribute() -> None:
