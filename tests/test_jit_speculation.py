@@ -181,3 +181,68 @@ def test_collatz_step_has_no_per_step_overflow_intrinsic() -> None:
     the loop's exit: the optimised loop keeps no ``llvm.s*.with.overflow`` call."""
     assert "with.overflow" not in collatz_steps.inspect_ir(27)
     assert collatz_steps(27) == collatz_steps.py_func(27) == 111
+
+
+@dxpy.jit
+def histogram(data, bins, step):
+    for i in range(len(data)):
+        bins[data[i]] += step
+    return bins[0]
+
+
+@dxpy.jit
+def histogram_down(data, bins):
+    for x in data:
+        if x > 0:
+            bins[x] -= 1
+        else:
+            bins[-x] -= 2
+    return 0
+
+
+def same_arrays(fn: Any, *args: Any) -> None:
+    """``fn``'s outcome and what it left in its array arguments equal CPython's."""
+    mine = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    theirs = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    assert outcome(fn, *mine) == outcome(fn.py_func, *theirs), args
+    for x, y in zip(mine, theirs):
+        if isinstance(x, np.ndarray):
+            assert x.tobytes() == y.tobytes(), args
+
+
+ELEMENT_DTYPES = ["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64"]
+
+
+@given(st.sampled_from(ELEMENT_DTYPES), st.integers(0, 60), st.integers(0, 4),
+       st.sampled_from([1, 3, -1]), st.integers(0, 2**64), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_element_updates_overflow_like_cpython(dtype: str, n: int, nbins: int, step: int,
+                                               seed: int, strided: bool) -> None:
+    """``bins[data[i]] += step`` pre-checked from the array's min and max: counts near
+    either end of the dtype, steps that wrap, strided bins, and data that is bins."""
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(seed)
+    base = rng.choice([info.min, info.max, info.max - n, info.min + n, 0], 2 * nbins + 2)
+    bins = base.astype(dtype)[::2] if strided else base.astype(dtype)
+    data = rng.integers(-len(bins), len(bins) + 1, n).astype(np.int32)  # with IndexErrors
+    same_arrays(histogram, data, bins, step)
+    same_arrays(histogram_down, data, bins)
+    small = np.zeros(4, dtype)
+    same_arrays(histogram, small, small, 1)  # indices read from the counts themselves
+
+
+def test_element_precheck_picks_the_checked_loop_instead_of_deoptimising() -> None:
+    """Counts the pre-check cannot clear run the checked updates (no deopt); a count that
+    really wraps deoptimises and CPython wraps and warns, as NumPy does."""
+    fn = Dispatcher(histogram.py_func)
+    data = np.zeros(1000, np.int32)
+    bins = np.array([2**31 - 1001, 0], np.int32)  # 1000 more fit, the pre-check says no
+    assert fn(data, bins, 1) == 2**31 - 1
+    assert fn(data, np.zeros(2, np.int32), 1) == 1000
+    assert fn.stats()["signatures"][0]["deopts"] == 0
+    bins = np.array([2**31 - 1000, 0], np.int32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert fn(data, bins, 1) == -(2**31)
+    assert any(issubclass(w.category, RuntimeWarning) for w in caught)
+    assert fn.stats()["signatures"][0]["deopts"] == 1

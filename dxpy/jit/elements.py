@@ -96,7 +96,8 @@ def element_value(ops: Ops, dtype: str, val: Val) -> ir.Value:
             i = b.fptosi(x, I64)
         else:
             i = ops.to_int(val)
-            ops.guard(b.not_(ops.in_range(i, info)))
+            if not (val.t.np is True and val.t.dtype == dtype):  # else in range already
+                ops.guard(b.not_(ops.in_range(i, info)))
         return b.trunc(i, ty) if info.bits < 64 else i
     if val.t.kind == "float":
         if info.bits == 64 or val.t.single:

@@ -300,11 +300,16 @@ class FunctionLowering(LoopLowering):
         if accumulator is not None:  # its checks wait for the loop's exit, or were done
             self.ops.pending = FALSE
         result = self.ops.binop(op, current, rhs, binop_result(op, current.t, rhs.t))
+        if accumulator is not None and accumulator[0] == "element":
+            collected, self.ops.pending = self.ops.pending, saved
+            assert accumulator[1] is not None and collected is not None
+            self.ops.guard(self.b.and_(self.b.not_(accumulator[1]), collected),
+                           deferrable=True)
         if isinstance(s.target, ast.Subscript):
             self.store_at(arr, ptr, result)
         else:
             self.store(s.target, result)
-        if accumulator is not None:
+        if accumulator is not None and accumulator[0] != "element":
             flag = accumulator[1]
             if flag is not None:
                 self.b.store(self.b.or_(self.b.load(flag), self.ops.pending), flag)
@@ -313,7 +318,13 @@ class FunctionLowering(LoopLowering):
     def accumulator(self, target: ast.expr) -> tuple[str, ir.Value | None] | None:
         """For an accumulator of the innermost loop it is one of: ("sticky", its loop's
         overflow flag), ("proven", None) when that loop's pre-check covers it, or
-        ("counter", None) when the loop's exit compares it with its entry value."""
+        ("counter", None) when the loop's exit compares it with its entry value; for
+        ``a[...]`` of an array whose updates the loop pre-checked, ("element", the i1
+        that says the pre-check held)."""
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            for checks in reversed(self.loop_checks):
+                if target.value.id in checks.elements:
+                    return "element", checks.elements[target.value.id]
         if isinstance(target, ast.Name):
             for checks in reversed(self.loop_checks):
                 if target.id in checks.proven:

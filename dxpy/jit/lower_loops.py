@@ -16,12 +16,14 @@ from typing import Callable
 
 from llvmlite import ir
 
-from .elements import ArrayVal, element_address, load_element
+from .elements import ArrayVal, element_address, load_element, widen
 from .lists import ListVal, checked_index, load_item
 from .infer import array_iterables, is_call_of
-from .ops import FALSE, I1, I64, Val
-from .speculation import accumulators, counters, delta_range
-from .types import Scalar
+from .ops import ELEMENT_TYPES, FALSE, I1, I64, Val
+from .speculation import accumulators, counters, delta_range, element_accumulators
+from .types import DTYPES, Scalar
+
+I128 = ir.IntType(128)
 
 
 @dataclass
@@ -42,6 +44,8 @@ class LoopChecks:
     flag: ir.Value | None
     proven: frozenset[str]  # pre-checked over the trip count: no checks at all
     counters: dict[str, tuple[int, ir.Value]]  # name -> (sign, value at the loop's entry)
+    #: array -> i1: its element updates (``a[i] += v``) cannot overflow in this run
+    elements: dict[str, ir.Value]
 
 
 class LoopLowering:
@@ -65,8 +69,67 @@ class LoopLowering:
         if names - proven - entry_values.keys():
             flag = self._alloca(I1, "sticky")
             self.b.store(FALSE, flag)
+        elements = self.element_prechecks(s, trips) if isinstance(s, ast.For) \
+            and trips is not None else {}
         self.loop_checks.append(LoopChecks(names - proven - entry_values.keys(), flag, proven,
-                                           entry_values))
+                                           entry_values, elements))
+
+    def element_prechecks(self, s: ast.For, trips: ir.Value) -> dict[str, ir.Value]:
+        """For the 1-d integer array whose elements ``s`` only moves by bounded steps
+        (``speculation.element_accumulators``): an i1 that is true when no update in
+        this run of the loop can leave the dtype's range, so its checks can go.  Not a
+        deopt when false: the checked updates run instead (LLVM unswitches the loop on
+        it).  The array's min and max are read only when it has no more elements than
+        the loop has iterations, so the scan never costs more than the loop."""
+        out = {}
+        for name, (lo, hi) in element_accumulators(s, self.typed.exprs).items():
+            arr = self.locals.get(name)
+            if not isinstance(arr, ArrayVal) or arr.t.ndim != 1:
+                continue
+            info = DTYPES[arr.t.dtype]
+            if info.kind != "int" or (info.bits == 64 and not info.signed):
+                continue
+            out[name] = self.moves_within(arr, lo, hi, trips)
+        return out
+
+    def moves_within(self, arr: ArrayVal, lo: int, hi: int, trips: ir.Value) -> ir.Value:
+        """Whether every element of 1-d ``arr`` stays in its dtype after ``trips`` steps
+        of at least ``lo`` and at most ``hi`` each: ``min + trips * lo >= dtype min`` and
+        ``max + trips * hi <= dtype max``, in i128 (no overflow on the way)."""
+        b, info = self.b, DTYPES[arr.t.dtype]
+        n = arr.shape[0]
+        before = b.block
+        head = self.fn.append_basic_block("scan.head")
+        body = self.fn.append_basic_block("scan.body")
+        end = self.fn.append_basic_block("scan.end")
+        done = self.fn.append_basic_block("scan.done")
+        b.cbranch(b.icmp_unsigned("<=", n, trips), head, done)
+        b.position_at_end(head)
+        k, low, high = b.phi(I64, "k"), b.phi(I64, "min"), b.phi(I64, "max")
+        for phi in (k, low, high):
+            phi.add_incoming(ir.Constant(I64, 0), before)
+        b.cbranch(b.icmp_unsigned("<", k, n), body, end)
+        b.position_at_end(body)
+        elem = ir.PointerType(ELEMENT_TYPES[arr.t.dtype])
+        ptr = b.gep(b.bitcast(arr.data, elem), [k], inbounds=True) if arr.t.contig else \
+            b.bitcast(b.gep(arr.data, [b.mul(k, arr.strides[0])], inbounds=True), elem)
+        x = widen(self.ops, arr.t.dtype, b.load(ptr)).v
+        low.add_incoming(b.select(b.icmp_signed("<", x, low), x, low), body)
+        high.add_incoming(b.select(b.icmp_signed(">", x, high), x, high), body)
+        k.add_incoming(b.add(k, ir.Constant(I64, 1), flags=["nuw", "nsw"]), body)
+        b.branch(head)
+        b.position_at_end(end)
+        span = b.zext(trips, I128)
+        top = b.add(b.sext(high, I128), b.mul(span, ir.Constant(I128, hi)))
+        bottom = b.add(b.sext(low, I128), b.mul(span, ir.Constant(I128, lo)))
+        fits = b.and_(b.icmp_signed("<=", top, ir.Constant(I128, info.hi)),
+                      b.icmp_signed(">=", bottom, ir.Constant(I128, info.lo)))
+        b.branch(done)
+        b.position_at_end(done)
+        ok = b.phi(I1, "moves.within")
+        ok.add_incoming(FALSE, before)
+        ok.add_incoming(fits, end)
+        return ok
 
     def precheck(self, s: ast.For, name: str, trips: ir.Value) -> bool:
         """Deoptimise now unless accumulator ``name`` stays in its type's range for

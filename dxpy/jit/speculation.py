@@ -240,3 +240,66 @@ def affine(e: ast.BinOp) -> tuple[int, ast.expr, int] | None:
 
 def _int_constant(e: ast.expr) -> int | None:
     return e.value if isinstance(e, ast.Constant) and type(e.value) is int else None
+
+
+#: calls a loop may make and still have its element accumulators bounded: none of them
+#: can store into an array (a compiled callee could, through an alias).
+_PURE_CALLS = frozenset({"abs", "int", "float", "bool", "min", "max", "len", "round",
+                         "range", "enumerate", "zip"})
+
+
+def element_accumulators(loop: ast.For, exprs: dict[ast.AST, Any]) -> dict[str, tuple[int, int]]:
+    """The array that ``loop`` writes only by ``a[...] += v`` / ``-= v`` with bounded ``v``
+    (``value_range``), mapped to how much one iteration can move any of its elements.
+
+    Why: ``bins[data[i]] += 1`` checks each new count against the dtype's range (NumPy
+    warns where it wraps), and that check keeps load, add and store apart (no ``incl``
+    to memory) and costs a branch per element.  Every element starts between the
+    array's min and max and moves at most one bound per iteration, so ``max + trips *
+    hi`` and ``min + trips * lo`` inside the dtype prove that no update overflows.  Only
+    for a loop that stores into no other array and calls nothing that could (an alias
+    of the array would move its elements too), and not for updates in a nested loop
+    (they run more than once per iteration)."""
+    stores: set[str] = set()
+    found: dict[str, tuple[int, int]] = {}
+    for node in ast.walk(ast.Module(body=loop.body, type_ignores=[])):
+        if isinstance(node, ast.Call) and not (
+                isinstance(node.func, ast.Name) and node.func.id in _PURE_CALLS
+                or isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in ("math", "np", "numpy")):
+            return {}
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+            if not isinstance(node.value, ast.Name):
+                return {}
+            stores.add(node.value.id)
+    if len(stores) != 1 or loop.orelse:
+        return {}
+    name = next(iter(stores))
+    lo = hi = 0
+    for stmt in _element_updates(loop.body, name):
+        bounds = stmt and isinstance(stmt.op, (ast.Add, ast.Sub)) \
+            and value_range(stmt.value, exprs)
+        if not bounds:
+            return {}
+        low, high = bounds if isinstance(stmt.op, ast.Add) else (-bounds[1], -bounds[0])
+        lo, hi = lo + min(low, 0), hi + max(high, 0)
+    return {name: (lo, hi)} if (lo, hi) != (0, 0) else {}
+
+
+def _element_updates(stmts: list[ast.stmt], name: str) -> Iterator[ast.AugAssign | None]:
+    """The statements of one iteration that store into array ``name`` (None for any
+    store but ``name[...] op= v``, or for one in a nested loop)."""
+    for stmt in stmts:
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript) \
+                and isinstance(stmt.target.value, ast.Name) and stmt.target.value.id == name:
+            yield stmt
+        elif isinstance(stmt, ast.If):
+            yield from _element_updates(stmt.body, name)
+            yield from _element_updates(stmt.orelse, name)
+        elif name in _names(stmt):
+            if isinstance(stmt, (ast.For, ast.While, ast.With, ast.Try)) or any(
+                    isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store)
+                    for n in ast.walk(stmt)) or any(
+                    isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Load)
+                    for n in ast.walk(stmt)):
+                yield None
