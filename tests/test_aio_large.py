@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import dxpy
 from dxpy import aio
 from dxpy.aio import _binary, _large
+from dxpy.aio._fresh import fresh_bytes
 
 FAST = settings(max_examples=int(os.environ.get("AIO_EXAMPLES", "40")), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -68,15 +69,34 @@ async def _async(f: Any, op: tuple) -> Any:
     return await getattr(f, name)(*args)
 
 
+#: The page-cache copy of a direct read: the C call, and the Python path a
+#: build without a C compiler takes (both must give the same results).
+PAGECACHE = [pytest.param(_large.fresh_cached, id="page-cache-c", marks=pytest.mark.skipif(
+                 _large.fresh_cached is _large.fresh_cached_py,
+                 reason="dxpy.aio._pagecache not built (no C compiler at install)")),
+             pytest.param(_large.fresh_cached_py, id="page-cache-py")]
+
+
+def _fresh_from(cached: Any) -> Any:
+    """A ``fresh_cached`` whose page-cache copy is ``cached(fd, view, offset)``."""
+    def fresh(fd: int, size: int, offset: int) -> tuple[bytes, int]:
+        data, view = fresh_bytes(size)
+        return data, cached(fd, view, offset)
+    return fresh
+
+
 @FAST
-@pytest.mark.parametrize("inline_max", [0, 40000], ids=["operations", "page-cache"])
+@pytest.mark.parametrize("inline_max,fresh", [
+    pytest.param(0, _large.fresh_cached_py, id="operations"),
+    *[pytest.param(40000, *p.values, id=p.id, marks=p.marks) for p in PAGECACHE]])
 @given(size=st.integers(0, 150000), ops=READS, buffering=st.sampled_from([-1, 4096, 1000]))
 def test_large_reads_match_open(tmp_path: Path, backend: str, small_parts: None,
-                                monkeypatch: pytest.MonkeyPatch, inline_max: int, size: int,
-                                ops: list[tuple], buffering: int) -> None:
+                                monkeypatch: pytest.MonkeyPatch, inline_max: int, fresh: Any,
+                                size: int, ops: list[tuple], buffering: int) -> None:
     """``operations``: no direct read is copied from the page cache on the
     loop's thread, so the parts and read-ahead paths serve them all."""
     monkeypatch.setattr(_binary, "INLINE_MAX", inline_max)
+    monkeypatch.setattr(_binary, "fresh_cached", fresh)
     path = tmp_path / "f"
     path.write_bytes(os.urandom(size))
     with open(path, "rb", buffering=buffering) as f:
@@ -264,6 +284,7 @@ def test_reads_partly_or_not_in_the_page_cache(tmp_path: Path, backend: str,
                                                cached: Any) -> None:
     """What the page cache did not give is read by operations, after it."""
     monkeypatch.setattr(_binary, "read_cached", cached)
+    monkeypatch.setattr(_binary, "fresh_cached", _fresh_from(cached))
     data = os.urandom(600_000)
     (tmp_path / "f").write_bytes(data)
 
@@ -280,9 +301,12 @@ def test_reads_partly_or_not_in_the_page_cache(tmp_path: Path, backend: str,
     assert (count, buf, where) == (300_000, data[1000:301_000], 301_000)
 
 
-def test_dropped_pages_are_read_from_the_disk(tmp_path: Path, backend: str) -> None:
+@pytest.mark.parametrize("fresh", PAGECACHE)
+def test_dropped_pages_are_read_from_the_disk(tmp_path: Path, backend: str, fresh: Any,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """The middle of the file dropped from the page cache (a real partial
     ``RWF_NOWAIT`` read where the filesystem drops clean pages)."""
+    monkeypatch.setattr(_binary, "fresh_cached", fresh)
     data = os.urandom(1 << 20)
     path = tmp_path / "f"
     with open(path, "wb") as f:
@@ -311,6 +335,7 @@ def test_a_file_refusing_page_cache_reads_uses_operations(tmp_path: Path, backen
 
     data = os.urandom(300_000)
     (tmp_path / "f").write_bytes(data)
+    monkeypatch.setattr(_binary, "fresh_cached", _large.fresh_cached_py)
 
     async def run() -> list[bytes]:
         async with aio.open(tmp_path / "f", "rb") as f:
@@ -319,3 +344,48 @@ def test_a_file_refusing_page_cache_reads_uses_operations(tmp_path: Path, backen
 
     assert b"".join(dxpy.run(run(), reactor=backend)) == data
     assert calls == [_large._RWF_NOWAIT]  # refused once: never tried again on that file
+
+
+@pytest.mark.skipif(_large.fresh_cached is _large.fresh_cached_py,
+                    reason="dxpy.aio._pagecache not built (no C compiler at install)")
+def test_the_c_page_cache_read(tmp_path: Path) -> None:
+    """``pread_cached``: the bytes at the offset, short at EOF, 0 past it, -1
+    for a file that refuses ``RWF_NOWAIT`` (a pipe), errors for bad arguments."""
+    data = os.urandom(10_000)
+    (tmp_path / "f").write_bytes(data)
+    fd = os.open(tmp_path / "f", os.O_RDONLY)
+    read, write = os.pipe()
+    try:
+        assert _large.fresh_cached(fd, 4000, 1000) == (data[1000:5000], 4000)
+        got, count = _large.fresh_cached(fd, 4000, 8000)
+        assert (len(got), count, got[:count]) == (4000, 2000, data[8000:])
+        assert _large.fresh_cached(fd, 10, 1 << 33)[1] == 0
+        assert _large.fresh_cached(read, 10, 0)[1] == -1
+        for bad in ((fd, 0, 0), (fd, 10, -1), (-1, 10, 0)):
+            with pytest.raises(ValueError):
+                _large.fresh_cached(*bad)
+        with pytest.raises(TypeError):
+            _large.fresh_cached(fd, 10)
+    finally:
+        for each in (fd, read, write):
+            os.close(each)
+
+
+def test_a_refusal_of_the_c_page_cache_read_is_not_asked_again(
+        tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def refusing(fd: int, size: int, offset: int) -> tuple[bytes, int]:
+        calls.append(offset)
+        return fresh_bytes(size)[0], -1
+
+    data = os.urandom(300_000)
+    (tmp_path / "f").write_bytes(data)
+    monkeypatch.setattr(_binary, "fresh_cached", refusing)
+
+    async def run() -> list[bytes]:
+        async with aio.open(tmp_path / "f", "rb") as f:
+            return [await f.read(100_000) for _ in range(4)]
+
+    assert b"".join(dxpy.run(run(), reactor=backend)) == data
+    assert calls == [0]

@@ -36,8 +36,9 @@ import io
 import os
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
-from ._fresh import fresh_bytes
-from ._large import AHEAD_BELOW, INLINE_MAX, ReadAhead, read_cached, read_fresh, read_into
+from ._fresh import fresh_bytes, writable_view
+from ._large import (AHEAD_BELOW, INLINE_MAX, ReadAhead, fresh_cached, read_cached, read_fresh,
+                     read_into)
 from ._ops import MAX_IO, os_error
 from ._whole import read_rest, write_all
 
@@ -179,10 +180,23 @@ class BinaryFile(FileBase):
     # ---- reading ---------------------------------------------------------------
     async def read(self, size: int | None = -1) -> bytes:
         """Up to ``size`` bytes (all of them unless EOF); ``-1``/None: to EOF."""
-        self._check_readable()
-        size = _size_arg(size)
+        if self._closed or not self._readable:
+            self._check_readable()
+        if size.__class__ is not int or size < 0:
+            size = _size_arg(size)
         if size > self._buffer_size and not self._wbuf and self._rused == len(self._rbuf):
-            # The common large read (nothing buffered either way) in fewer steps.
+            # The common large read (nothing buffered either way) in fewer
+            # steps; a cached one is a single C call (``fresh_cached``).
+            if self._ahead is None and size <= INLINE_MAX and self._inline_reads:
+                data, count = fresh_cached(self._fd, size, self._pos)
+                if count == size:
+                    self._pos += size
+                    self._last_direct = (-1, 0)
+                    return data
+                finished = await self._finish_cached(data, count, size)
+                if finished is not None:
+                    return finished
+                return await self._read_direct(size, try_cache=False)
             return await self._read_direct(size)
         await self._flush_writes()
         if size < 0:
@@ -271,25 +285,22 @@ class BinaryFile(FileBase):
         self._rused = 0
         return count > 0
 
-    async def _read_direct(self, size: int) -> bytes:
+    async def _read_direct(self, size: int, try_cache: bool = True) -> bytes:
         """Read ``size`` bytes (fewer at EOF) past the buffer.
 
         The kernel fills the ``bytes`` object that is returned (see
         ``_fresh``): no landing buffer, no copy, except the slice after a short
         read at EOF.  The second of two equal reads in a row starts read-ahead.
+        ``try_cache=False``: the page cache was just asked and had nothing.
         """
         ahead = self._ahead
         if ahead is not None and not ahead.serves(self._pos, size):
             self._drop_ahead()
             ahead = None
-        if ahead is None and size <= INLINE_MAX:
-            data, view = fresh_bytes(size)
-            count = self._read_cached(view)
-            if count > 0:  # what was not cached (if any) is read the usual way
-                count += await self._read_into_view(view[count:], self._pos + count)
-                self._pos += count
-                self._last_direct = (-1, 0)  # no read-ahead while the cache serves
-                return data if count == size else data[:count]
+        if ahead is None and size <= INLINE_MAX and try_cache and self._inline_reads:
+            finished = await self._finish_cached(*fresh_cached(self._fd, size, self._pos), size)
+            if finished is not None:
+                return finished
         if ahead is None and self._last_direct == (self._pos, size) and size < AHEAD_BELOW:
             ahead = self._ahead = ReadAhead(self._ops, self._fd, size, self._pos)
         try:
@@ -334,6 +345,21 @@ class BinaryFile(FileBase):
         full = await read_rest(self._ops, self._fd, head, self.name, self._pos + count)
         self._pos += len(full) - len(rest)
         return full
+
+    async def _finish_cached(self, data: bytes, count: int, size: int) -> bytes | None:
+        """A direct read that ``fresh_cached`` started: ``count`` of the
+        ``size`` bytes of ``data`` came from the page cache; the rest is read
+        the usual way, in place.  None: nothing was cached (or the file
+        refuses, and is not asked again)."""
+        if count <= 0:
+            if count < 0:
+                self._inline_reads = False
+            return None
+        if count < size:
+            count += await self._read_into_view(writable_view(data)[count:], self._pos + count)
+        self._pos += count
+        self._last_direct = (-1, 0)  # no read-ahead while the cache serves
+        return data if count == size else data[:count]
 
     def _read_cached(self, view: memoryview) -> int:
         """``read_cached`` at the position: bytes copied at once (0: none)."""

@@ -62,6 +62,12 @@ def fresh_bytes(size: int) -> tuple[bytes, memoryview]:
     return data, memoryview(_ffi.buffer(pointer, size))
 
 
+def writable_view(data: bytes) -> memoryview:
+    """A writable view of a new ``bytes`` that nobody else has seen yet (one
+    from ``fresh_bytes`` or ``_pagecache.pread_cached``), to finish its read."""
+    return memoryview(_ffi.buffer(_ffi.from_buffer(data), len(data)))
+
+
 def advise_huge_pages(address: int, size: int) -> None:
     """Ask for huge pages on the whole 2 MiB pages inside ``[address,
     address + size)``; untouched memory only, so no data moves.  A refusal

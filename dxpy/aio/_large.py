@@ -89,6 +89,19 @@ def read_cached(fd: int, view: memoryview, offset: int) -> int:
         return -1
 
 
+def fresh_cached_py(fd: int, size: int, offset: int) -> tuple[bytes, int]:
+    """A new ``bytes`` of ``size`` bytes and how many of them ``read_cached``
+    filled from ``offset`` (-1: the file refuses); the rest is unset."""
+    data, view = fresh_bytes(size)
+    return data, read_cached(fd, view, offset)
+
+
+try:  # the same in one C call, ~5 us less per read (see _pagecache.c)
+    from ._pagecache import pread_cached as fresh_cached
+except ImportError:  # pragma: no cover - built without a C compiler
+    fresh_cached = fresh_cached_py
+
+
 def split(size: int) -> list[tuple[int, int]]:
     """``(start, stop)`` of the parts of a ``size``-byte request."""
     count = min(MAX_PARTS, max(1, size // MIN_PART))
