@@ -118,20 +118,27 @@ def _frame_for(filename: str, name: str, location: Location) -> types.FrameType:
     key = (filename, name, location)
     frame = _fake_frames.get(key)
     if frame is None:
-        code = compile("def _located():\n    yield\n", filename, "exec").co_consts[0]
-        code = code.replace(co_name=name, co_qualname=name, co_firstlineno=location[0],
-                            co_linetable=location_table(location, len(code.co_code) // 2))
-        generator = types.FunctionType(code, {})()
-        frame = generator.gi_frame
-        _fake_frames[key] = frame
-        _generators.append(generator)  # keeps the never-started generator (and so its frame) valid
+        frame = _fake_frames[key] = located_frame(filename, name, location, {})
     return frame
 
 
-def location_table(location: Location, units: int) -> bytes:
+def located_frame(filename: str, name: str, location: Location,
+                  globals_: dict) -> types.FrameType:
+    """A new frame of a never-started generator whose code is ``name`` in ``filename``,
+    every instruction at ``location``, with ``globals_`` (see ``_frame_for``)."""
+    code = compile("def _located():\n    yield\n", filename, "exec").co_consts[0]
+    code = code.replace(co_name=name, co_qualname=name, co_firstlineno=location[0],
+                        co_linetable=location_table(location, len(code.co_code) // 2))
+    generator = types.FunctionType(code, globals_)()
+    _generators.append(generator)  # keeps the never-started generator (and so its frame) valid
+    return generator.gi_frame
+
+
+def location_table(location: Location, units: int, after_line: int | None = None) -> bytes:
     """A CPython 3.11 ``co_linetable`` placing all ``units`` code units at ``location``.
 
-    Relative to ``co_firstlineno == location[0]``.  Each entry covers up to
+    Relative to ``co_firstlineno == location[0]``, or, to continue a table whose
+    last line is ``after_line``, to that line.  Each entry covers up to
     8 units: first byte ``1 | code (4 bits) | units - 1 (3 bits)`` with code
     14 (long form), then the line delta as a signed varint, the end-line
     delta, column + 1 and end column + 1 as varints (0 for an unknown column).
@@ -139,12 +146,17 @@ def location_table(location: Location, units: int) -> bytes:
     0x40 set on every byte but the last.
     """
     line, end_line, column, end_column = location
-    fields = bytearray()
-    for value in (0, max(0, end_line - line),  # zigzag(0) == 0: the line delta is always 0
-                  0 if column is None else column + 1, 0 if end_column is None else end_column + 1):
-        _location_varint(fields, value)
-    return b"".join(bytes((0x80 | 14 << 3 | (min(8, units - start) - 1),)) + fields
-                    for start in range(0, units, 8))
+    tail = bytearray()
+    for value in (max(0, end_line - line), 0 if column is None else column + 1,
+                  0 if end_column is None else end_column + 1):
+        _location_varint(tail, value)
+    entries = []
+    for start in range(0, units, 8):
+        delta = line - after_line if start == 0 and after_line is not None else 0
+        head = bytearray((0x80 | 14 << 3 | (min(8, units - start) - 1),))
+        _location_varint(head, delta << 1 if delta >= 0 else (-delta) << 1 | 1)  # zigzag
+        entries.append(bytes(head + tail))
+    return b"".join(entries)
 
 
 def _location_varint(out: bytearray, value: int) -> None:

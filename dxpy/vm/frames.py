@@ -103,6 +103,7 @@ class PreparedCode:
         self.entry: types.CodeType | None = None
         self.functions: weakref.WeakSet[types.FunctionType] = weakref.WeakSet()
         self.hot = False
+        self.trace_plan: Any = None  # tracing.TracePlan, made when a tracer first sees this code
 
     def _profile_tables(self) -> None:
         """Per-instruction tables the dispatch loop indexes with its ``pc`` (one past the instruction).
@@ -181,12 +182,14 @@ class Frame:
     """One activation's mutable state, kept in an object so a generator can suspend it."""
 
     __slots__ = ("program", "code", "globals", "namespace", "locals", "cells", "stack", "blocks", "pc",
-                 "suspended", "pending", "reraise_context", "function", "backedges")
+                 "suspended", "pending", "reraise_context", "function", "backedges", "ops", "tracer",
+                 "shadow")
 
     def __init__(self, program: Program, code: PreparedCode, globals_: dict[str, Any],
                  namespace: dict[str, Any] | None, locals_: list[Any], cells: list[Any]) -> None:
         self.program = program
         self.code = code
+        self.ops = code.ops  # a traced frame's own instrumented copy (``tracing``)
         self.globals = globals_
         self.namespace = namespace
         self.locals = locals_

@@ -38,13 +38,14 @@ shape calling it.
 
 from __future__ import annotations
 
+import dis
 import sys
 import types
 import warnings
 import weakref
 from typing import Any, Callable
 
-from dxpy.vm import excstate
+from dxpy.vm import excstate, tracing
 from dxpy.vm import profile as _profile
 from dxpy.vm.format import CodeFlags
 from dxpy.vm.frames import UNSET, Frame, PreparedCode
@@ -52,9 +53,11 @@ from dxpy.vm.frames import UNSET, Frame, PreparedCode
 _prepared_of: weakref.WeakKeyDictionary[types.FunctionType, PreparedCode] = weakref.WeakKeyDictionary()
 _compiled: weakref.WeakKeyDictionary[types.FunctionType, Any] = weakref.WeakKeyDictionary()
 
+_gettrace = sys.gettrace
 _SCOPE = "__dxpy_entry_scope__"
 _LOAD_DEREF = 137   # CPython 3.11 opcodes: the entry loads its free variables' cells,
 _LOAD_CLOSURE = 136  # not their values (same argument: an index into the frame's cells)
+_RESUME = dis.opmap["RESUME"]
 
 
 # ---- queries -----------------------------------------------------------------------------
@@ -132,6 +135,8 @@ def enter(prepared: PreparedCode, locals_: list[Any], free: tuple) -> Frame:
     frame = Frame(program, prepared, program.globals, None, locals_, cells)
     if not prepared.kind:
         frame.function = prepared
+    if _gettrace() is not None:  # a debugger or coverage tool: line events (``tracing``)
+        tracing.attach(frame, sys._getframe(1))
     return frame
 
 
@@ -366,8 +371,19 @@ def _build(prepared: PreparedCode, params: list[str], names: list[str], body: li
     return code.replace(co_consts=consts, co_varnames=varnames, co_code=raw, co_name=prepared.name,
                         co_filename=prepared.filename,
                         co_qualname=prepared.qualname, co_firstlineno=max(1, prepared.code.firstline),
-                        co_linetable=excstate.location_table(
-                            (max(1, prepared.code.firstline),) * 2 + (None, None), len(raw) // 2))
+                        co_linetable=_entry_lines(prepared, raw))
+
+
+def _entry_lines(prepared: PreparedCode, raw: bytes) -> bytes:
+    """The entry's location table: up to its ``RESUME`` at the ``def`` line (CPython's
+    ``call`` event, a throw into an unstarted generator), the rest at the body's first line
+    (the one ``line`` event CPython sends for the entry is the function's first line)."""
+    first = max(1, prepared.code.firstline)
+    resume = next((i // 2 for i in range(0, len(raw), 2) if raw[i] == _RESUME), 0)
+    body = (prepared.line_of(0) if prepared.ops else None) or first
+    head = excstate.location_table((first, first, None, None), resume + 1)
+    rest = len(raw) // 2 - resume - 1
+    return head + excstate.location_table((body, body, None, None), rest, first) if rest else head
 
 
 def _cells_not_values(raw: bytes) -> bytes:

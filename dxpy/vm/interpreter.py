@@ -40,7 +40,7 @@ import sys
 import types
 from typing import Any, Callable
 
-from dxpy.vm import excstate, functions, opsupport
+from dxpy.vm import excstate, functions, opsupport, tracing
 from dxpy.vm import profile as _profile
 from dxpy.vm.frames import (BINARY, BINARY_BY_INT as _BINARY_BY_INT, CALL as _CALL, CALL_KW as _CALL_KW,
                             LOAD_ATTR as _LOAD_ATTR, LOAD_CONST as _LOAD_CONST, LOAD_FAST as _LOAD_FAST,
@@ -71,6 +71,7 @@ _RETURN_VALUE = int(Op.RETURN_VALUE)
 _YIELD_VALUE = int(Op.YIELD_VALUE)
 _RERAISES = frozenset({int(Op.RERAISE), int(Op.END_ASYNC_FOR)})
 _RAISE = int(Op.RAISE)
+_TRACE_MARKER = tracing.MARKER
 _FUTURE_FLAGS = sum(getattr(__future__, name).compiler_flag for name in __future__.all_feature_names)
 
 
@@ -316,6 +317,8 @@ def _slow_op(f: Frame, op: int, arg: int, pc: int, builtins_: dict[str, Any]) ->
         opsupport.frame_builtin_call(f, stack, _UNSET)
     elif op == Op.GET_AWAITABLE:
         stack[-1] = opsupport.awaitable(stack[-1])
+    elif op == _TRACE_MARKER:
+        return tracing.on_marker(f, pc)
     else:
         raise SystemError(f"{frame.qualname}: opcode {Op(op).name} is not implemented by this interpreter")
     return pc
@@ -362,7 +365,7 @@ def _make_dispatch_loop(_profile, builtins_of, load_global, load_global_cached, 
         frame, program = f.code, f.program
         stack = f.stack
         push, pop = stack.append, stack.pop
-        ops, args, consts, name = frame.ops, frame.args, frame.consts, frame.names
+        ops, args, consts, name = f.ops, frame.args, frame.consts, frame.names
         globals_, namespace, locals_, cells = f.globals, f.namespace, f.locals, f.cells
         builtins_ = builtins_of(globals_)
         binary = _BINARY_BY_INT

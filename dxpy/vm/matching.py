@@ -66,7 +66,7 @@ class MatchCodegen(HandlerCodegen):
         self.visit(node.subject)
         for case in node.cases:
             self._case(case, end)
-        self.line = node.lineno
+        self.line = node.cases[-1].pattern.lineno  # CPython's line for it (tracers see it)
         self.emit(Op.POP_TOP)  # no case matched: drop the subject
         self.asm.mark(end)
 
