@@ -33,7 +33,8 @@ COMPARE = {ast.Lt: Op.COMPARE_LT, ast.LtE: Op.COMPARE_LE, ast.Eq: Op.COMPARE_EQ,
            ast.Is: Op.IS_OP, ast.IsNot: Op.IS_NOT_OP, ast.In: Op.CONTAINS_OP,
            ast.NotIn: Op.NOT_CONTAINS_OP}
 FRAME_BUILTINS = frozenset({"globals", "locals", "vars", "dir", "super"})
-"""Builtins that inspect their caller's frame: zero-argument calls go through CALL_FRAME_BUILTIN."""
+"""Builtins that inspect their caller's frame: zero-argument calls go through CALL_FRAME_BUILTIN
+(as do zero-argument calls of any ``x._getframe``, for ``sys._getframe()``)."""
 CONVERSION = {-1: 0, ord("s"): 1, ord("r"): 2, ord("a"): 3}
 """f-string ``!s``/``!r``/``!a`` to FORMAT_VALUE's low bits; bit 2 marks a format spec."""
 
@@ -385,7 +386,9 @@ class Codegen(ScopeEmitter):
 
     def visit_Call(self, node: ast.Call) -> None:
         self.visit(node.func)
-        if isinstance(node.func, ast.Name) and node.func.id in FRAME_BUILTINS and not (node.args or node.keywords):
+        if (isinstance(node.func, ast.Name) and node.func.id in FRAME_BUILTINS
+                or isinstance(node.func, ast.Attribute) and node.func.attr == "_getframe") \
+                and not (node.args or node.keywords):
             self.emit(Op.CALL_FRAME_BUILTIN)
             return
         if _is_method_call(node):

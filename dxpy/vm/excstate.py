@@ -32,10 +32,11 @@ source lines, with CPython's carets under the failing expression.
 from __future__ import annotations
 
 import ctypes
+import dis
 import os
 import sys
 import types
-from typing import Callable
+from typing import Any, Callable
 
 _set_handled = ctypes.pythonapi.PyErr_SetHandledException
 _set_handled.argtypes = [ctypes.py_object]
@@ -134,6 +135,67 @@ def located_frame(filename: str, name: str, location: Location,
     return generator.gi_frame
 
 
+def shadow_frame(f: Any) -> types.FrameType:
+    """The Python frame that stands for VM frame ``f``: what ``sys._getframe()`` called by its
+    code returns and the ``tb_frame`` of the traceback entries it adds (one object per VM
+    frame, made on first use, so ``tb.tb_frame is sys._getframe()`` holds as in CPython).
+
+    It is the frame of a never-started generator whose code names ``f``'s function, file
+    and first line and whose globals are ``f``'s; after the code's own few units come one
+    unit per VM instruction at that instruction's full position, so ``tb_lasti``
+    (``shadow_lasti``) places a traceback entry's line and carets.  It holds nothing of the
+    VM frame (no cycle through it): ``f_locals`` is empty and ``f_back`` None.
+    """
+    try:
+        return f.shadow
+    except AttributeError:
+        pass
+    prepared = f.code
+    if prepared.shadow_code is None:
+        prepared.shadow_code = _shadow_code(prepared)
+    frame = f.shadow = types.FunctionType(prepared.shadow_code, f.globals)().gi_frame
+    return frame
+
+
+def shadow_lasti(pc: int) -> int:
+    """The ``tb_lasti`` of VM instruction ``pc`` in a shadow frame's code (see ``_shadow_code``)."""
+    return 2 * (_SHADOW_BASE + pc)
+
+
+_SHADOW_BASE_CODE = compile("def _located():\n    yield\n", "<dxpy shadow>", "exec").co_consts[0]
+_SHADOW_BASE = len(_SHADOW_BASE_CODE.co_code) // 2
+_NOP = bytes((dis.opmap["NOP"], 0))
+
+
+def _shadow_code(prepared: Any) -> types.CodeType:
+    first = max(1, prepared.code.firstline)
+    positions = prepared.instruction_positions()
+    runs: list[tuple[Location | None, int]] = [((first, first, None, None), _SHADOW_BASE)]
+    for position in positions:
+        if runs[-1][0] == position:
+            runs[-1] = (position, runs[-1][1] + 1)
+        else:
+            runs.append((position, 1))
+    return _SHADOW_BASE_CODE.replace(
+        co_name=prepared.name, co_qualname=prepared.qualname, co_filename=prepared.filename,
+        co_firstlineno=first, co_code=_SHADOW_BASE_CODE.co_code + _NOP * len(positions),
+        co_linetable=positions_table(runs, first))
+
+
+def positions_table(runs: list[tuple[Location | None, int]], first_line: int) -> bytes:
+    """A ``co_linetable`` of ``runs`` (a position, or None for no position, and its units)."""
+    table = bytearray()
+    line = first_line
+    for location, units in runs:
+        if location is None:
+            table += b"".join(bytes((0x80 | 15 << 3 | (min(8, units - start) - 1),))
+                              for start in range(0, units, 8))
+        else:
+            table += location_table(location, units, line)
+            line = location[0]
+    return bytes(table)
+
+
 def location_table(location: Location, units: int, after_line: int | None = None) -> bytes:
     """A CPython 3.11 ``co_linetable`` placing all ``units`` code units at ``location``.
 
@@ -213,16 +275,17 @@ def _is_internal(tb: types.TracebackType) -> bool:
     return bool(consts) and consts[-1] is ENTRY_MARK and tb.tb_next is not None
 
 
-def vm_traceback(exc: BaseException, filename: str, name: str, location: Location | None,
-                 add_entry: bool) -> None:
-    """Rewrite ``exc.__traceback__`` for an exception seen by a VM frame.
+def vm_traceback(exc: BaseException, f: Any, pc: int, add_entry: bool) -> None:
+    """Rewrite ``exc.__traceback__`` for an exception instruction ``pc`` of VM frame ``f`` saw.
 
     ``add_entry`` is false for a re-raise, whose frame entry was added when
     the exception was first caught (CPython's RERAISE adds none either).
     """
     tb = strip_internal(exc.__traceback__)
-    if add_entry and location is not None:
-        tb = traceback_entry(filename, name, location, tb)
+    if add_entry:
+        line = f.code.line_of(pc)
+        if line is not None:
+            tb = types.TracebackType(tb, shadow_frame(f), shadow_lasti(pc), line)
     exc.__traceback__ = tb
 
 

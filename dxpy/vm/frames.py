@@ -104,6 +104,7 @@ class PreparedCode:
         self.functions: weakref.WeakSet[types.FunctionType] = weakref.WeakSet()
         self.hot = False
         self.trace_plan: Any = None  # tracing.TracePlan, made when a tracer first sees this code
+        self.shadow_code: types.CodeType | None = None  # excstate.shadow_frame's, made on first use
 
     def _profile_tables(self) -> None:
         """Per-instruction tables the dispatch loop indexes with its ``pc`` (one past the instruction).
@@ -143,6 +144,31 @@ class PreparedCode:
                 break
             line = entry_line
         return line
+
+    def instruction_lines(self) -> list[int | None]:
+        """The source line of every instruction, in one pass over the line table."""
+        table = self.code.linetable
+        lines: list[int | None] = []
+        row, line = 0, None
+        for word in self.starts:
+            while row < len(table) and table[row][0] <= word:
+                line = table[row][1]
+                row += 1
+            lines.append(line)
+        return lines
+
+    def instruction_positions(self) -> list[excstate.Location | None]:
+        """``position_of`` of every instruction (one pass over the lines, a search per run)."""
+        runs = self._file.positions(self._index)
+        positions: list[excstate.Location | None] = []
+        for word, line in zip(self.starts, self.instruction_lines()):
+            run = bisect.bisect_right(runs, word, key=lambda r: r[0]) - 1
+            if line is None or run < 0:
+                positions.append(None if line is None else (line, line, None, None))
+            else:
+                _, span, column, end_column = runs[run]
+                positions.append((line, line + span, column, end_column))
+        return positions
 
     def position_of(self, pc: int) -> excstate.Location | None:
         """Full source position of instruction ``pc`` (CPython's ``co_positions()`` entry), for tracebacks."""

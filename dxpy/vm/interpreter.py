@@ -190,8 +190,7 @@ def _unwind(f: Frame, exc: BaseException, pc: int) -> int:
     code = f.code
     op = code.ops[pc - 1]
     bare_raise = op == _RAISE and code.args[pc - 1] == 0  # CPython's bare ``raise`` adds no entry either
-    excstate.vm_traceback(exc, code.filename, code.name, code.position_of(pc - 1),
-                          op not in _RERAISES and not bare_raise)
+    excstate.vm_traceback(exc, f, pc - 1, op not in _RERAISES and not bare_raise)
     if not f.blocks:
         raise exc
     handler, depth = f.blocks.pop()

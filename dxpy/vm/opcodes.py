@@ -171,7 +171,7 @@ class Opcode(enum.IntEnum):
     CALL_KW = 0x71, ArgKind.COUNT, "TOS is a tuple of keyword names for the last of arg arguments; call as CALL."
     CALL_EX = 0x72, ArgKind.FLAGS, "Call TOS1-or-TOS2 with *args tuple; bit 0 set = a **kwargs dict is on top."
     CALL_METHOD = 0x73, ArgKind.COUNT, "Call the pair pushed by LOAD_METHOD with arg positional arguments."
-    CALL_FRAME_BUILTIN = 0x74, ArgKind.NONE, "Call TOS with no arguments; if it is builtins globals, locals, vars, dir or super, answer for the executing VM frame."
+    CALL_FRAME_BUILTIN = 0x74, ArgKind.NONE, "Call TOS with no arguments; if it is builtins globals, locals, vars, dir or super, or sys._getframe, answer for the executing VM frame."
 
     # -- object creation 0x80-0x8F ---------------------------------------
     BUILD_TUPLE = 0x80, ArgKind.COUNT, "Replace the top arg items with a tuple of them."

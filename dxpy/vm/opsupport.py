@@ -432,7 +432,8 @@ def _match_attribute(subject: Any, cls: type, name: str, seen: set[str]) -> Any:
 
 
 def frame_builtin_call(f: "_Frame", stack: list[Any], unset: Any) -> None:
-    """CALL_FRAME_BUILTIN: ``globals()``, ``locals()``, ``vars()``, ``dir()``, ``super()`` about the VM frame.
+    """CALL_FRAME_BUILTIN: ``globals()``, ``locals()``, ``vars()``, ``dir()``, ``super()``,
+    ``sys._getframe()`` about the VM frame.
 
     Those builtins inspect the *Python* frame calling them, which for VM code
     is the interpreter's own; the compiler routes zero-argument calls of
@@ -448,6 +449,8 @@ def frame_builtin_call(f: "_Frame", stack: list[Any], unset: Any) -> None:
         stack[-1] = sorted(_frame_locals(f, unset))
     elif func is builtins.super:
         stack[-1] = super(*_super_arguments(f, unset))
+    elif func is sys._getframe:
+        stack[-1] = excstate.shadow_frame(f)
     else:
         stack[-1] = func()
 

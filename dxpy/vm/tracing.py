@@ -178,16 +178,9 @@ def _line_event(trace: LineTrace, code: "PreparedCode", line: int) -> None:
 
 
 def _instruction_lines(code: "PreparedCode") -> list[Any]:
-    """The source line of every instruction, in one pass over the line table; None for the
-    block bookkeeping CPython's bytecode has no line for (``_UNLINED``)."""
-    table = code.code.linetable
-    lines: list[Any] = []
-    row, line = 0, None
-    for word in code.starts:
-        while row < len(table) and table[row][0] <= word:
-            line = table[row][1]
-            row += 1
-        lines.append(line)
+    """The source line of every instruction; None for the block bookkeeping CPython's
+    bytecode has no line for (``_UNLINED``)."""
+    lines = code.instruction_lines()
     targets = {arg for op, arg in zip(code.ops, code.args) if op in _JUMP_KINDS}
     ops = code.ops
     for index, op in enumerate(ops):
