@@ -21,6 +21,11 @@ suite) and does the raw I/O as awaited operations:
   equal sequential ``read(n)`` calls is served by read-ahead.  ``read()``
   sizes its one result by ``fstat`` and probes for EOF alongside, so the
   bytes the kernel wrote are the bytes returned (no join, no copy).
+* Large ``bytes`` written (64 KiB to 4 MiB) are held by reference and
+  written together by one ``pwritev`` on the loop's thread once 4 MiB wait
+  (``_gather``: ext4 has no non-blocking buffered write, so an operation
+  per write paid two thread hand-overs); flush, seek, read, truncate and
+  close write them first, and ``tell`` counts them.
 * ``seek(.., SEEK_END)`` asks ``fstat`` for the size (it does no I/O on a
   local file system); ``truncate`` runs ``ftruncate`` on the pool (no reactor
   operation exists for it and it may free many blocks).
@@ -37,6 +42,7 @@ import os
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from ._fresh import fresh_bytes, writable_view
+from ._gather import GATHER_BYTES, gathers, remaining, write_gathered
 from ._large import (AHEAD_BELOW, INLINE_MAX, ReadAhead, fresh_cached, read_cached, read_fresh,
                      read_into)
 from ._ops import MAX_IO, os_error
@@ -126,6 +132,10 @@ class BinaryFile(FileBase):
         self._rbuf = b""  # read buffer: file bytes ending at self._pos
         self._rused = 0
         self._wbuf = bytearray()  # write buffer: bytes going to self._pos
+        # Large ``bytes`` written, held for one gathered write (``_gather``),
+        # going to self._pos before the write buffer's bytes.
+        self._gather: list[bytes | bytearray] = []
+        self._gathered = 0
         self._ahead: ReadAhead | None = None  # read-ahead of equal sequential reads
         self._last_direct = (-1, 0)  # (end offset, size) of the last direct read
         self._inline_reads = True  # False once the fd refused a page-cache-only read
@@ -184,7 +194,8 @@ class BinaryFile(FileBase):
             self._check_readable()
         if size.__class__ is not int or size < 0:
             size = _size_arg(size)
-        if size > self._buffer_size and not self._wbuf and self._rused == len(self._rbuf):
+        if (size > self._buffer_size and not self._wbuf and not self._gather
+                and self._rused == len(self._rbuf)):
             # The common large read (nothing buffered either way) in fewer
             # steps; a cached one is a single C call (``fresh_cached``).
             if self._ahead is None and size <= INLINE_MAX and self._inline_reads:
@@ -404,6 +415,9 @@ class BinaryFile(FileBase):
         if len(self._wbuf) + len(view) <= self._buffer_size:
             self._wbuf += view
             return len(view)
+        if self._buffer_size and gathers(data, len(view), self._append):
+            self._gather_write(data)
+            return len(view)
         await self._flush_writes()
         if len(view) >= self._buffer_size:
             await self._raw_write(view)
@@ -426,7 +440,34 @@ class BinaryFile(FileBase):
         except OSError as exc:
             raise os_error(exc.errno, self.name) from None
 
+    def _gather_write(self, data: bytes) -> None:
+        """Hold ``data`` (after what the write buffer holds) for one gathered
+        write; write them all on the loop's thread once enough wait (``_gather``)."""
+        if self._wbuf:  # its bytes go first; the object is not changed again
+            self._gather.append(self._wbuf)
+            self._gathered += len(self._wbuf)
+            self._wbuf = bytearray()
+        self._gather.append(data)
+        self._gathered += len(data)
+        if self._gathered >= GATHER_BYTES:
+            self._write_gathered()
+
+    def _write_gathered(self) -> None:
+        """Write the gathered chunks at the position; on an error what was
+        not written stays gathered (as ``BufferedWriter`` keeps its buffer)."""
+        chunks, total = self._gather, self._gathered
+        self._gather, self._gathered = [], 0
+        try:
+            self._pos += write_gathered(self._fd, chunks, total, self._pos)
+        except OSError as exc:
+            written = exc.written  # type: ignore[attr-defined]
+            self._pos += written
+            self._gather, self._gathered = remaining(chunks, written), total - written
+            raise os_error(exc.errno, self.name) from None
+
     async def _flush_writes(self) -> None:
+        if self._gather:
+            self._write_gathered()
         if self._wbuf:
             await self._raw_write(memoryview(self._wbuf))
             self._wbuf = bytearray()
@@ -445,7 +486,7 @@ class BinaryFile(FileBase):
     # ---- positioning -------------------------------------------------------------
     async def tell(self) -> int:
         self._check_open()
-        return self._pos - self._buffered() + len(self._wbuf)
+        return self._pos - self._buffered() + self._gathered + len(self._wbuf)
 
     async def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         """Move the position; return it (the rules of ``BufferedRandom.seek``)."""
