@@ -241,3 +241,49 @@ def test_object_arguments_do_not_start_a_tier_2_job(tmp_path: Path) -> None:
     assert reasons["Point.moved"].endswith("outside the JIT's at its first calls: stays at tier 1")
     assert reasons["first_int"] == ("argument type Point outside the JIT's at the tier-2 "
                                     "threshold call: stays at tier 1")
+
+
+def test_a_generators_handler_restores_its_own_empty_exception_slot() -> None:
+    """test_generators' exception-context tests: an ``except`` clause that ends inside a
+    generator restores the generator's own (empty) slot, not the exception its caller was
+    handling when the clause began; chaining still sees the caller's."""
+    same_as_cpython("""
+        import sys
+        def gen():
+            try:
+                print("start", sys.exc_info()[0])
+                yield
+                raise TypeError()
+            except TypeError as exc:
+                print("inner", sys.exc_info()[0].__name__, type(exc.__context__).__name__)
+            print("after", sys.exc_info()[0].__name__)
+            yield
+            print("later", sys.exc_info()[0])
+            yield "done"
+        g = gen()
+        next(g)
+        try:
+            raise ValueError
+        except Exception:
+            next(g)
+        print(next(g), sys.exc_info())
+        def thrown():
+            try:
+                try:
+                    yield
+                except ValueError:
+                    raise TypeError()
+            except Exception as exc:
+                print("caught", type(exc.__context__).__name__)
+            print("still", sys.exc_info()[0].__name__)
+            yield
+            print("outside", sys.exc_info()[0])
+            yield "done"
+        t = thrown()
+        next(t)
+        try:
+            raise ValueError
+        except Exception as exc:
+            t.throw(exc)
+        print(next(t), sys.exc_info())
+    """)

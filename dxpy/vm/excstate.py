@@ -101,6 +101,23 @@ def handled() -> BaseException | None:
     return sys.exception()
 
 
+def take_own_handled() -> BaseException | None:
+    """What ``PUSH_EXC_INFO`` saves: the exception in the *innermost* slot (a running
+    generator's own, else the thread's), not ``sys.exception()``, which walks past an empty
+    generator slot to its caller's.  Restoring the caller's exception into the generator's
+    slot would leave it "handled" there after the caller's ``except`` ends (test_generators'
+    exception-context tests).  No API reads that slot alone, so it is probed: emptied, then
+    ``sys.exception()`` shows what lies below; the slot is left empty (the caller sets it).
+    A slot holding the very exception below it reads as empty, which ``sys.exception()``
+    cannot tell apart while that exception stays below.
+    """
+    current = sys.exception()
+    if current is None:
+        return None
+    _set_handled(None)
+    return None if sys.exception() is current else current
+
+
 def _frame_for(filename: str, name: str, location: Location) -> types.FrameType:
     """A frame whose code is ``name`` in ``filename``, every instruction at ``location``.
 

@@ -48,7 +48,7 @@ def exception_op(f: "_Frame", op: int, arg: int, pc: int) -> int:
         f.blocks.pop()
     elif op == Op.PUSH_EXC_INFO:
         exc = stack.pop()
-        stack.append(excstate.handled())
+        stack.append(excstate.take_own_handled())
         stack.append(exc)
         excstate.set_handled(exc)
     elif op == Op.POP_EXCEPT:
