@@ -342,7 +342,7 @@ def main() -> None:
     parser.add_argument("--gc", action="store_true", help="GC pauses and memory instead")
     parser.add_argument("--requests", type=int, default=1_000_000)
     parser.add_argument("--dxpy-arg", action="append", default=[],
-                        help="an extra dxpy serve option (repeatable), e.g. --no-pin-workers")
+                        help="an extra dxpy serve option (repeatable), e.g. --pin-workers")
     options = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:

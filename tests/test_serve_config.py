@@ -92,6 +92,15 @@ def test_parser_spells_flags_as_uvicorn():
     assert options.h11_max_incomplete_event_size == 1000 and options.lifespan == "off"
 
 
+@pytest.mark.parametrize("flags, pinned", [((), False), (("--pin-workers",), True),
+                                           (("--no-pin-workers",), False),
+                                           (("--pin-workers", "--no-pin-workers"), False)])
+def test_workers_float_unless_pinned(flags, pinned):
+    """Unpinned is the default: a pinned worker on a shared core held the p99."""
+    assert build_parser().parse_args(["m:app", "--workers", "2", *flags]).pin_workers is pinned
+    assert Config(app="m:app").pin_workers is False
+
+
 def run_python(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)

@@ -73,9 +73,9 @@ def worker_pids(child) -> list[int]:
     return [first, second]
 
 
-@pytest.mark.parametrize("pinned", [True, False], ids=["pinned", "no-pin-workers"])
+@pytest.mark.parametrize("pinned", [True, False], ids=["pin-workers", "default"])
 def test_examples_hello_with_two_workers(pinned):
-    flags = () if pinned else ("--no-pin-workers",)
+    flags = ("--pin-workers",) if pinned else ()
     with cli_server("examples.hello:app", "--workers", "2", "--port", "0", *flags,
                     wait=r"on port (\d+)") as child:
         affinities = [os.sched_getaffinity(pid) for pid in worker_pids(child)]

@@ -78,7 +78,7 @@ class Config:
     ws_ping_interval: float | None = 20.0
     ws_ping_timeout: float | None = 20.0
     gc_control: bool = True
-    pin_workers: bool = True
+    pin_workers: bool = False
     stats: bool = False
     stats_interval: float = 10.0
     stats_path: str = "/_dxpy/stats"

@@ -40,10 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--fd", type=int, help="serve on this already-listening file descriptor")
     add("--workers", default="1",
         help="worker processes, each with its own reactor and loop; 0 or 'auto': one per core")
-    add("--no-pin-workers", dest="pin_workers", action="store_false", default=True,
-        help="with --workers: let the OS scheduler place workers instead of pinning "
-             "one per core (better when other busy processes, e.g. a load generator, "
-             "share the cores)")
+    add("--pin-workers", dest="pin_workers", action="store_true", default=False,
+        help="with --workers: pin worker i to core i (only where the server owns its "
+             "cores: a pinned worker cannot leave a core that another busy process "
+             "shares, and its connections then carry the latency tail)")
+    add("--no-pin-workers", dest="pin_workers", action="store_false",
+        help="let the OS scheduler place workers (the default)")
     add("--reload", action="store_true", help="restart the worker when source files change")
     add("--reload-dir", dest="reload_dirs", action="append", default=[],
         help="directory to watch with --reload (repeatable; default: the app directory)")

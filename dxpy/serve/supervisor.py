@@ -1,7 +1,10 @@
 """``--workers N`` (and ``--reload``): a parent that runs and watches worker processes.
 
 Each worker is a fresh interpreter (``python -m dxpy.serve.worker``) with its
-own reactor and loop, pinned to one core (``dxpy.cores``).  On TCP every
+own reactor and loop, placed by the OS scheduler (with ``--pin-workers``:
+pinned to one core, ``dxpy.cores``; not the default, because a pinned worker
+cannot leave a core that another busy process shares, and the connections
+it accepted then carry the whole latency tail).  On TCP every
 worker listens on its own ``SO_REUSEPORT`` socket bound to the same port, so
 the kernel spreads connections across the workers' accept queues (and the
 io_uring backend keeps one multishot accept per worker); the parent only

@@ -2,7 +2,7 @@
 
 ``python -m dxpy.serve.worker --index I [--core C] --heartbeat-fd FD``, with
 the server's options as JSON in ``DXPY_SERVE_CONFIG``.  The worker pins
-itself to its core, then serves on a fresh dxpy loop exactly as a
+itself to its core (``--pin-workers``), then serves on a fresh dxpy loop exactly as a
 single-process ``dxpy serve`` does; its ticker writes the heartbeat.
 """
 
