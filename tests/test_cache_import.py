@@ -92,6 +92,42 @@ def test_warm_run_serves_from_the_store(tmp_path: Path) -> None:
     assert outs[1].stdout.split() == ["CachedSourceLoader", "CachedSourceLoader"]
 
 
+SHADOWS = {
+    **PROGRAM,
+    "main.py": PROGRAM["main.py"].replace(
+        "import top, pkg.sub,",
+        "import both, half, top, pkg.sub,").replace(
+        '("top", "pkg",', '("both", "half", "top", "pkg",'),
+    "both.py": "VALUE = 'the module file, shadowed by the package'\n",
+    "both/__init__.py": "VALUE = 'the package'\n",
+    "half.py": "VALUE = 'the module file, beside a namespace directory'\n",
+    "half/portion.py": "VALUE = 'never imported'\n",
+}
+
+
+def test_served_modules_are_found_as_python_finds_them(tmp_path: Path) -> None:
+    """Past the racy window a warm run serves every plain module from the store
+    (``CachedFileFinder``'s one-pass lookup); the modules, their attributes and
+    which file wins where a package or a namespace directory shares a module's name
+    are python's."""
+    program = tmp_path / "program"
+    write_tree(program, SHADOWS)
+    time.sleep(RACY_NS / 1e9 + 0.1)  # a stamp younger than that is never trusted
+    report = ("print(sorted(n for n, m in sys.modules.items() "
+              "if type(getattr(m, '__loader__', None)).__name__ == 'CachedSourceLoader'))")
+    (program / "main.py").write_text((program / "main.py").read_text() + report + "\n")
+    ours = [run([sys.executable, "-m", "dxpy", "run", "main.py"], program, tmp_path / "c")
+            for _ in range(2)]
+    theirs = run([sys.executable, "main.py"], program, tmp_path / "c")
+    assert theirs.returncode == 0, theirs.stderr
+    rows = theirs.stdout.splitlines()[0]
+    for out in ours:
+        assert out.returncode == 0 and out.stderr == "", out.stderr
+        assert out.stdout.splitlines()[0] == rows
+    assert ours[1].stdout.splitlines()[1] == str(  # packages too (by FileFinder's path)
+        ["both", "half", "nspace.part", "pkg", "pkg.deep", "pkg.deep.leaf", "pkg.sub", "top"])
+
+
 @pytest.mark.parametrize("broken", ["def f(:\n", "x = 1\nraise ValueError('at import')\n",
                                     "import nonexistent_module_xyz\n", "x = '\0'\n"])
 def test_errors_in_modules_match_python(tmp_path: Path, broken: str) -> None:

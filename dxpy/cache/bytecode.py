@@ -45,19 +45,23 @@ class BytecodeCache:
         self.trusted: set[str] = set()
         self.loaded: dict[str, Stamp] = {}  # path -> stamp it was served at (validation)
 
-    def hit(self, path: str) -> bytes | None:
+    def hit(self, path: str, st: os.stat_result | None = None) -> bytes | None:
         """The marshalled code of ``path`` if the cache holds it for the file as it is
-        now (trusted by the watcher, or its stamp matches); None otherwise."""
+        now (trusted by the watcher, or its stamp matches); None otherwise.  ``st`` is
+        the source's stat result when the caller has just taken one (the finder's
+        is-it-a-file check): the quick check then costs no second stat."""
         name = f"{self.kind}:{path}"
         if path in self.trusted:
             entry = self.store.stamped_key(name)
             payload = entry and self.store.payload(entry[1], name)
             if payload:
                 return payload
-        try:
-            stamp = stamp_of(os.stat(path))
-        except OSError:
-            return None
+        if st is None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return None
+        stamp = stamp_of(st)
         payload = self.store.lookup(name, stamp)
         if payload is not None:
             self.loaded[path] = stamp
