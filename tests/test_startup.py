@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 import dxpy
 from dxpy import cli
 
+from .conftest import URING_OK, URING_WHY
+
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("asyncio", "dxpy.loop", "dxpy.reactor", "dxpy.aio", "dxpy.vm", "dxpy.jit",
          "dxpy.policy", "argparse", "ssl", "numpy", "llvmlite", "traceback")
@@ -175,3 +177,48 @@ def test_script_arguments_are_passed_verbatim(tmp_path: Path) -> None:
     theirs = subprocess.run([sys.executable, str(tmp_path / "script.py"), "--", "-x", "--vm"],
                             capture_output=True, text=True, timeout=60)
     assert ours.stdout == theirs.stdout == "['--', '-x', '--vm']\n"
+
+
+@pytest.mark.skipif(not URING_OK, reason=f"io_uring unavailable here: {URING_WHY}")
+def test_a_loop_on_io_uring_sets_up_one_ring_and_never_loads_epoll(tmp_path: Path) -> None:
+    """The backend choice makes the loop's ring itself, not a probe ring first, and
+    the epoll backend is imported only when it is the one used."""
+    out = dxpy_run(tmp_path, """
+        import asyncio, sys
+        import dxpy.reactor.uring as uring
+        probes = []
+        real = uring.available
+        uring.available = lambda: probes.append(1) or real()
+        async def main():
+            return asyncio.get_running_loop().reactor.backend
+        print(asyncio.run(main()), len(probes), "dxpy.reactor.epoll" in sys.modules)
+    """)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["uring", "0", "False"]
+
+
+@pytest.mark.parametrize("probe_starts", [False, True])
+def test_a_ring_that_fails_decides_as_the_probe_did(monkeypatch, probe_starts: bool) -> None:
+    """When the real ring cannot start, the probe decides, as it did when it came
+    first: a failing probe means epoll (or the forced backend's error naming the
+    reason); a probe that starts means the real ring's own error."""
+    from dxpy import reactor
+    from dxpy.reactor import ReactorError, uring
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise ReactorError("the real ring failed")
+
+    monkeypatch.setattr(uring, "lib", uring.lib or object())
+    monkeypatch.setattr(uring, "IoUringReactor", refuse)
+    monkeypatch.setattr(uring, "available", lambda: (probe_starts, "the probe's reason"))
+    if probe_starts:
+        with pytest.raises(ReactorError, match="the real ring failed"):
+            reactor.create_reactor()
+        return
+    fallback = reactor.create_reactor()
+    try:
+        assert fallback.backend == "epoll"
+    finally:
+        fallback.close()
+    with pytest.raises(ReactorError, match="requested but unavailable: the probe's reason"):
+        reactor.create_reactor("uring")
