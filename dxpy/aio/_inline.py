@@ -165,22 +165,31 @@ def stat(encoded: bytes, dirfd: int, follow: bool, name: Any) -> os.stat_result 
     return os.stat_result(_ENTRY.unpack_from(buffers.data))
 
 
-def _writable(encoded: bytes, dirfd: int) -> bool:
+def _writable_on(encoded: bytes, dirfd: int) -> int | None:
     """Whether removing or replacing the entry ``encoded`` names is memory
-    work on a local filesystem, or fails at once (see the module doc)."""
+    work (see the module doc): the mount id to check for locality, -1 if
+    the call fails at once (nothing to check), None if it may block."""
     mount = _buffers.mount
     code = lib.dxl_probe(dirfd, encoded, FREE_LIMIT, mount)
     if code:
-        return -code in _FAILS_AT_ONCE
-    return _mounts.local(mount[0])
+        return -1 if -code in _FAILS_AT_ONCE else None
+    return mount[0]
 
 
 def writes_allowed(encoded: bytes, dirfd: int, target: bytes | None = None,
                    target_dirfd: int = -100) -> bool:
-    """Whether an unlink of ``encoded``, or its rename to ``target``, may run inline."""
-    if not WRITES or time.monotonic_ns() < _writes_paused_until:
+    """Whether an unlink of ``encoded``, or its rename to ``target``, may run
+    inline (one locality check when both names are on one mount, the rule)."""
+    if not WRITES or (_writes_paused_until and time.monotonic_ns() < _writes_paused_until):
         return False
-    return _writable(encoded, dirfd) and (target is None or _writable(target, target_dirfd))
+    first = _writable_on(encoded, dirfd)
+    if first is None:
+        return False
+    second = first if target is None else _writable_on(target, target_dirfd)
+    if second is None:
+        return False
+    return ((first < 0 or _mounts.local(first))
+            and (second < 0 or second == first or _mounts.local(second)))
 
 
 def rename(old: bytes, olddirfd: int, new: bytes, newdirfd: int, names: tuple) -> None:
