@@ -24,6 +24,7 @@ names the source file and line as CPython's does.  Files compiled with
 
 from __future__ import annotations
 
+import marshal
 import os
 import sys
 from importlib.machinery import (BYTECODE_SUFFIXES, EXTENSION_SUFFIXES, SOURCE_SUFFIXES,
@@ -56,8 +57,6 @@ class CachedSourceLoader(SourceFileLoader):
     def get_code(self, fullname: str) -> CodeType:
         if not self.payload:  # made by someone else from the class alone: CPython's path
             return super().get_code(fullname)
-        import marshal
-
         return marshal.loads(self.payload)
 
 
