@@ -3,7 +3,8 @@ open()/os, dxpy.aio on io_uring and on epoll (thread pool), in one run.
 
     python benchmarks/files_bench.py [--repeat 3] [--quick] [--only a,d,h]
 
-Scenarios (each timed ``--repeat`` times, best kept; "cached" means the page
+Scenarios (each timed ``--repeat`` times in interleaved rounds, best kept;
+the load average at each scenario's start is printed; "cached" means the page
 cache is warm, "uncached" that ``posix_fadvise(DONTNEED)`` dropped the file's
 pages before every timed run):
   (a) read N files of 4 KiB concurrently (256 in flight for per-file APIs;
@@ -362,19 +363,22 @@ def sendfile(path: Path) -> dict[str, Runner]:
 
 
 # ---- driver ---------------------------------------------------------------------------------------
-def best_of(run: Runner, repeat: int,
-            before: Callable[[], None] | None = None) -> tuple[float, float]:
-    """The best wall time of ``repeat`` runs, and the process CPU time (every
-    thread's, the kernel's for them included) of that run: on a shared
-    machine the wall time also measures the other users' load."""
-    runs = []
+def best_of(runners: dict[str, Runner], repeat: int,
+            before: Callable[[], None] | None = None) -> dict[str, tuple[float, float]]:
+    """Per implementation, the best wall time of ``repeat`` runs and the
+    process CPU time (every thread's, the kernel's for them included) of that
+    run: on a shared machine the wall time also measures the other users'
+    load.  Rounds are interleaved (each implementation once per round), so a
+    change in that load falls on all of them alike."""
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in runners}
     for _ in range(repeat):
-        if before is not None:
-            before()
-        start, cpu = time.perf_counter(), time.process_time()
-        run()
-        runs.append((time.perf_counter() - start, time.process_time() - cpu))
-    return min(runs)
+        for name, run in runners.items():
+            if before is not None:
+                before()
+            start, cpu = time.perf_counter(), time.process_time()
+            run()
+            runs[name].append((time.perf_counter() - start, time.process_time() - cpu))
+    return {name: min(times) for name, times in runs.items()}
 
 
 def parse_size(text: str) -> int:
@@ -466,16 +470,17 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="dxpy-files-bench-", dir=options.dir))
     try:
         print("| scenario | implementation | time (ms) | CPU (ms) | sync/impl | impl/aiofiles "
-              "| CPU impl/aiofiles |")
-        print("|---|---|---:|---:|---:|---:|---:|")
+              "| CPU impl/aiofiles | load |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
         for title, runners, before in scenarios(root, options):
-            times = {name: best_of(run, options.repeat, before) for name, run in runners.items()}
+            load = os.getloadavg()[0]  # 1-minute load average as the scenario starts
+            times = best_of(runners, options.repeat, before)
             base = times.get("sync open()", times.get("asyncio"))
             peer = times.get("aiofiles", base)
             for name, (seconds, cpu) in times.items():
                 print(f"| {title} | {name} | {seconds * 1e3:.1f} | {cpu * 1e3:.1f} | "
                       f"{base[0] / seconds:.2f} | {seconds / peer[0]:.3f} | "
-                      f"{cpu / peer[1]:.3f} |", flush=True)
+                      f"{cpu / peer[1]:.3f} | {load:.1f} |", flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -140,11 +141,22 @@ def test_a_failed_gathered_write_keeps_the_rest(tmp_path: Path, backend: str,
     assert where == 40 and content == b"a" * 20 + b"b" * 20
 
 
-def test_two_slow_gathered_writes_pause_gathering(tmp_path: Path, backend: str,
-                                                  small_gathers: None,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("sleeps", [True, False], ids=["slept", "preempted"])
+def test_two_slow_gathered_writes_that_slept_pause_gathering(
+        tmp_path: Path, backend: str, small_gathers: None, monkeypatch: pytest.MonkeyPatch,
+        sleeps: bool) -> None:
+    """Slow writes that slept (a voluntary context switch) pause gathering
+    after the second; slow ones that did not (preempted) never do."""
     monkeypatch.setattr(_gather, "STALL_NS_PER_MIB", -1)  # every write counts as slow
     monkeypatch.setattr(_gather, "_slow", 0)
+    real = os.pwritev
+
+    def sleeping(*args: Any) -> int:
+        if sleeps:
+            time.sleep(0.001)  # as a write throttled by the kernel sleeps
+        return real(*args)
+
+    monkeypatch.setattr(os, "pwritev", sleeping)
 
     async def run() -> list[bool]:
         async with aio.open(tmp_path / "f", "wb", buffering=8) as f:
@@ -155,7 +167,7 @@ def test_two_slow_gathered_writes_pause_gathering(tmp_path: Path, backend: str,
                 await f.write(b"x" * 20)  # 40 >= 32 waiting: one gathered write
             return seen
 
-    assert dxpy.run(run(), reactor=backend) == [True, True, False]
+    assert dxpy.run(run(), reactor=backend) == [True, True, not sleeps]
     assert (tmp_path / "f").read_bytes() == b"x" * 120
 
 
