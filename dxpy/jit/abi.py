@@ -38,6 +38,8 @@ def abi_params(t: JitType) -> list[ir.Type]:
     if isinstance(t, Array):
         return [I8P] + [I64] * (2 * t.ndim)
     if isinstance(t, Scalar):
+        if t.kind == "complex":
+            return [F64, F64]
         base = F64 if t.kind == "float" else I64
         return [base, I1] if t.np is None else [base]
     raise JitTypeError(f"parameter of type {t}")
@@ -66,7 +68,8 @@ def packable(argtypes: tuple[JitType, ...]) -> bool:
     """Whether the packed entry can take these arguments: one word each (no tagged
     scalars, which arguments never are; arrays only as objects)."""
     return ARRAY_LAYOUT is not None and all(
-        isinstance(t, Array) or (isinstance(t, Scalar) and t.np is not None)
+        isinstance(t, Array) or (isinstance(t, Scalar) and t.np is not None
+                                 and t.kind != "complex")  # a complex takes two words
         for t in argtypes)
 
 
@@ -109,6 +112,8 @@ def entry_cdecl(argtypes: tuple[JitType, ...]) -> list[str]:
     for t in argtypes:
         if isinstance(t, Array):
             out += ["intptr_t"] if ARRAY_LAYOUT else ["intptr_t"] + ["int64_t"] * (2 * t.ndim)
+        elif isinstance(t, Scalar) and t.kind == "complex":
+            out += ["double", "double"]
         elif isinstance(t, Scalar):
             out.append("double" if t.kind == "float" else "int64_t")
     return out
@@ -120,16 +125,22 @@ def entry_flattener(argtypes: tuple[JitType, ...]
     shape, byte strides: their layout is unknown); None when the entry takes scalars as
     they are and arrays as their addresses (``id``, written in by the dispatcher)."""
     arrays = frozenset(i for i, t in enumerate(argtypes) if isinstance(t, Array))
-    if not arrays or ARRAY_LAYOUT is not None:
+    complexes = frozenset(i for i, t in enumerate(argtypes)
+                          if isinstance(t, Scalar) and t.kind == "complex")
+    if not complexes and (not arrays or ARRAY_LAYOUT is not None):
         return None
 
     def flatten(args: tuple[object, ...]) -> list:
         out: list = []
         for i, a in enumerate(args):
-            if i not in arrays:
+            if i in complexes:
+                out += [a.real, a.imag]  # type: ignore[attr-defined]
+            elif i not in arrays:
                 out.append(a)
-                continue
-            out += [a.ctypes.data, *a.shape, *a.strides]  # type: ignore[attr-defined]
+            elif ARRAY_LAYOUT is not None:
+                out.append(id(a))
+            else:
+                out += [a.ctypes.data, *a.shape, *a.strides]  # type: ignore[attr-defined]
         return out
     return flatten
 
@@ -188,12 +199,28 @@ def index_error(index: int, packed: int) -> IndexError:
     return IndexError(f"index {index} is out of bounds for axis {axis} with size {size}")
 
 
-def write_result(b: ir.IRBuilder, ptr: ir.Value, index: int, val: Val) -> None:
-    """Store scalar ``index`` of an entry point's result as (value bits, NumPy tag) i64s."""
+def result_slots(t: Scalar) -> int:
+    """How many i64 result slots scalar ``t`` takes: (value, tag), or for a complex
+    (real part, imaginary part, tag)."""
+    return 3 if t.kind == "complex" else 2
+
+
+def write_result(b: ir.IRBuilder, ptr: ir.Value, slot: int, val: Val) -> None:
+    """Store a scalar of an entry point's result from i64 slot ``slot`` on: value bits
+    (both parts' for a complex), then its NumPy tag."""
+    def put(k: int, bits: ir.Value) -> None:
+        b.store(bits, b.gep(ptr, [ir.Constant(I64, slot + k)]))
+
     bits = val.v
+    if val.t.kind == "complex":
+        for k in range(2):
+            part = b.extract_value(val.v, k)
+            put(k, b.bitcast(b.fpext(part, F64) if part.type != F64 else part, I64))
+        put(2, b.zext(val.tag, I64))
+        return
     if val.t.kind == "float":
         bits = b.bitcast(b.fpext(bits, F64) if val.t.single else bits, I64)
     elif val.t.kind == "bool":
         bits = b.zext(bits, I64)
-    b.store(bits, b.gep(ptr, [ir.Constant(I64, 2 * index)]))
-    b.store(b.zext(val.tag, I64), b.gep(ptr, [ir.Constant(I64, 2 * index + 1)]))
+    put(0, bits)
+    put(1, b.zext(val.tag, I64))

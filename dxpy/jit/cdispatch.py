@@ -146,12 +146,15 @@ def _result(t: Scalar) -> tuple[int, int, int, Any]:
 def make_entry(version: Any, argtypes: tuple[JitType, ...], stored: list[int],
                nogil: bool) -> Any | None:
     """The C entry for a compiled version, or None where only Python can call it (no
-    packed entry point, arrays to snapshot before the call, too many arguments)."""
+    packed entry point, arrays to snapshot before the call, too many arguments, a
+    complex result)."""
     result = version.result
     if REASON or result.packed_address is None or version.snapshot is not None:
         return None
     rt = result.typed.return_type
     scalars = list(rt.items) if isinstance(rt, Tuple) else [rt] if isinstance(rt, Scalar) else []
+    if any(t.kind == "complex" for t in scalars):  # boxed by the Python path only
+        return None
     if len(argtypes) > _dispatch.MAX_ARGS or len(scalars) > _dispatch.MAX_RESULTS:
         return None
     guards = tuple(_guard(t, i in stored) for i, t in enumerate(argtypes))

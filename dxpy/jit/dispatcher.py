@@ -46,7 +46,7 @@ from .types import (DEFAULT_DTYPE, DTYPES, Array, JitFallbackWarning, JitType, J
 DEFAULT_THRESHOLD = 100
 #: the Python type of an argument with each scalar JIT type (the fast-path key).
 _PYTYPES: dict[Scalar, type] = {Scalar("int"): int, Scalar("float"): float,
-                                Scalar("bool"): bool}
+                                Scalar("bool"): bool, Scalar("complex"): complex}
 _PYTYPES.update({Scalar(d.kind, True, name): np.dtype(name).type for name, d in DTYPES.items()})
 #: calls machine code (ABI mode: no C compiler).  Why not ctypes: a cffi call through a
 #: function pointer costs about half a ctypes one (0.26 vs 0.48 us for two ints).  Why
@@ -160,12 +160,12 @@ def _preparer(argtypes: tuple[JitType, ...], stored: list[int],
     its generic dispatch cost ~0.3 us an array) and, at the ``stored`` positions, are
     writeable; None from it means "not this version".  Arrays become their addresses
     (or ``flatten``'s fields).  The preparer itself is None for scalars only: they
-    pass as they are, and a Python int outside int64 needs no test, cffi refuses it
-    with OverflowError before the call."""
+    pass as they are (a complex as ``flatten``'s two parts), and a Python int outside
+    int64 needs no test, cffi refuses it with OverflowError before the call."""
     arrays = [(i, np.dtype(t.dtype), t.ndim, t.contig, i in stored)
               for i, t in enumerate(argtypes) if isinstance(t, Array)]
     if not arrays:
-        return None
+        return flatten
 
     def prepare(args: tuple[Any, ...]) -> list | None:
         out = list(args)
@@ -201,7 +201,8 @@ def _ctype(name: str) -> Any:
 
 def _result_pointer(rt: JitType) -> Any:
     """A pointer to the result slots, ``struct { v0; int64_t t0; ... } *``: (value, NumPy
-    tag) per scalar, so nothing is reinterpreted; one struct per sequence of value kinds."""
+    tag) per scalar, (real, imaginary, tag) per complex (``abi.write_result``), so
+    nothing is reinterpreted; one struct per sequence of value kinds."""
     kinds = tuple(t.kind for t in _scalars(rt) or [Scalar("int")])
     with _FFI_LOCK:
         pointer = _STRUCTS.get(kinds)
@@ -209,8 +210,11 @@ def _result_pointer(rt: JitType) -> Any:
             struct = _FFI.new_struct_type(f"dxpy_result_{len(_STRUCTS)}")
             fields = []
             for i, kind in enumerate(kinds):
-                fields += [(f"v{i}", _ctype("double" if kind == "float" else "int64_t"), -1),
-                           (f"t{i}", _ctype("int64_t"), -1)]
+                value = "double" if kind in ("float", "complex") else "int64_t"
+                fields.append((f"v{i}", _ctype(value), -1))
+                if kind == "complex":
+                    fields.append((f"im{i}", _ctype("double"), -1))
+                fields.append((f"t{i}", _ctype("int64_t"), -1))
             _FFI.complete_struct_or_union(struct, fields, None, -1, -1)
             pointer = _STRUCTS[kinds] = _FFI.new_pointer_type(struct)
         return pointer
@@ -220,6 +224,13 @@ def _scalar_boxer(t: Scalar, i: int) -> Callable[[Any], Any]:
     """Reads scalar ``i`` of a result as the type CPython would have produced."""
     value, tag = operator.attrgetter(f"v{i}"), operator.attrgetter(f"t{i}")
     numpy_type = np.dtype(t.dtype or DEFAULT_DTYPE[t.kind]).type
+    if t.kind == "complex":
+        imag = operator.attrgetter(f"im{i}")
+        if t.np is True:
+            return lambda r: numpy_type(complex(value(r), imag(r)))
+        if t.np is False:
+            return lambda r: complex(value(r), imag(r))
+        return lambda r: (numpy_type if tag(r) else complex)(complex(value(r), imag(r)))
     python_type: Callable[[Any], Any] = bool if t.kind == "bool" else (lambda x: x)
     if t.np is True:
         return lambda r: numpy_type(value(r))

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from llvmlite import ir
 
+from . import complexes
 from .ops import ELEMENT_TYPES, F32, F64, I8, I64, TRUE, Ops, Val
-from .types import DTYPES, Array, Scalar
+from .types import DTYPES, Array, JitTypeError, Scalar
 
 
 @dataclass
@@ -58,6 +59,8 @@ def widen(ops: Ops, dtype: str, raw: ir.Value) -> Val:
     """A value of ``dtype``'s memory type as the NumPy scalar the JIT holds."""
     b = ops.b
     info = DTYPES[dtype]
+    if info.kind == "complex":
+        return Val(raw, Scalar("complex", True, dtype), TRUE)
     if info.kind == "bool":
         value = b.icmp_unsigned("!=", raw, ir.Constant(I8, 0))
     elif info.kind == "int" and info.bits < 64:
@@ -85,6 +88,10 @@ def element_value(ops: Ops, dtype: str, val: Val) -> ir.Value:
     b = ops.b
     info = DTYPES[dtype]
     ty = ELEMENT_TYPES[dtype]
+    if info.kind == "complex":
+        return complexes.convert(ops, val, dtype).v
+    if val.t.kind == "complex":  # NumPy raises TypeError or drops the imaginary part
+        raise JitTypeError(f"a complex number stored as {dtype}")
     if info.kind == "bool":
         return b.zext(ops.truth(val), I8)
     if info.kind == "int":

@@ -11,15 +11,16 @@ construct costs speed, never correctness.
 from __future__ import annotations
 
 import ast
+import cmath
 import math
 
 import numpy as np
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import lists, local_arrays, simd_calls
-from .types import (BOOL, BOTTOM, DTYPES, FLOAT, INT, NONE, Array, Bottom, JitType, JitTypeError,
-                    List, Scalar, Tuple, binop_result, unify)
+from . import cmath_calls, complexes, lists, local_arrays, simd_calls
+from .types import (BOOL, BOTTOM, COMPLEX, DTYPES, FLOAT, INT, NONE, Array, Bottom, JitType,
+                    JitTypeError, List, Scalar, Tuple, binop_result, unify)
 
 #: math functions compiled to LLVM intrinsics or libm calls: name -> arity.
 MATH_FUNCS: dict[str, int] = {
@@ -32,7 +33,8 @@ MATH_FUNCS: dict[str, int] = {
 NUMPY_SCALAR_NAMES = {**{name: name for name in DTYPES if name != "bool"}, "bool_": "bool",
                       "double": "float64", "single": "float32", "intp": "int64",
                       "uintp": "uint64", "byte": "int8", "ubyte": "uint8", "short": "int16",
-                      "ushort": "uint16", "intc": "int32", "uintc": "uint32"}
+                      "ushort": "uint16", "intc": "int32", "uintc": "uint32",
+                      "csingle": "complex64", "cdouble": "complex128"}
 MATH_CONSTS: dict[str, float] = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf}
 ARITH_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
 _OP_SYMBOLS: dict[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/",
@@ -66,6 +68,8 @@ class TypedFunction:
     exact_index_errors: bool = False
     #: local arrays (``local_arrays``): name -> (constructor, shape)
     local_arrays: dict[str, tuple[str, tuple[int, ...]]] = field(default_factory=dict)
+    #: calls of the ``cmath`` module's functions (``cmath_calls``)
+    cmath_calls: frozenset[ast.Call] = frozenset()
 
 
 def is_call_of(node: ast.AST, name: str) -> bool:
@@ -109,6 +113,7 @@ class Inferer:
         self.arrays_to_callees = False
         self.local_arrays: dict[str, tuple[str, tuple[int, ...]]] = {}
         self.changed = False
+        self.cmath_nodes: set[ast.Call] = set()
 
     def run(self) -> TypedFunction:
         """Walk the body until locals and the return type stop changing."""
@@ -132,7 +137,8 @@ class Inferer:
         return TypedFunction(self.node, self.node.name, self.argnames, self.argtypes,
                              self.locals, self.exprs, self.ret, self.callees,
                              self.stores_arrays, frozenset(self.stored_params),
-                             self.arrays_to_callees, exact, self.local_arrays)
+                             self.arrays_to_callees, exact, self.local_arrays,
+                             frozenset(self.cmath_nodes))
 
     def _has_value_return(self) -> bool:
         return any(isinstance(n, ast.Return) and n.value is not None
@@ -289,6 +295,8 @@ class Inferer:
                 return INT
             if type(v) is float:
                 return FLOAT
+            if type(v) is complex:
+                return COMPLEX
             raise JitTypeError(f"constant {v!r}")
         if isinstance(e, ast.Name):
             if isinstance(self.locals.get(e.id), List):
@@ -370,6 +378,9 @@ class Inferer:
             return BOTTOM
         if not all(isinstance(t, Scalar) for t in operands):
             raise JitTypeError("comparison of non-scalars")
+        if any(t.kind == "complex" for t in operands) and not all(  # type: ignore[union-attr]
+                isinstance(op, (ast.Eq, ast.NotEq)) for op in e.ops):
+            raise JitTypeError("ordering comparison of complex numbers")
         npflag: bool | None = False
         for t in operands:
             assert isinstance(t, Scalar)
@@ -387,9 +398,18 @@ class Inferer:
         func = e.func
         is_len = isinstance(func, ast.Name) and func.id == "len"
         args = [self.container(a) if is_len else self.expr(a) for a in e.args]
+        if isinstance(func, ast.Attribute) and func.attr == "conjugate" and not args:
+            base = self.expr(func.value)
+            if isinstance(base, Scalar) and base.kind == "complex":
+                return base
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             if self.globals.get(func.value.id) is np and func.value.id not in self.locals:
                 return self.numpy_call(func.attr, args)
+            if self.globals.get(func.value.id) is cmath and func.value.id not in self.locals:
+                self.cmath_nodes.add(e)
+                if any(isinstance(t, Bottom) for t in args):
+                    return BOTTOM
+                return cmath_calls.result_type(func.attr, args)
             if self.globals.get(func.value.id) is not math or func.attr not in MATH_FUNCS:
                 raise JitTypeError(f"call to {func.value.id}.{func.attr}")
             if len(args) != MATH_FUNCS[func.attr]:
@@ -423,10 +443,10 @@ class Inferer:
             raise JitTypeError(f"call to np.{name} of {args}")
         return Scalar(DTYPES[dtype].kind, True, dtype)
 
-    def _scalar_args(self, args: list[JitType], what: str) -> None:
+    def _scalar_args(self, args: list[JitType], what: str, complex_ok: bool = False) -> None:
         for t in args:
-            if not isinstance(t, (Scalar, Bottom)) or (isinstance(t, Scalar)
-                                                        and t.kind == "bool" and t.np):
+            if not isinstance(t, (Scalar, Bottom)) or (isinstance(t, Scalar) and (
+                    t.kind == "bool" and t.np or t.kind == "complex" and not complex_ok)):
                 raise JitTypeError(f"{what} of {t}")
 
     def builtin_type(self, name: str, args: list[JitType]) -> JitType:
@@ -437,10 +457,16 @@ class Inferer:
             if len(args) != 1 or not isinstance(args[0], (Array, List)):
                 raise JitTypeError("len() of a non-array")
             return INT
-        self._scalar_args(args, f"{name}()")
+        self._scalar_args(args, f"{name}()", complex_ok=name in ("abs", "bool", "complex"))
         if any(isinstance(t, Bottom) for t in args):
             return BOTTOM
         scalars: list[Scalar] = args  # type: ignore[assignment]
+        if name == "complex" and 1 <= len(args) <= 2:
+            if len(args) == 2 and any(t.kind == "complex" for t in scalars):
+                raise JitTypeError("complex() of a complex and another argument")
+            return COMPLEX
+        if name == "abs" and len(args) == 1 and scalars[0].kind == "complex":
+            return complexes.real_type(scalars[0])
         if name == "abs" and len(args) == 1:
             t = scalars[0]
             return Scalar("int", t.np) if t.kind == "bool" else t
@@ -521,11 +547,15 @@ class Inferer:
         base = self.expr(e.value)
         if isinstance(base, Array) and e.attr == "shape":
             return Tuple((INT,) * base.ndim)
+        if isinstance(base, Scalar) and base.kind == "complex" and e.attr in ("real", "imag"):
+            return complexes.real_type(base)
+        if isinstance(base, Bottom):
+            return BOTTOM
         raise JitTypeError(f"attribute .{e.attr}")
 
 
 _BUILTINS: dict[str, Any] = {"len": len, "abs": abs, "min": min, "max": max, "sum": sum,
-                             "float": float, "int": int, "bool": bool}
+                             "float": float, "int": int, "bool": bool, "complex": complex}
 
 
 def likely_deopts(node: ast.AST, exprs: dict[ast.AST, JitType],

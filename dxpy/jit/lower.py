@@ -23,12 +23,12 @@ from typing import Callable, Union
 from llvmlite import ir
 
 from .abi import (PACKED_TYPE, abi_params, body_result_type, flat_params,
-                  function_type, packable, result_scalars, unbox_array, unpack_results,
-                  write_result)
+                  function_type, packable, result_scalars, result_slots, unbox_array,
+                  unpack_results, write_result)
 from .elements import (ArrayVal, convert, element_address, load_element, max_dim,
                        store_element)
 from .infer import MATH_CONSTS, TypedFunction
-from . import lists, local_arrays, simd_calls
+from . import abi, cmath_calls, complexes, lists, local_arrays, simd_calls
 from .lists import ListInit, ListVal
 from .ops import F64, FALSE, I1, I8, I32, I64, STATUS, STATUS_OK, TRUE, Ops, Val, llvm_type
 from .speculation import affine, assigned, convertible
@@ -154,8 +154,11 @@ class FunctionLowering(LoopLowering):
             assert isinstance(t, Scalar)
             slot = self._scalar_slot(name, t, True)
             raw = next(params)
-            value = self.b.trunc(raw, I1) if t.kind == "bool" else (
-                self.b.fptrunc(raw, llvm_type(t)) if t.single else raw)
+            if t.kind == "complex":  # two doubles (float32 values for a complex64)
+                value = complexes.pack_params(self.ops, raw, next(params), t)
+            else:
+                value = self.b.trunc(raw, I1) if t.kind == "bool" else (
+                    self.b.fptrunc(raw, llvm_type(t)) if t.single else raw)
             self.b.store(value, slot.value)
             if slot.tag is not None:
                 self.b.store(next(params), slot.tag)
@@ -196,7 +199,10 @@ class FunctionLowering(LoopLowering):
             args: list[ir.Value] = []
             it = iter(params)
             for t in self.typed.argtypes:
-                args.extend(next(it) for _ in abi_params(t))
+                if isinstance(t, Array) and abi.ARRAY_LAYOUT is not None:  # the object
+                    args.extend(unbox_array(b, next(it), t.ndim))
+                else:
+                    args.extend(next(it) for _ in abi_params(t))
             self._call_body(b, args, ret_ptr)
             return
         packed = ir.Function(self.entry.module, PACKED_TYPE, name=packed_symbol(self.entry.name))
@@ -242,8 +248,10 @@ class FunctionLowering(LoopLowering):
         b.position_at_end(fail)
         b.ret(b.zext(status, I32))
         b.position_at_end(done)
-        for i, val in enumerate(unpack_results(b, packed, self.typed.return_type)):
-            write_result(b, ret_ptr, i, val)
+        slot = 0
+        for val in unpack_results(b, packed, self.typed.return_type):
+            write_result(b, ret_ptr, slot, val)
+            slot += result_slots(val.t)
         b.ret(ir.Constant(I32, 0))
 
     # -- statements ---------------------------------------------------------------
@@ -465,6 +473,8 @@ class FunctionLowering(LoopLowering):
             raise JitTypeError(f"untyped expression at line {getattr(e, 'lineno', '?')}")
         if isinstance(e, ast.Constant):
             assert isinstance(t, Scalar)
+            if t.kind == "complex":
+                return Val(complexes.constant(e.value), t, FALSE)
             return Val(ir.Constant(llvm_type(t), e.value), t, FALSE)
         if isinstance(e, ast.Name):
             return self.load_name(e.id)
@@ -500,6 +510,9 @@ class FunctionLowering(LoopLowering):
         if isinstance(e, ast.Subscript):
             return self.subscript(e)
         if isinstance(e, ast.Attribute):
+            base_t = self.typed.exprs.get(e.value)
+            if isinstance(base_t, Scalar) and base_t.kind == "complex":  # z.real, z.imag
+                return complexes.part(self.ops, self.scalar(e.value), e.attr)
             if isinstance(t, Scalar):  # math constant
                 return Val(ir.Constant(F64, MATH_CONSTS[e.attr]), t, FALSE)
             arr = self.expr(e.value)
@@ -588,6 +601,11 @@ class FunctionLowering(LoopLowering):
         if e in self.typed.callees:
             return self.call_compiled(e, t)
         func = e.func
+        if isinstance(func, ast.Attribute) and func.attr == "conjugate" and not e.args \
+                and getattr(self.typed.exprs.get(func.value), "kind", None) == "complex":
+            return complexes.conjugate(self.ops, self.scalar(func.value))
+        if e in self.typed.cmath_calls:
+            return cmath_calls.lower(self.ops, func.attr, [self.scalar(a) for a in e.args])
         if isinstance(func, ast.Attribute):
             args = [self.scalar(a) for a in e.args]
             assert isinstance(t, Scalar)
@@ -604,6 +622,8 @@ class FunctionLowering(LoopLowering):
             assert isinstance(arr, ArrayVal)
             return Val(arr.shape[0], Scalar("int"), FALSE)
         args = [self.scalar(a) for a in e.args]
+        if func.id == "complex":
+            return complexes.construct(self.ops, args)
         if func.id == "abs":
             return self.ops.abs_(args[0])
         if func.id in ("min", "max"):
@@ -640,6 +660,9 @@ class FunctionLowering(LoopLowering):
             else:
                 assert isinstance(v, Val) and isinstance(pt, Scalar)
                 v = self.coerce(v, pt)
+                if pt.kind == "complex":
+                    args.extend(complexes.to_parts(self.ops, v, False))
+                    continue
                 args.append(self.b.zext(v.v, I64) if pt.kind == "bool" else (
                     self.b.fpext(v.v, F64) if pt.single else v.v))
                 if pt.np is None:

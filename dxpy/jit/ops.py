@@ -25,7 +25,7 @@ from typing import Callable
 from llvmlite import ir
 
 from .types import (DTYPES, INT64_MAX, INT64_MIN, DType, JitTypeError, Scalar, alternatives,
-                    compare_domain)
+                    binop_result, compare_domain)
 
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)
@@ -41,11 +41,17 @@ LLVM_TYPES = {"int": I64, "float": F64, "bool": I1}
 #: the LLVM type an array element of each dtype is loaded and stored as.
 ELEMENT_TYPES = {"bool": I8, "int8": I8, "int16": ir.IntType(16), "int32": I32, "int64": I64,
                  "uint8": I8, "uint16": ir.IntType(16), "uint32": I32, "uint64": I64,
-                 "float32": F32, "float64": F64}
+                 "float32": F32, "float64": F64,
+                 "complex64": ir.LiteralStructType([F32, F32]),
+                 "complex128": ir.LiteralStructType([F64, F64])}
 
 
 def llvm_type(t: Scalar) -> ir.Type:
-    """Where a scalar lives: i1, i64 (every integer dtype), float (float32) or double."""
+    """Where a scalar lives: i1, i64 (every integer dtype), float (float32), double, or
+    a pair of them (complex)."""
+    if t.kind == "complex":
+        return ELEMENT_TYPES["complex64" if t.np is True and t.dtype == "complex64"
+                             else "complex128"]
     return F32 if t.single else LLVM_TYPES[t.kind]
 
 #: the status a compiled function returns: its result is valid / re-run the call in
@@ -149,6 +155,8 @@ class Ops:
 
     def to_float(self, val: Val) -> ir.Value:
         """The value as a double (float32 widens exactly)."""
+        if val.t.kind == "complex":  # float(z) raises TypeError in CPython
+            raise JitTypeError("a complex number where a real one is needed")
         if val.t.kind == "float":
             return self.b.fpext(val.v, F64) if val.t.single else val.v
         if val.t.kind == "bool":
@@ -156,12 +164,16 @@ class Ops:
         return self.b.sitofp(val.v, F64)
 
     def to_int(self, val: Val) -> ir.Value:
+        if val.t.kind == "complex":  # int(z), z as an index...: TypeError in CPython
+            raise JitTypeError("a complex number where an integer is needed")
         return self.b.zext(val.v, I64) if val.t.kind == "bool" else val.v
 
     def truth(self, val: Val) -> ir.Value:
         """CPython truthiness (NaN is true)."""
         if val.t.kind == "bool":
             return val.v
+        if val.t.kind == "complex":
+            return complexes.truth(self, val)
         if val.t.kind == "float":
             return self.b.fcmp_unordered("!=", val.v, ir.Constant(val.v.type, 0.0))
         return self.b.icmp_signed("!=", val.v, ir.Constant(I64, 0))
@@ -264,6 +276,8 @@ class Ops:
 
     # -- arithmetic ---------------------------------------------------------------
     def binop(self, op: str, a: Val, b: Val, result: Scalar) -> Val:
+        if result.kind == "complex":
+            return complexes.binop(self, op, a, b, result)
         tag = self.tag_or(a, b)
         if result.kind == "float":
             if op == "/" and a.t.kind != "float" and b.t.kind != "float":
@@ -464,6 +478,8 @@ class Ops:
         return result
 
     def negate(self, a: Val) -> Val:
+        if a.t.kind == "complex":
+            return complexes.negate(self, a)
         t = Scalar("int", a.t.np) if a.t.kind == "bool" else a.t
         if a.t.kind == "float":
             return Val(self.b.fneg(a.v), t, a.tag)
@@ -475,6 +491,8 @@ class Ops:
         """Exact for Python scalars (and NumPy integers against Python ints); otherwise in
         the type NumPy converts both sides to, deoptimising where that would round an
         integer (then NumPy's own inexact answer comes from CPython)."""
+        if "complex" in (a.t.kind, b.t.kind):
+            return complexes.compare(self, op, a, b, binop_result("+", a.t, b.t))
         cases = [(x, y) for x in alternatives(a.t) for y in alternatives(b.t)]
         if len({compare_domain(x, y) for x, y in cases}) > 1:  # per alternative, by tag
             results = [(self.compare(op, self.as_type(a, x), self.as_type(b, y)),
@@ -525,6 +543,8 @@ class Ops:
 
     # -- builtins and math --------------------------------------------------------
     def abs_(self, a: Val) -> Val:
+        if a.t.kind == "complex":
+            return complexes.abs_(self, a)
         if a.t.kind == "float":
             sfx = "f32" if a.t.single else "f64"
             return Val(self.float_call(f"llvm.fabs.{sfx}", a.v), a.t, a.tag)
@@ -603,3 +623,6 @@ _MATH_ERROR_ARGUMENTS: dict[str, tuple[str, float]] = {
     "exp": (">", float.fromhex("0x1.62e42fefa39efp+9")),
     "sqrt": ("<", 0.0), "log": ("<=", 0.0), "log2": ("<=", 0.0), "log10": ("<=", 0.0),
 }
+
+
+from . import complexes  # noqa: E402 - complexes builds on Ops (a cycle, resolved at call time)

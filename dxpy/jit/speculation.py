@@ -261,7 +261,6 @@ def element_accumulators(loop: ast.For, exprs: dict[ast.AST, Any]) -> dict[str, 
     of the array would move its elements too), and not for updates in a nested loop
     (they run more than once per iteration)."""
     stores: set[str] = set()
-    found: dict[str, tuple[int, int]] = {}
     for node in ast.walk(ast.Module(body=loop.body, type_ignores=[])):
         if isinstance(node, ast.Call) and not (
                 isinstance(node.func, ast.Name) and node.func.id in _PURE_CALLS

@@ -16,7 +16,8 @@ such code is rejected and runs in Python.
 Representation: every integer dtype lives in an i64 (a ``uint64`` value of
 2**63 or more deoptimises where it is read), ``float32`` in an LLVM float
 (a tagged one in a double: it may hold a Python float), Python floats and
-``float64`` in a double, bools in an i1.
+``float64`` in a double, bools in an i1, a complex in a pair of doubles (of
+floats for ``complex64``; ``complexes``).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class DType:
     """What the JIT needs of a NumPy dtype: kind, storage bits, signedness, value range."""
 
     name: str
-    kind: str  # "bool" | "int" | "float"
+    kind: str  # "bool" | "int" | "float" | "complex"
     bits: int
     signed: bool = True
 
@@ -70,9 +71,10 @@ DTYPES: dict[str, DType] = {d.name: d for d in (
     DType("int32", "int", 32), DType("int64", "int", 64),
     DType("uint8", "int", 8, False), DType("uint16", "int", 16, False),
     DType("uint32", "int", 32, False), DType("uint64", "int", 64, False),
-    DType("float32", "float", 32), DType("float64", "float", 64))}
+    DType("float32", "float", 32), DType("float64", "float", 64),
+    DType("complex64", "complex", 64), DType("complex128", "complex", 128))}
 #: the dtype of a NumPy scalar that may be tagged against the Python type of its kind.
-DEFAULT_DTYPE = {"int": "int64", "float": "float64", "bool": "bool"}
+DEFAULT_DTYPE = {"int": "int64", "float": "float64", "bool": "bool", "complex": "complex128"}
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,7 @@ class Bottom:
 
 INT = Scalar("int")
 FLOAT = Scalar("float")
+COMPLEX = Scalar("complex")
 BOOL = Scalar("bool")
 NONE = NoneType()
 BOTTOM = Bottom()
@@ -190,6 +193,8 @@ def typeof(value: Any) -> JitType | None:
         return INT if INT64_MIN <= value <= INT64_MAX else None
     if cls is float:
         return FLOAT
+    if cls is complex:
+        return COMPLEX
     if cls is bool:
         return BOOL
     scalar = _NP_SCALARS.get(cls)
@@ -219,7 +224,9 @@ def unify(a: JitType, b: JitType, what: str) -> JitType:
         return a
     if isinstance(a, Scalar) and isinstance(b, Scalar) and a.kind == b.kind:
         dtypes = {t.dtype for t in (a, b) if t.np is not False}
-        if len(dtypes) == 1:  # a Python scalar or a NumPy one of one dtype
+        # a Python scalar or a NumPy one of one dtype (complex: only complex128, which
+        # has the Python complex's representation; complex64 computes in float32)
+        if len(dtypes) == 1 and dtypes != {"complex64"}:
             return Scalar(a.kind, None, dtypes.pop())
     if isinstance(a, List) and isinstance(b, List) and a.size == b.size:
         return List(unify(a.item, b.item, what), a.size)  # type: ignore[arg-type]
@@ -236,6 +243,8 @@ def alternatives(t: Scalar) -> list[Scalar]:
 
 
 def _python_result(op: str, a: Scalar, b: Scalar) -> Scalar:
+    if "complex" in (a.kind, b.kind):
+        return COMPLEX
     if op == "/":
         return FLOAT
     return FLOAT if "float" in (a.kind, b.kind) else INT
@@ -244,7 +253,7 @@ def _python_result(op: str, a: Scalar, b: Scalar) -> Scalar:
 def sample(t: Scalar) -> Any:
     """A value of type ``t`` (one), to ask NumPy what an operation on it returns."""
     if t.np is False:
-        return {"int": 1, "float": 1.0, "bool": True}[t.kind]
+        return {"int": 1, "float": 1.0, "bool": True, "complex": 1j}[t.kind]
     return np.dtype(t.dtype).type(1)
 
 
@@ -256,6 +265,10 @@ ARITH: dict[str, Callable[[Any, Any], Any]] = {
 def _static_result(op: str, a: Scalar, b: Scalar) -> Scalar:
     if a.np is False and b.np is False:
         return _python_result(op, a, b)
+    for x, y in ((a, b), (b, a)):  # NumPy takes another loop for these (signed zeros
+        if x.np is not False and x.kind != "complex" and y.np is False \
+                and y.kind == "complex":  # differ): left to it
+            raise JitTypeError(f"{a} {op} {b}: a NumPy real with a Python complex")
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
@@ -267,7 +280,11 @@ def _static_result(op: str, a: Scalar, b: Scalar) -> Scalar:
 
 def binop_result(op: str, a: Scalar, b: Scalar) -> Scalar:
     """The type of ``a <op> b`` as CPython and NumPy (NEP 50: Python scalars are weak)
-    give it; for tagged operands every combination must agree up to the tag."""
+    give it; for tagged operands every combination must agree up to the tag.  On
+    complex operands only + - * / compile (``//`` and ``%`` raise TypeError; ``**`` has
+    CPython's own algorithm, left to it)."""
+    if "complex" in (a.kind, b.kind) and op not in ("+", "-", "*", "/"):
+        raise JitTypeError(f"{a} {op} {b} on complex numbers")
     results = {_static_result(op, x, y) for x in alternatives(a) for y in alternatives(b)}
     out: JitType = BOTTOM
     for r in results:
