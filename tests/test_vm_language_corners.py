@@ -287,3 +287,108 @@ def test_a_generators_handler_restores_its_own_empty_exception_slot() -> None:
             t.throw(exc)
         print(next(t), sys.exc_info())
     """)
+
+
+def test_coroutine_protocol_errors_have_cpythons_messages() -> None:
+    """test_coroutines' messages: PEP 479 and ignored GeneratorExit in a coroutine's words,
+    awaiting what ``async with``/``async for`` got, ``__await__`` returning a coroutine,
+    reusing a finished coroutine, ``yield from`` a coroutine in a plain generator."""
+    printed = same_as_cpython("""
+        import types, warnings
+        warnings.simplefilter("ignore", RuntimeWarning)  # the coroutines left unawaited on purpose
+        def run(coro):
+            try:
+                while True:
+                    coro.send(None)
+            except StopIteration as stop:
+                return stop.value
+        def report(make):
+            try:
+                run(make())
+            except Exception as exc:
+                print(type(exc).__name__, exc, type(exc.__cause__).__name__)
+        async def stops():
+            raise StopIteration
+        report(stops)
+        class Await:
+            def __await__(self):
+                return stops()
+        async def awaits_coroutine_iterator():
+            await Await()
+        report(awaits_coroutine_iterator)
+        class Manager:
+            def __init__(self, enter, exit_):
+                self.enter, self.exit = enter, exit_
+            async def __aenter__(self):
+                return self.enter
+            def __aexit__(self, *exc):
+                return self.exit
+        class BadEnter:
+            def __aenter__(self):
+                return 1
+            async def __aexit__(self, *exc):
+                return None
+        async def bad_enter():
+            async with BadEnter():
+                pass
+        report(bad_enter)
+        class BadExit:
+            async def __aenter__(self):
+                return 1
+            def __aexit__(self, *exc):
+                return 2
+        async def bad_exit():
+            async with BadExit():
+                pass
+        report(bad_exit)
+        class NoNext:
+            def __aiter__(self):
+                return self
+        async def no_next():
+            async for _ in NoNext():
+                pass
+        report(no_next)
+        class TupleNext:
+            def __aiter__(self):
+                return self
+            def __anext__(self):
+                return ()
+        async def tuple_next():
+            async for _ in TupleNext():
+                pass
+        report(tuple_next)
+        async def value():
+            return 1
+        async def twice():
+            done = value()
+            await done
+            await done
+        report(twice)
+        def plain():
+            yield from value()
+        report(plain)
+        @types.coroutine
+        def iterable():
+            return (yield from value())
+        print(run(iterable()))
+        async def ignores():
+            try:
+                await types.coroutine(lambda: (yield))()
+            except GeneratorExit:
+                await types.coroutine(lambda: (yield))()
+        async def aiter_of(values):
+            for value in values:
+                yield value
+        async def nested():
+            gen = ([i + j async for i in aiter_of([1, 2])] for j in [10, 20])
+            lists = [(i async for i in aiter_of(range(j))) for j in [3, 5]]
+            return [x async for x in gen], [[i async for i in g] for g in lists]
+        print(run(nested()))
+        coro = ignores()
+        coro.send(None)
+        try:
+            coro.close()
+        except RuntimeError as exc:
+            print(exc)
+    """)
+    assert "coroutine raised StopIteration" in printed and "from __aexit__" in printed

@@ -424,8 +424,24 @@ def _scopes_evaluated_in(expression: ast.expr) -> list[ast.expr]:
 
 
 def _is_async_comprehension(node: Comprehension) -> bool:
-    """``async for`` clauses or ``await`` in the elements make a comprehension asynchronous."""
-    return any(g.is_async for g in node.generators) or any(isinstance(n, ast.Await) for n in ast.walk(node))
+    """``async for`` clauses, an ``await``, or a nested asynchronous list/set/dict comprehension
+    (which it awaits) make a comprehension asynchronous, as CPython's symtable decides; a
+    nested generator expression is only an object (its first iterable still counts)."""
+    if any(g.is_async for g in node.generators):
+        return True
+    pending: list[ast.AST] = list(ast.iter_child_nodes(node))
+    while pending:
+        current = pending.pop()
+        if isinstance(current, ast.Await):
+            return True
+        if isinstance(current, (ast.ListComp, ast.SetComp, ast.DictComp)):
+            if _is_async_comprehension(current):
+                return True
+        elif isinstance(current, ast.GeneratorExp):
+            pending.append(current.generators[0].iter)
+        elif not isinstance(current, ast.Lambda):
+            pending.extend(ast.iter_child_nodes(current))
+    return False
 
 
 def _is_generator(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> bool:

@@ -23,6 +23,7 @@ from types import CoroutineType, FrameType
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
 from dxpy.vm import excstate
+from dxpy.vm.format import CodeFlags
 from dxpy.vm.opcodes import Opcode as Op
 
 if TYPE_CHECKING:
@@ -113,14 +114,20 @@ def drive(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> Generator[Any,
     if type(frame.pending) is Delegated:
         target, frame.pending = frame.pending.target, None
         return (yield from (target.__await__() if type(target) is CoroutineType else target))
+    coroutine = bool(frame.code.kind & CodeFlags.COROUTINE)
+    closing = False
     while True:
         try:
             value = execute(frame)
         except BaseException as exc:
             _drop_interpreter_frames(exc)
+            if coroutine and isinstance(exc, StopIteration):  # PEP 479 in a coroutine's words
+                raise RuntimeError("coroutine raised StopIteration") from exc
             raise
         if not frame.suspended:
             return value
+        if closing and coroutine:  # CPython says "generator ..." for this driver
+            raise RuntimeError("coroutine ignored GeneratorExit")
         while True:
             try:
                 sent = yield value
@@ -133,6 +140,7 @@ def drive(frame: "_Frame", execute: Callable[["_Frame"], Any]) -> Generator[Any,
             if thrown is None:
                 frame.stack.append(sent)
                 break
+            closing = isinstance(thrown, GeneratorExit)
             value = _throw(frame, thrown)
             thrown = None  # no cycle: exception -> traceback -> this frame -> exception
             if value is _NOTHING:

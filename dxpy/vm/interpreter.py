@@ -304,8 +304,7 @@ def _slow_op(f: Frame, op: int, arg: int, pc: int, builtins_: dict[str, Any]) ->
     elif op == Op.RAISE:
         raise_op(stack, arg)
     elif op == Op.GET_YIELD_FROM_ITER:
-        if not isinstance(stack[-1], types.GeneratorType):
-            stack[-1] = iter(stack[-1])
+        stack[-1] = opsupport.yield_from_iter(f, stack[-1])
     elif op == Op.SEND:
         return opsupport.send(stack, arg, pc)
     elif op in opsupport.UNPACKING_OPS:
@@ -315,7 +314,7 @@ def _slow_op(f: Frame, op: int, arg: int, pc: int, builtins_: dict[str, Any]) ->
     elif op == Op.CALL_FRAME_BUILTIN:
         opsupport.frame_builtin_call(f, stack, _UNSET)
     elif op == Op.GET_AWAITABLE:
-        stack[-1] = opsupport.awaitable(stack[-1])
+        stack[-1] = opsupport.awaitable(stack[-1], arg)
     elif op == _TRACE_MARKER:
         return tracing.on_marker(f, pc)
     else:

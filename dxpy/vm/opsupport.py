@@ -15,6 +15,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from dxpy.vm import excstate
+from dxpy.vm.format import CodeFlags
 from dxpy.vm.opcodes import Opcode as Op
 
 if TYPE_CHECKING:
@@ -88,14 +89,27 @@ def exception_op(f: "_Frame", op: int, arg: int, pc: int) -> int:
         aiter = special_method(iterable, "__aiter__")
         if aiter is None:
             raise TypeError(f"'async for' requires an object with __aiter__ method, got {type(iterable).__name__}")
-        stack[-1] = aiter()
+        iterator = aiter()
+        if getattr(type(iterator), "__anext__", None) is None:
+            raise TypeError("'async for' received an object from __aiter__ that does not implement "
+                            f"__anext__: {type(iterator).__name__}")
+        stack[-1] = iterator
     elif op == Op.GET_ANEXT:
         iterator = stack[-1]
         anext = special_method(iterator, "__anext__")
         if anext is None:
             raise TypeError(f"'async for' requires an iterator with __anext__ method, got "
                             f"{type(iterator).__name__}")
-        stack.append(awaitable(anext()))
+        next_item = anext()
+        if type(iterator) is types.AsyncGeneratorType:
+            stack.append(next_item)
+        else:
+            try:
+                stack.append(awaitable_iterator(next_item))
+            except Exception as error:  # CPython's _PyErr_FormatFromCause
+                error.__traceback__ = excstate.strip_internal(error.__traceback__)  # (holds the stack)
+                raise TypeError("'async for' received an invalid object from __anext__: "
+                                f"{type(next_item).__name__}") from error
     elif op == Op.CHECK_EG_MATCH:
         _check_eg_match(stack)
     elif op == Op.PREP_RERAISE_STAR:
@@ -214,21 +228,62 @@ def send(stack: list[Any], target: int, pc: int) -> int:
     return pc
 
 
-def awaitable(value: Any) -> Any:
-    """GET_AWAITABLE: the iterator ``await value`` delegates to, with CPython's TypeErrors."""
-    if isinstance(value, types.CoroutineType):
-        if value.cr_running or value.cr_frame is None:
-            raise RuntimeError("coroutine is being awaited already")
-        return value
-    if isinstance(value, types.GeneratorType) and value.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE:
+_AWAIT_SITES = {1: "__aenter__", 2: "__aexit__"}
+"""GET_AWAITABLE's argument: which ``async with`` method returned the value (0: an ``await``)."""
+
+
+def awaitable(value: Any, site: int = 0) -> Any:
+    """GET_AWAITABLE: the iterator ``await value`` delegates to, with CPython's errors (a value
+    with no ``__await__`` after ``__aenter__``/``__aexit__`` names that method; a coroutine
+    already awaited elsewhere is a RuntimeError; a finished one fails at its first send)."""
+    if site in _AWAIT_SITES and getattr(type(value), "__await__", None) is None \
+            and not _is_coroutine(value):
+        raise TypeError(f"'async with' received an object from {_AWAIT_SITES[site]} that does not "
+                        f"implement __await__: {type(value).__name__}")
+    iterator = awaitable_iterator(value)
+    if type(iterator) is types.CoroutineType and iterator.cr_await is not None:
+        raise RuntimeError("coroutine is being awaited already")
+    return iterator
+
+
+def awaitable_iterator(value: Any) -> Any:
+    """CPython's ``_PyCoro_GetAwaitableIter``: a coroutine itself, else what ``__await__``
+    returns, which must be an iterator and not a coroutine."""
+    if _is_coroutine(value):
         return value
     method = getattr(type(value), "__await__", None)
     if method is None:
         raise TypeError(f"object {type(value).__name__} can't be used in 'await' expression")
     iterator = method(value)
-    if not hasattr(iterator, "__next__"):
+    if _is_coroutine(iterator):
+        raise TypeError("__await__() returned a coroutine")
+    if not hasattr(type(iterator), "__next__"):
         raise TypeError(f"__await__() returned non-iterator of type '{type(iterator).__name__}'")
     return iterator
+
+
+def yield_from_iter(f: "_Frame", value: Any) -> Any:
+    """GET_YIELD_FROM_ITER: a generator or coroutine as is, anything else ``iter()``'s; a
+    coroutine only in a coroutine or a ``types.coroutine`` generator, as in CPython."""
+    if type(value) is types.CoroutineType:
+        if not f.code.kind & CodeFlags.COROUTINE and not _iterable_coroutine(f):
+            raise TypeError("cannot 'yield from' a coroutine object in a non-coroutine generator")
+        return value
+    return value if type(value) is types.GeneratorType else iter(value)
+
+
+def _iterable_coroutine(f: "_Frame") -> bool:
+    """Whether ``f``'s function was made a coroutine by ``types.coroutine`` (its code's flag)."""
+    from dxpy.vm.functions import frame_function
+
+    func = frame_function(f)
+    return func is not None and bool(func.__code__.co_flags & inspect.CO_ITERABLE_COROUTINE)
+
+
+def _is_coroutine(value: Any) -> bool:
+    """A native coroutine, or a generator made by a ``types.coroutine`` function."""
+    return type(value) is types.CoroutineType or (
+        type(value) is types.GeneratorType and bool(value.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE))
 
 
 UNPACKING_OPS = frozenset({Op.LIST_EXTEND, Op.SET_UPDATE, Op.DICT_UPDATE, Op.DICT_MERGE, Op.LIST_TO_TUPLE,
