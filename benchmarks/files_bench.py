@@ -369,10 +369,17 @@ def best_of(runners: dict[str, Runner], repeat: int,
     process CPU time (every thread's, the kernel's for them included) of that
     run: on a shared machine the wall time also measures the other users'
     load.  Rounds are interleaved (each implementation once per round), so a
-    change in that load falls on all of them alike."""
+    change in that load falls on all of them alike, and each round starts one
+    implementation later: on this VM (Firecracker, free page reporting of
+    8 MiB blocks) a 1 GiB write right after a run that wrote from another
+    thread (aiofiles) got pages the host had taken back, and its copies ran
+    2-5x slower (perf: ``copy_folio_from_iter_atomic``), whoever came next."""
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in runners}
-    for _ in range(repeat):
-        for name, run in runners.items():
+    names = list(runners)
+    for round_ in range(repeat):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            run = runners[name]
             if before is not None:
                 before()
             start, cpu = time.perf_counter(), time.process_time()
