@@ -50,6 +50,9 @@ from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 
 cdef extern from "Python.h":
+    ctypedef struct PyBytesObject:
+        Py_hash_t ob_shash
+    Py_ssize_t Py_REFCNT(object o)
     int PyContext_Enter(object context) except -1
     int PyContext_Exit(object context) except -1
     object PyContext_CopyCurrent()

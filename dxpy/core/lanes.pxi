@@ -58,6 +58,36 @@ cdef enum:
 #: this large by default): the epoll lane's scratch buffer, a large receive's cap.
 cdef Py_ssize_t RECEIVE_MAX = 256 * 1024
 
+
+# Received bytes are recycled: a receive's bytes object that nobody kept
+# once ``data_received`` returned (its reference count is back to ours
+# alone) is the spare, and the next receive of the same size is copied into
+# it instead of a new object.  Nothing else can see the object, so this is
+# the same as a fresh one (its cached hash is reset); CPython's own
+# ``_PyBytes_Resize`` changes a bytes object under the same one-owner rule.
+# Above 512 bytes a bytes object is a glibc malloc/free pair, ~350
+# instructions per 1 KiB echo in a callgrind profile (docs/performance.md).
+cdef bytes _spare_bytes = None
+
+
+cdef inline bytes _received_bytes(const char *data, Py_ssize_t size):
+    """Bytes holding ``data[:size]``: the spare when it has that size."""
+    global _spare_bytes
+    cdef bytes spare = _spare_bytes
+    if spare is not None and PyBytes_GET_SIZE(spare) == size:
+        _spare_bytes = None
+        memcpy(PyBytes_AS_STRING(spare), data, size)
+        (<PyBytesObject *>spare).ob_shash = -1
+        return spare
+    return PyBytes_FromStringAndSize(data, size)
+
+
+cdef inline void _recycle_bytes(bytes data) noexcept:
+    """Keep ``data`` as the spare if the caller's reference is its only one."""
+    global _spare_bytes
+    if Py_REFCNT(data) == 1 and PyBytes_GET_SIZE(data) > 1:
+        _spare_bytes = data
+
 cdef extern from "Python.h":
     PyObject *_new_bytes "PyBytes_FromStringAndSize" (const char *v, Py_ssize_t n)
 cdef extern from "<sys/ioctl.h>" nogil:
@@ -286,10 +316,16 @@ cdef class UringLane(ReactorLane):
     cdef bytes received
     #: The loop's wakeup receive (not counted in ``inflight``).
     cdef WakeupOp wakeup
+    #: Sends were queued since the last submission (see ``poll``).
+    cdef bint sends_queued
+    #: The reactor's completions made without the kernel: the same list for
+    #: its lifetime, tested here without an attribute lookup per iteration.
+    cdef list synthetic
 
     def __cinit__(self, LoopCore loop, reactor):
         ring, ncqes, fns = reactor.core_interface()
         self.batches = True
+        self.synthetic = reactor._synthetic
         self.ring = <void *><uintptr_t>ring
         self.reap = <reap_t><uintptr_t>fns["dx_reap"]
         self.send_op = <send_t><uintptr_t>fns["dx_send"]
@@ -360,6 +396,7 @@ cdef class UringLane(ReactorLane):
 
     cdef int send(self, SocketTransport t) except -1:
         cdef Py_ssize_t off = t._writing_off
+        self.sends_queued = True
         return self.started(t, self.send_op(self.ring, self.tag(t, KIND_SEND), t._fd,
                                             PyBytes_AS_STRING(t._writing) + off,
                                             PyBytes_GET_SIZE(t._writing) - off, 0))
@@ -387,7 +424,7 @@ cdef class UringLane(ReactorLane):
             data, self.received = self.received, None
             return data
         try:
-            return PyBytes_FromStringAndSize(self.buffer(self.ring, bid), result)
+            return _received_bytes(self.buffer(self.ring, bid), result)
         finally:
             self.recycle(self.ring, bid)
 
@@ -396,11 +433,16 @@ cdef class UringLane(ReactorLane):
         cdef int64_t ns
         if self.pos < self.count:
             return self.dispatch()
-        if self.reactor._synthetic:
+        if self.synthetic:
             timeout = 0.0
-        if timeout == 0.0:
+        n = 0
+        if timeout == 0.0 or self.sends_queued:
+            # a send to a socket with room completes inside the submitting
+            # system call: take such completions with the GIL held (a release
+            # and re-take costs ~370 instructions) and block only if none came
+            self.sends_queued = False
             n = self.reap(self.ring, self.cqes, self.ncqes, 0, 0) if self.needs_enter(self.ring) else 0
-        else:
+        if n == 0 and timeout != 0.0:
             ns = -1 if timeout < 0 else <int64_t>(timeout * 1e9)
             with nogil:
                 n = self.reap(self.ring, self.cqes, self.ncqes, 1, ns)
@@ -442,7 +484,7 @@ cdef class UringLane(ReactorLane):
                 if not cqe.flags & F_MORE and t is not self.wakeup:
                     self.inflight -= 1
                     Py_DECREF(t)  # the operation's own reference
-        if self.reactor._synthetic:
+        if self.synthetic:
             foreign = self.reactor.take_synthetic() + (foreign or [])
         if foreign:
             foreign = self.reactor.finish(foreign)
@@ -479,11 +521,17 @@ cdef class EpollLane(ReactorLane):
     cdef list finals
     #: The bytes a large receive just read (``take`` hands them over).
     cdef bytes received
+    #: The reactor's queued operations, finished ones and timers: the same
+    #: list objects for its lifetime, tested here without attribute lookups.
+    cdef list r_queued, r_done, r_timers
 
     def __cinit__(self, LoopCore loop, reactor):
         cdef epoll_event ev
         self.epfd = -1
         self.batches = False
+        self.r_queued = reactor._queued
+        self.r_done = reactor._done
+        self.r_timers = reactor._timers
         self.registered = set()
         self.retired = []
         self.finals = []
@@ -551,7 +599,7 @@ cdef class EpollLane(ReactorLane):
         if self.received is not None:  # read straight into its own bytes
             data, self.received = self.received, None
             return data
-        return PyBytes_FromStringAndSize(self.scratch, result)
+        return _received_bytes(self.scratch, result)
 
     cdef int released(self, SocketTransport t) except -1:
         t._ep_recv = t._ep_send = False
@@ -566,7 +614,7 @@ cdef class EpollLane(ReactorLane):
         # timers) is asked for only when it has any: two Python calls per
         # iteration are a tenth of a one-connection echo
         limit = None if timeout < 0 else timeout
-        idle = not (reactor._queued or reactor._done or reactor._timers)
+        idle = not (self.r_queued or self.r_done or self.r_timers)
         wait = limit if idle else reactor.prepare_wait(limit)
         if self.finals:
             wait = 0.0
@@ -589,15 +637,18 @@ cdef class EpollLane(ReactorLane):
                 if t._ep_mask:  # (not unregistered earlier in this batch)
                     self.ready(t, self.events[i].events)
             done = reactor.collect(reactor_ready) \
-                if reactor_ready or reactor._done or reactor._timers else None
+                if reactor_ready or self.r_done or self.r_timers else None
         finally:
-            self.retired.clear()
+            if self.retired:
+                self.retired.clear()
         if done:
             self.loop._process_events_c(done)
         return 0
 
     cdef int deliver_finals(self) except -1:
         cdef SocketTransport t
+        if not self.finals:
+            return 0
         finals, self.finals = self.finals, []
         for t, kind in finals:
             t._completed(kind, -_ECANCELED, 0)

@@ -345,6 +345,7 @@ cdef class SocketTransport(CoreOp):
                     self._held.append(data)
             elif not self._closing:
                 self._deliver(data)
+                _recycle_bytes(data)
             if not self._reading and not self._paused and not self._closing:
                 self._arm_read()  # the kernel ended the multishot (no buffers)
         elif result == -_ENOBUFS or result == -_ECANCELED or result == -EAGAIN:
@@ -541,7 +542,8 @@ cdef class SocketTransport(CoreOp):
         if self._writing_off < PyBytes_GET_SIZE(self._writing):
             self._send_epoch = 0
             return self._submit_send()
-        self._writing = None
+        sent, self._writing = self._writing, None
+        _recycle_bytes(sent)  # (an echo's reply is the received bytes: reused now)
         if self._write_queue:
             queue = self._write_queue
             chunk = queue[0] if len(queue) == 1 else b"".join(queue)
