@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from importlib.machinery import EXTENSION_SUFFIXES, FileFinder
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,39 @@ def test_served_modules_are_found_as_python_finds_them(tmp_path: Path) -> None:
         assert out.stdout.splitlines()[0] == rows
     assert ours[1].stdout.splitlines()[1] == str(  # packages too (by FileFinder's path)
         ["both", "half", "nspace.part", "pkg", "pkg.deep", "pkg.deep.leaf", "pkg.sub", "top"])
+
+
+LAYOUTS = {  # directory contents around a module "m" -> whether the one-pass lookup takes it
+    "plain source": ({"m.py": "X = 1\n"}, True),
+    "dpm before source": ({"m.py": "X = 1\n", "m.dpm": "not read here"}, True),
+    "package shadows the file": ({"m.py": "", "m/__init__.py": ""}, False),
+    "namespace directory beside the file": ({"m.py": "", "m/part.py": ""}, False),
+    "extension module shadows the file": ({"m.py": "", f"m{EXTENSION_SUFFIXES[0]}": ""}, False),
+    "sourceless": ({"m.pyc": ""}, False),
+    "a directory named like a source file": ({"m.py/inner.txt": ""}, False),
+    "nothing": ({"other.py": ""}, False),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_one_pass_lookup_makes_the_spec_filefinder_makes(tmp_path: Path, layout: str) -> None:
+    """``CachedFileFinder._source_spec`` against CPython's ``FileFinder.find_spec`` (with
+    the same loaders) on one directory: where it answers, the spec is the same (name,
+    origin, loader class, ``cached``, package-ness); where another file kind or a
+    package decides, it leaves the answer to ``FileFinder``."""
+    files, taken = LAYOUTS[layout]
+    write_tree(tmp_path / "src", files)
+    cache = BytecodeCache(CodeStore(str(tmp_path / "store")))
+    hook = finder.PathHook(finder.ServedDirectories([str(tmp_path / "src")], False), lambda: cache)
+    ours = hook(str(tmp_path / "src"))._source_spec("m")
+    theirs = FileFinder.find_spec(hook(str(tmp_path / "src")), "m")
+    assert (ours is not None) == taken
+    if taken:
+        assert theirs is not None
+        for attribute in ("name", "origin", "cached", "submodule_search_locations",
+                          "has_location", "parent"):
+            assert getattr(ours, attribute) == getattr(theirs, attribute), attribute
+        assert type(ours.loader) is type(theirs.loader)  # a miss: the caching loader
 
 
 @pytest.mark.parametrize("broken", ["def f(:\n", "x = 1\nraise ValueError('at import')\n",

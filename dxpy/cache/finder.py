@@ -142,8 +142,8 @@ class CachedFileFinder(FileFinder):
 
     def _source_spec(self, fullname: str) -> ModuleSpec | None:
         """The spec of ``fullname`` when ``FileFinder.find_spec`` would find it as a
-        plain source file of this directory (the spec it would make, with our
-        loader); None when it would find anything else, or nothing."""
+        plain source (or ``.dpm``) file of this directory (the spec it would make,
+        with our loader); None when it would find anything else, or nothing."""
         if _CASE_FOLDING or sys.flags.verbose or self._source_loader is None:
             return None
         tail = fullname.rpartition(".")[2]
@@ -162,7 +162,7 @@ class CachedFileFinder(FileFinder):
                 break
         else:
             return None
-        if loader is not self._source_loader:
+        if loader is not self._source_loader and loader is not dpm_loader:
             return None
         path = f"{self.path.rstrip(os.sep)}{os.sep}{tail}{suffix}"
         try:
@@ -171,6 +171,10 @@ class CachedFileFinder(FileFinder):
             return None
         if not S_ISREG(st.st_mode):
             return None
+        if loader is dpm_loader:  # its loader checks the file against its source itself
+            spec = ModuleSpec(fullname, dpm_loader(fullname, path), origin=path)
+            spec._set_fileattr = True  # __cached__: None, as importlib has for a .dpm
+            return spec
         try:
             payload = self.get_cache().hit(path, st)
         except Exception as exc:  # noqa: BLE001 - degrade to compiling
